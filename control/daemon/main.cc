@@ -1,0 +1,127 @@
+// sluice-control: ingests record batches from data planes and writes ECS JSON lines.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "control/daemon/config.h"
+#include "control/daemon/log.h"
+#include "control/daemon/signals.h"
+#include "control/daemon/stats.h"
+#include "control/sinks/jsonl_sink.h"
+#include "control/transport/ingest_server.h"
+
+namespace sluice::control {
+namespace {
+
+// Exit status for configuration and setup errors: bad flags, bad config file, unbindable address,
+// unwritable output file.
+constexpr int kExitSetupError = 2;
+
+struct CommandLine {
+  ControlConfig config;
+  ConfigOverrides overrides;
+  std::string config_path;
+  bool list_counters = false;
+};
+
+// Parses argv. Returns -1 to continue, or the exit status after --help or a usage error.
+int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
+  CLI::App app{"sluice-control: receives record batches from sluice-dataplane over ZeroMQ and "
+               "writes them as ECS JSON lines. Flags override the control: section of --config."};
+  app.add_option("--listen", command_line.config.listen,
+                 "ZeroMQ endpoint the ROUTER socket binds; data planes connect to it "
+                 "(config: control.listen)")
+      ->default_val(kDefaultListen);
+  app.add_option("--jsonl", command_line.config.jsonl,
+                 "JSON-lines file that records are appended to, created if missing "
+                 "(config: control.jsonl)")
+      ->default_val(kDefaultJsonl);
+  app.add_option("--config", command_line.config_path,
+                 "YAML file shared with sluice-dataplane; only its control: section is read "
+                 "(default: none)");
+  app.add_flag("--list-counters", command_line.list_counters,
+               "Print every counter name with its meaning, then exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return kExitSetupError;
+  }
+  command_line.overrides.listen = app.count("--listen") > 0;
+  command_line.overrides.jsonl = app.count("--jsonl") > 0;
+  return -1;
+}
+
+void PrintCounterList() {
+  ForEachCounter(ControlStats{}, [](std::string_view name, uint64_t, std::string_view meaning) {
+    std::printf("%.*s\n    %.*s\n", static_cast<int>(name.size()), name.data(),
+                static_cast<int>(meaning.size()), meaning.data());
+  });
+}
+
+void LogShutdownCounts(const ControlStats& stats) {
+  LogLine("stopped: batches received %llu, verified %llu, rejected %llu, written %llu; records "
+          "received %llu, written %llu",
+          static_cast<unsigned long long>(stats.batches_received),
+          static_cast<unsigned long long>(stats.batches_verified),
+          static_cast<unsigned long long>(stats.batches_rejected),
+          static_cast<unsigned long long>(stats.batches_written),
+          static_cast<unsigned long long>(stats.records_received),
+          static_cast<unsigned long long>(stats.records_written));
+  ForEachCounter(stats, [](std::string_view name, uint64_t value, std::string_view) {
+    LogLine("counter %.*s %llu", static_cast<int>(name.size()), name.data(),
+            static_cast<unsigned long long>(value));
+  });
+}
+
+int Run(const ControlConfig& config) {
+  JsonlSink sink;
+  if (std::string error = sink.Open(config.jsonl); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return kExitSetupError;
+  }
+
+  ControlStats stats;
+  IngestServer server(sink, stats);
+  if (std::string error = server.Bind(config.listen); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return kExitSetupError;
+  }
+  if (!InstallStopHandlers()) {
+    LogLine("error: cannot install SIGINT/SIGTERM handlers");
+    return kExitSetupError;
+  }
+  LogLine("listening on %s, writing records to %s", config.listen.c_str(), config.jsonl.c_str());
+
+  const bool clean = server.Run(g_stop_requested);
+  if (!sink.Flush()) LogLine("error: final flush of %s failed", config.jsonl.c_str());
+  LogShutdownCounts(stats);
+  return clean ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace sluice::control
+
+int main(int argc, char** argv) {
+  using namespace sluice::control;
+
+  CommandLine command_line;
+  if (const int status = ParseCommandLine(argc, argv, command_line); status >= 0) return status;
+  if (command_line.list_counters) {
+    PrintCounterList();
+    return 0;
+  }
+  if (!command_line.config_path.empty()) {
+    const std::string error = LoadConfigFile(command_line.config_path, command_line.overrides,
+                                             command_line.config);
+    if (!error.empty()) {
+      LogLine("error: %s", error.c_str());
+      return kExitSetupError;
+    }
+  }
+  return Run(command_line.config);
+}

@@ -1,0 +1,77 @@
+// Conversion of wire records into Elastic Common Schema (ECS) JSON lines.
+// The layout of each line is documented for SIEM teams in schemas/ecs-record.schema.json; change
+// both together.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "records_generated.h"
+
+namespace sluice::control {
+
+// The batch header fields that every record of the batch carries under `sluice.*`.
+struct BatchContext {
+  std::string_view dataplane_id;
+  uint64_t run_id = 0;
+  uint16_t worker_id = 0;
+  uint64_t sequence = 0;
+};
+
+// Result of formatting one record. Each value other than kOk is a counter in the daemon.
+enum class FormatResult : uint8_t {
+  kOk,
+  kNoBody,           // Record.body is absent
+  kUnknownBody,      // a body type this build does not know (a newer data plane)
+  kBadIpVersion,     // ip_version is neither 4 nor 6
+  kMissingEndpoint,  // the client or server endpoint is absent
+};
+
+// Formats records as ECS JSON lines. Strings from the wire are untrusted: RapidJSON escapes
+// quotes, backslashes and control characters, and RepairUtf8 first replaces each ill-formed
+// UTF-8 subpart with U+FFFD, so every line is valid UTF-8 JSON.
+// Not thread-safe. The buffers are reused, so formatting allocates only while they grow.
+class EcsFormatter {
+ public:
+  EcsFormatter();
+
+  // Formats `record` as one JSON object followed by '\n'; line() returns it until the next call.
+  // On any result other than kOk, line() is empty.
+  FormatResult Format(const wire::Record& record, const BatchContext& batch);
+  std::string_view line() const { return {buffer_.GetString(), buffer_.GetSize()}; }
+
+ private:
+  void FormatTransaction(const wire::Transaction& transaction, const BatchContext& batch);
+  void FormatFlow(const wire::FlowSummary& flow, const BatchContext& batch);
+
+  void WriteTransactionEvent(const wire::Transaction& transaction);
+  void WriteFlowEvent(const wire::FlowSummary& flow);
+  void WriteEndpoint(wire::IpVersion version, const wire::Endpoint& endpoint);
+  void WriteCommunityId(wire::IpVersion version, const wire::Endpoint& client,
+                        const wire::Endpoint& server);
+  void WriteHttp(const wire::Transaction& transaction);
+  void WriteUrl(const wire::Transaction& transaction);
+  void WriteSluiceBatch(uint64_t flow_id, const BatchContext& batch);
+  void WriteAnomalies(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list);
+  void WriteTimestamp(const char* key, uint64_t unix_ns);
+
+  void Key(const char* literal);
+  void Literal(const char* literal);
+  void UntrustedString(std::string_view text);
+  // Writes `key: text` unless `text` is absent or empty.
+  void OptionalString(const char* key, const flatbuffers::String* text);
+
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  std::string utf8_scratch_;
+};
+
+// Returns the JSON name of a flow end ("open", "fin", ...), or "unknown" for a value this build
+// does not know.
+const char* FlowEndName(wire::FlowEnd end);
+
+}  // namespace sluice::control

@@ -1,0 +1,75 @@
+#include "control/transport/batch_processor.h"
+
+namespace sluice::control {
+namespace {
+
+BatchOutcome Reject(ControlStats& stats, BatchError error) {
+  ++stats.batches_rejected;
+  ++stats.batches_invalid[static_cast<size_t>(error)];
+  BatchOutcome outcome;
+  outcome.action = BatchAction::kReject;
+  outcome.error = error;
+  return outcome;
+}
+
+}  // namespace
+
+BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
+  ++stats_.batches_received;
+  if (batch.dataplane_id() == nullptr || batch.dataplane_id()->size() == 0) {
+    return Reject(stats_, BatchError::kMissingDataplaneId);
+  }
+  if (batch.records() == nullptr) return Reject(stats_, BatchError::kMissingRecords);
+
+  ++stats_.batches_verified;
+  BatchOutcome outcome;
+  outcome.records = batch.records()->size();
+  stats_.records_received += outcome.records;
+
+  // NOTE: the key copies the data plane id, one allocation per batch; fine at batch rate.
+  const StreamKey key{batch.dataplane_id()->str(), batch.run_id(), batch.worker_id()};
+  outcome.sequence = tracker_.Check(key, batch.sequence());
+  if (outcome.sequence.verdict == SequenceVerdict::kDuplicate) {
+    ++stats_.batches_duplicates;
+    stats_.records_duplicate += outcome.records;
+    outcome.action = BatchAction::kAcknowledge;
+    return outcome;
+  }
+
+  const BatchContext context{batch.dataplane_id()->string_view(), batch.run_id(),
+                             batch.worker_id(), batch.sequence()};
+  if (!WriteRecords(batch, context)) {
+    ++stats_.sink_errors;
+    ++stats_.batches_not_acknowledged;
+    outcome.sink_failed = true;
+    outcome.action = BatchAction::kNoReply;
+    return outcome;
+  }
+
+  // A gap is counted once the batch after it is written, so a failed write cannot count it twice.
+  if (outcome.sequence.verdict == SequenceVerdict::kGap) {
+    stats_.batches_sequence_gaps += outcome.sequence.missing;
+  }
+  if (tracker_.Advance(key, batch.sequence())) ++stats_.streams_evicted;
+  ++stats_.batches_written;
+  outcome.action = BatchAction::kAcknowledge;
+  return outcome;
+}
+
+bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& context) {
+  uint64_t written = 0;
+  for (const wire::Record* record : *batch.records()) {
+    const FormatResult result = formatter_.Format(*record, context);
+    if (result != FormatResult::kOk) {
+      ++stats_.records_skipped[static_cast<size_t>(result)];
+      continue;
+    }
+    if (!sink_.Write(formatter_.line())) return false;
+    ++written;
+  }
+  if (!sink_.Flush()) return false;
+  stats_.records_written += written;
+  return true;
+}
+
+}  // namespace sluice::control

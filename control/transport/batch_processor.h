@@ -1,0 +1,52 @@
+// Handling of one verified Batch: sequence check, JSON-lines write, acknowledgement decision.
+#pragma once
+
+#include <cstdint>
+
+#include "control/daemon/stats.h"
+#include "control/sinks/ecs_json.h"
+#include "control/sinks/jsonl_sink.h"
+#include "control/transport/sequence_tracker.h"
+#include "records_generated.h"
+
+namespace sluice::control {
+
+enum class BatchAction : uint8_t {
+  kAcknowledge,  // written now or before: reply BatchAck
+  kReject,       // header check failed: reply BatchReject(reason)
+  kNoReply,      // the sink failed: stay silent so the data plane resends
+};
+
+struct BatchOutcome {
+  BatchAction action = BatchAction::kNoReply;
+  BatchError error = BatchError::kCount;  // set for kReject
+  SequenceCheck sequence;
+  uint32_t records = 0;  // records in the batch, echoed in BatchAck
+  bool sink_failed = false;
+};
+
+// Writes verified batches to the sink in the order rules of the wire contract. Owned by the
+// ingest thread.
+class BatchProcessor {
+ public:
+  // Bounds the sequence state; each stream costs about 100 bytes.
+  static constexpr size_t kMaxStreams = 65536;
+
+  BatchProcessor(JsonlSink& sink, ControlStats& stats)
+      : sink_(sink), stats_(stats), tracker_(kMaxStreams) {}
+
+  // Counts, classifies and, unless it is a duplicate or invalid, writes `batch` then flushes.
+  BatchOutcome Process(const wire::Batch& batch);
+
+ private:
+  // Returns false when the sink failed; lines already buffered may then reach the file, so a
+  // resent batch can produce duplicate lines.
+  bool WriteRecords(const wire::Batch& batch, const BatchContext& context);
+
+  JsonlSink& sink_;
+  ControlStats& stats_;
+  SequenceTracker tracker_;
+  EcsFormatter formatter_;
+};
+
+}  // namespace sluice::control

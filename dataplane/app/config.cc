@@ -1,0 +1,257 @@
+#include "dataplane/app/config.h"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <set>
+
+namespace sluice::app {
+
+namespace {
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "sluice";
+  return name;
+}
+
+// Reads an unsigned integer key; fails on a wrong type or a value out of [minimum, maximum].
+bool ReadNumber(const YAML::Node& node, const std::string& key, uint32_t minimum, uint32_t maximum,
+                uint32_t* out, std::string* error) {
+  try {
+    const long long value = node.as<long long>();
+    if (value < minimum || value > maximum) {
+      *error = "'" + key + "' is " + std::to_string(value) + "; expected " + std::to_string(minimum) +
+               " to " + std::to_string(maximum);
+      return false;
+    }
+    *out = static_cast<uint32_t>(value);
+    return true;
+  } catch (const YAML::Exception&) {
+    *error = "'" + key + "' must be a whole number";
+    return false;
+  }
+}
+
+bool ReadLimits(const YAML::Node& node, Limits* limits, std::string* error) {
+  struct Field {
+    const char* key;
+    uint32_t* target;
+    uint32_t minimum;
+    uint32_t maximum;
+  };
+  const Field fields[] = {
+      {"flows_per_worker", &limits->flows_per_worker, 16, 1u << 26},
+      {"flow_idle_timeout_s", &limits->flow_idle_timeout_s, 1, 86400},
+      {"transactions_per_worker", &limits->transactions_per_worker, 16, 1u << 24},
+      {"reassembly_chunks_per_worker", &limits->reassembly_chunks_per_worker, 16, 1u << 24},
+      {"max_held_bytes_per_stream", &limits->max_held_bytes_per_stream, 2048, 1u << 30},
+      {"line_buffers_per_worker", &limits->line_buffers_per_worker, 1, 1u << 20},
+      {"max_line_bytes", &limits->max_line_bytes, 256, 1u << 20},
+      {"max_headers", &limits->max_headers, 1, 10000},
+      {"max_header_bytes", &limits->max_header_bytes, 256, 1u << 26},
+  };
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const Field* match = nullptr;
+    for (const Field& field : fields) {
+      if (key == field.key) match = &field;
+    }
+    if (match == nullptr) {
+      *error = "unknown key 'dataplane.limits." + key + "'";
+      return false;
+    }
+    if (!ReadNumber(entry.second, "dataplane.limits." + key, match->minimum, match->maximum,
+                    match->target, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ReadStringList(const YAML::Node& node, const std::string& key, std::vector<std::string>* out,
+                    std::string* error) {
+  if (!node.IsSequence()) {
+    *error = "'" + key + "' must be a list of strings";
+    return false;
+  }
+  out->clear();
+  for (const auto& item : node) out->push_back(item.as<std::string>());
+  return true;
+}
+
+bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, DataplaneConfig* config,
+                      std::string* error) {
+  if (key == "id") {
+    config->id = value.as<std::string>();
+  } else if (key == "mode") {
+    const std::string mode = value.as<std::string>();
+    if (mode == "offline") config->mode = Mode::kOffline;
+    else if (mode == "passive") config->mode = Mode::kPassive;
+    else {
+      *error = "'dataplane.mode' is '" + mode + "'; expected offline or passive";
+      return false;
+    }
+  } else if (key == "pcap") {
+    config->pcap = value.as<std::string>();
+  } else if (key == "ports") {
+    return ReadStringList(value, "dataplane.ports", &config->ports, error);
+  } else if (key == "workers") {
+    return ReadNumber(value, "dataplane.workers", 1, 64, &config->workers, error);
+  } else if (key == "control") {
+    config->control = value.as<std::string>();
+  } else if (key == "eal") {
+    return ReadStringList(value, "dataplane.eal", &config->eal_args, error);
+  } else if (key == "limits") {
+    return ReadLimits(value, &config->limits, error);
+  } else if (key == "records_per_batch") {
+    return ReadNumber(value, "dataplane.records_per_batch", 1, 65536, &config->records_per_batch, error);
+  } else if (key == "batch_buffers_per_worker") {
+    return ReadNumber(value, "dataplane.batch_buffers_per_worker", 2, 1u << 16,
+                      &config->batch_buffers_per_worker, error);
+  } else if (key == "ack_timeout_s") {
+    return ReadNumber(value, "dataplane.ack_timeout_s", 1, 86400, &config->ack_timeout_s, error);
+  } else {
+    *error = "unknown key 'dataplane." + key + "'";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool LoadConfigFile(const std::string& path, DataplaneConfig* config, std::string* error) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    *error = "cannot read config file '" + path + "': " + std::strerror(errno);
+    return false;
+  } catch (const YAML::Exception& e) {
+    *error = "invalid YAML in config file '" + path + "' at line " + std::to_string(e.mark.line + 1) +
+             ": " + e.msg;
+    return false;
+  }
+  config->config_path = path;
+  if (root.IsNull()) return true;
+  if (!root.IsMap()) {
+    *error = "config file '" + path + "' must be a mapping with 'dataplane:' and 'control:' sections";
+    return false;
+  }
+  static const std::set<std::string> kSections = {"dataplane", "control", "rules", "detectors"};
+  for (const auto& section : root) {
+    const std::string name = section.first.as<std::string>();
+    if (kSections.count(name) == 0) {
+      *error = "config file '" + path + "': unknown section '" + name + "'";
+      return false;
+    }
+  }
+  const YAML::Node dataplane = root["dataplane"];
+  if (!dataplane) return true;
+  if (!dataplane.IsMap()) {
+    *error = "config file '" + path + "': 'dataplane' must be a mapping";
+    return false;
+  }
+  for (const auto& entry : dataplane) {
+    std::string key_error;
+    try {
+      if (!ReadDataplaneKey(entry.first.as<std::string>(), entry.second, config, &key_error)) {
+        *error = "config file '" + path + "': " + key_error;
+        return false;
+      }
+    } catch (const YAML::Exception&) {
+      *error = "config file '" + path + "': 'dataplane." + entry.first.as<std::string>() +
+               "' has the wrong type";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::string* message,
+                      int* exit_code) {
+  // Everything after `--` goes to DPDK's EAL unchanged.
+  std::vector<std::string> eal_after_dashes;
+  int own_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      own_argc = i;
+      for (int j = i + 1; j < argc; ++j) eal_after_dashes.emplace_back(argv[j]);
+      break;
+    }
+  }
+
+  CLI::App cli{
+      "sluice-dataplane: parses HTTP/1.x API calls from a capture file or DPDK ports and streams "
+      "forensic records to sluice-control.\n\n"
+      "Modes (dataplane.mode in the config file):\n"
+      "  offline  read a pcap/pcapng file (--pcap), process all of it, wait until sluice-control has\n"
+      "           every record, print a summary and exit\n"
+      "  passive  receive from DPDK ports (dataplane.ports: PCI addresses or vdev strings) until\n"
+      "           SIGINT or SIGTERM; nothing is transmitted\n\n"
+      "EAL options: from dataplane.eal in the config file, then any given after `--`. Without\n"
+      "hugepages the data plane adds --no-huge -m 512; each process gets its own --file-prefix.\n\n"
+      "Exit codes: 0 done, 2 invalid input, config or setup (the message names the cause),\n"
+      "3 sluice-control did not confirm every record in time.",
+      "sluice-dataplane"};
+  cli.set_version_flag("--version", "sluice-dataplane 0.1.0");
+  std::string config_path;
+  std::string pcap;
+  std::string control;
+  std::string id;
+  std::string progress;
+  uint32_t workers = 0;
+  cli.add_option("-c,--config", config_path, "YAML config file (sections dataplane: and control:)");
+  cli.add_option("--pcap", pcap, "Capture file to analyse offline (pcap or pcapng)");
+  cli.add_option("--control", control, "ZeroMQ endpoint of sluice-control")
+      ->default_str(config->control);
+  cli.add_option("-w,--workers", workers, "Worker lcores")->default_str("1")->check(CLI::Range(1, 64));
+  cli.add_option("--id", id, "Data plane id in records")->default_str("host name");
+  cli.add_option("--replay", config->replay_seconds,
+                 "Benchmark: replay the capture from memory for this many seconds, new flows each loop")
+      ->check(CLI::Range(0.0, 86400.0));
+  cli.add_option("--stats-json", config->stats_json, "Also write the end-of-run summary as JSON to this file");
+  cli.add_option("--progress", progress, "Progress line on stderr: auto (when a terminal), on, off")
+      ->default_str("auto")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  try {
+    cli.parse(own_argc, argv);
+  } catch (const CLI::ParseError& e) {
+    *exit_code = e.get_exit_code() == 0 ? 0 : 2;
+    *message = e.get_exit_code() == 0 ? (e.get_name() == "CallForHelp" ? cli.help() : e.what())
+                                      : std::string(e.what()) + "\nRun with --help for more information.";
+    if (e.get_name() == "CallForVersion") *message = "sluice-dataplane 0.1.0";
+    return false;
+  }
+  if (!config_path.empty() && !LoadConfigFile(config_path, config, message)) {
+    *exit_code = 2;
+    return false;
+  }
+  if (!pcap.empty()) {
+    config->pcap = pcap;
+    config->mode = Mode::kOffline;
+  }
+  if (!control.empty()) config->control = control;
+  if (!id.empty()) config->id = id;
+  if (!progress.empty()) config->progress = progress;
+  if (workers != 0) config->workers = workers;
+  if (config->id.empty()) config->id = HostName();
+  config->eal_args.insert(config->eal_args.end(), eal_after_dashes.begin(), eal_after_dashes.end());
+
+  if (config->mode == Mode::kOffline && config->pcap.empty()) {
+    *message = "nothing to read: give a capture with --pcap FILE, or set dataplane.mode: passive "
+               "and dataplane.ports in a config file";
+    *exit_code = 2;
+    return false;
+  }
+  if (config->mode == Mode::kPassive && config->ports.empty()) {
+    *message = "passive mode needs dataplane.ports (PCI addresses or vdev strings) in the config file";
+    *exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sluice::app

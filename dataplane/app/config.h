@@ -1,0 +1,51 @@
+// sluice-dataplane settings: defaults, then the YAML config file's `dataplane:` section, then
+// command-line flags, each overriding the one before.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sluice::app {
+
+enum class Mode { kOffline, kPassive };
+
+struct Limits {
+  uint32_t flows_per_worker = 65536;
+  uint32_t flow_idle_timeout_s = 120;
+  uint32_t transactions_per_worker = 16384;
+  uint32_t reassembly_chunks_per_worker = 16384;
+  uint32_t max_held_bytes_per_stream = 256 * 1024;
+  uint32_t line_buffers_per_worker = 4096;
+  uint32_t max_line_bytes = 8192;
+  uint32_t max_headers = 128;
+  uint32_t max_header_bytes = 64 * 1024;
+};
+
+struct DataplaneConfig {
+  std::string config_path;               // empty when no file was given
+  std::string id;                        // default: host name
+  Mode mode = Mode::kOffline;
+  std::string pcap;                      // offline input
+  std::vector<std::string> ports;        // passive: PCI addresses or vdev strings
+  uint32_t workers = 1;
+  std::string control = "tcp://127.0.0.1:7750";
+  std::vector<std::string> eal_args;     // config file's, then those after `--`
+  Limits limits;
+  uint32_t records_per_batch = 256;
+  uint32_t batch_buffers_per_worker = 64;
+  uint32_t ack_timeout_s = 30;           // end of run: how long to wait for sluice-control
+  std::string progress = "auto";         // auto: only when stderr is a terminal
+  double replay_seconds = 0;             // > 0: replay the capture from memory for this long
+  std::string stats_json;                // also write the summary as JSON to this file
+};
+
+// Parses the command line (and the config file it names). On failure returns false with a
+// message that names the option or key, and `*exit_code` 0 for --help/--version or 2 for errors.
+bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::string* message,
+                      int* exit_code);
+
+// Reads the `dataplane:` section of a YAML file into `config`.
+bool LoadConfigFile(const std::string& path, DataplaneConfig* config, std::string* error);
+
+}  // namespace sluice::app

@@ -1,0 +1,22 @@
+// Builds DPDK EAL arguments from the config and starts the EAL.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dataplane/app/config.h"
+
+namespace sluice::app {
+
+// The EAL argument list: the config's and the command line's, plus defaults for what they do not
+// set (file prefix, lcore map, --no-huge when no hugepage is free, --no-pci offline, ports).
+// `notes` receives one line per default that the operator should know about.
+std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::vector<std::string>* notes);
+
+// Starts the EAL. Fails with rte_errno's message and the arguments used.
+bool StartEal(const std::vector<std::string>& arguments, std::string* error);
+
+// Number of free hugepages of the default size, from /proc/meminfo.
+long FreeHugepages();
+
+}  // namespace sluice::app

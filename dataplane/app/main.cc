@@ -1,0 +1,145 @@
+// sluice-dataplane: the DPDK primary process. The main lcore reads captures (offline), exports
+// record batches to sluice-control and prints the summary; worker lcores run the pipeline.
+#include <rte_eal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "dataplane/app/config.h"
+#include "dataplane/app/eal.h"
+#include "dataplane/app/offline_reader.h"
+#include "dataplane/app/pipeline.h"
+#include "dataplane/app/ports.h"
+#include "dataplane/app/replay_reader.h"
+#include "dataplane/app/stats_report.h"
+#include "dataplane/capture/pcap_reader.h"
+#include "dataplane/decode/packet_decoder.h"
+
+namespace {
+
+using sluice::app::DataplaneConfig;
+using sluice::app::Pipeline;
+
+constexpr int kExitInvalid = 2;
+constexpr int kExitUndelivered = 3;
+constexpr uint64_t kMaxReplayBytes = 2ull << 30;
+
+volatile std::sig_atomic_t g_signal = 0;
+
+void OnSignal(int signal) { g_signal = signal; }
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "sluice-dataplane: error: %s\n", message.c_str());
+  return kExitInvalid;
+}
+
+bool ShowProgress(const DataplaneConfig& config) {
+  if (config.progress == "on") return true;
+  if (config.progress == "off") return false;
+  return isatty(STDERR_FILENO) != 0;
+}
+
+int Finish(Pipeline& pipeline, const DataplaneConfig& config, const sluice::app::ReaderCounters* reader,
+           std::chrono::steady_clock::time_point start, const std::string& read_error,
+           uint64_t replay_loops = 0) {
+  const bool delivered = pipeline.Drain(config.ack_timeout_s);
+  pipeline.JoinWorkers();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sluice::app::PrintSummary(stdout, pipeline, reader, seconds);
+  std::fflush(stdout);
+  if (!config.stats_json.empty() &&
+      !sluice::app::WriteSummaryJson(config.stats_json, pipeline, reader, seconds, replay_loops)) {
+    std::fprintf(stderr, "sluice-dataplane: error: cannot write --stats-json file '%s'\n",
+                 config.stats_json.c_str());
+  }
+  if (!read_error.empty()) return Fail(read_error);
+  if (!delivered) {
+    std::fprintf(stderr,
+                 "sluice-dataplane: error: sluice-control at %s acknowledged no batch for %u s; "
+                 "%lu batches are unconfirmed\n",
+                 config.control.c_str(), config.ack_timeout_s,
+                 static_cast<unsigned long>(pipeline.exporter().in_flight()));
+    return kExitUndelivered;
+  }
+  return 0;
+}
+
+int RunOffline(const DataplaneConfig& config) {
+  sluice::capture::PcapReader reader;
+  std::string error;
+  if (!reader.Open(config.pcap, &error)) return Fail(error);
+  std::vector<std::string> notes;
+  const auto arguments = sluice::app::BuildEalArguments(config, &notes);
+  for (const std::string& note : notes) std::fprintf(stderr, "sluice-dataplane: %s\n", note.c_str());
+  if (!sluice::app::StartEal(arguments, &error)) return Fail(error);
+  int rc = 0;
+  {
+    Pipeline pipeline;
+    if (!pipeline.Build(config, reader.link_type(), true, &error)) return Fail(error);
+    if (!pipeline.Connect(config, &error)) return Fail(error);
+    if (!pipeline.Launch(&error)) return Fail(error);
+    sluice::app::ReaderCounters counters;
+    std::string read_error;
+    if (config.replay_seconds > 0) {
+      sluice::app::ReplayReader replay;
+      if (!replay.Load(reader, kMaxReplayBytes, &error)) return Fail(error);
+      const auto start = std::chrono::steady_clock::now();
+      replay.Run(pipeline, config.replay_seconds, &counters);
+      rc = Finish(pipeline, config, &counters, start, read_error, replay.loops());
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      sluice::app::ReadCapture(reader, pipeline, ShowProgress(config), &counters, &read_error);
+      rc = Finish(pipeline, config, &counters, start, read_error);
+    }
+  }
+  rte_eal_cleanup();
+  return rc;
+}
+
+int RunPassive(const DataplaneConfig& config) {
+  std::vector<std::string> notes;
+  const auto arguments = sluice::app::BuildEalArguments(config, &notes);
+  for (const std::string& note : notes) std::fprintf(stderr, "sluice-dataplane: %s\n", note.c_str());
+  std::string error;
+  if (!sluice::app::StartEal(arguments, &error)) return Fail(error);
+  int rc = 0;
+  {
+    Pipeline pipeline;
+    if (!pipeline.Build(config, sluice::decode::kLinkEthernet, false, &error)) return Fail(error);
+    if (!sluice::app::SetUpPorts(pipeline, &error)) return Fail(error);
+    if (!pipeline.Connect(config, &error)) return Fail(error);
+    if (!pipeline.Launch(&error)) return Fail(error);
+    std::fprintf(stderr, "sluice-dataplane: receiving on %zu port(s) with %u worker(s); stop with SIGINT\n",
+                 config.ports.size(), config.workers);
+    const auto start = std::chrono::steady_clock::now();
+    while (g_signal == 0) {
+      pipeline.PollExporter();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    std::fprintf(stderr, "sluice-dataplane: signal %d: stopping\n", static_cast<int>(g_signal));
+    pipeline.stop.store(true);
+    rc = Finish(pipeline, config, nullptr, start, "");
+    sluice::app::StopPorts();
+  }
+  rte_eal_cleanup();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  DataplaneConfig config;
+  std::string message;
+  int exit_code = 0;
+  if (!sluice::app::ParseCommandLine(argc, argv, &config, &message, &exit_code)) {
+    std::fprintf(exit_code == 0 ? stdout : stderr, "%s%s\n", exit_code == 0 ? "" : "sluice-dataplane: error: ",
+                 message.c_str());
+    return exit_code;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  return config.mode == sluice::app::Mode::kOffline ? RunOffline(config) : RunPassive(config);
+}

@@ -1,0 +1,60 @@
+// The running data plane as the main lcore sees it: mbuf pool, workers, their batch channels and
+// the exporter. Offline and passive modes share it; they differ only in where frames come from.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/app/config.h"
+#include "dataplane/export/batch_channel.h"
+#include "dataplane/export/exporter.h"
+#include "dataplane/worker/worker.h"
+#include "dataplane/worker/worker_loop.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace sluice::app {
+
+class Pipeline {
+ public:
+  Pipeline() = default;
+  ~Pipeline();
+
+  // Creates every pool, ring and worker. `link_type` is the capture's, or Ethernet for ports.
+  bool Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error);
+  // Connects to sluice-control (Hello/HelloAck).
+  bool Connect(const DataplaneConfig& config, std::string* error);
+  // Starts the worker lcores.
+  bool Launch(std::string* error);
+  // Waits until every worker finished and sluice-control acknowledged every batch, polling the
+  // exporter. Returns false when no acknowledgement arrived for `timeout_s`.
+  bool Drain(uint32_t timeout_s);
+  void JoinWorkers();
+
+  rte_mempool* mbufs() { return mbufs_; }
+  rte_ring* input(uint32_t worker) { return inputs_[worker]; }
+  uint32_t workers() const { return static_cast<uint32_t>(workers_.size()); }
+  exporter::Exporter& exporter() { return exporter_; }
+  void PollExporter() { exporter_.Poll(channel_pointers_); }
+  const std::vector<std::unique_ptr<worker::Worker>>& worker_list() const { return workers_; }
+  std::vector<std::unique_ptr<worker::WorkerRuntime>>& runtimes() { return runtimes_; }
+  std::atomic<bool> input_done{false};
+  std::atomic<bool> stop{false};
+  uint64_t run_id() const { return run_id_; }
+
+ private:
+  rte_mempool* mbufs_ = nullptr;
+  std::vector<rte_ring*> inputs_;
+  std::vector<std::unique_ptr<exporter::BatchChannel>> channels_;
+  std::vector<exporter::BatchChannel*> channel_pointers_;
+  std::vector<std::unique_ptr<worker::Worker>> workers_;
+  std::vector<std::unique_ptr<worker::WorkerRuntime>> runtimes_;
+  exporter::Exporter exporter_;
+  uint64_t run_id_ = 0;
+  bool launched_ = false;
+};
+
+}  // namespace sluice::app

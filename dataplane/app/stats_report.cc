@@ -1,0 +1,164 @@
+#include "dataplane/app/stats_report.h"
+
+#include <cinttypes>
+
+#include "dataplane/http/http_anomaly.h"
+
+namespace sluice::app {
+
+namespace {
+
+struct Totals {
+  worker::WorkerCounters worker;
+  session::SessionCounters session;
+  reassembly::ReassemblyCounters reassembly;
+  record::RecordCounters records;
+};
+
+Totals Sum(Pipeline& pipeline) {
+  Totals totals;
+  for (const auto& worker : pipeline.worker_list()) {
+    const auto& w = worker->counters();
+    totals.worker.packets += w.packets;
+    totals.worker.bytes += w.bytes;
+    for (int i = 0; i < static_cast<int>(decode::DecodeResult::kCount); ++i) totals.worker.decode[i] += w.decode[i];
+    totals.worker.ip_checksum_bad += w.ip_checksum_bad;
+    totals.worker.tcp_checksum_bad += w.tcp_checksum_bad;
+    totals.worker.tcp_without_flow += w.tcp_without_flow;
+    totals.worker.flows_created += w.flows_created;
+    for (int i = 0; i < 6; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
+    totals.worker.flow_table_full += w.flow_table_full;
+    const auto& s = worker->session_counters();
+    totals.session.requests += s.requests;
+    totals.session.responses += s.responses;
+    totals.session.transactions += s.transactions;
+    totals.session.unanswered_requests += s.unanswered_requests;
+    totals.session.unexpected_responses += s.unexpected_responses;
+    totals.session.transaction_pool_exhausted += s.transaction_pool_exhausted;
+    totals.session.http_flows += s.http_flows;
+    for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) totals.session.anomalies[i] += s.anomalies[i];
+    const auto& r = worker->reassembly_counters();
+    totals.reassembly.out_of_order_segments += r.out_of_order_segments;
+    totals.reassembly.retransmitted_segments += r.retransmitted_segments;
+    totals.reassembly.gaps += r.gaps;
+    totals.reassembly.gap_bytes += r.gap_bytes;
+    totals.reassembly.pool_exhausted += r.pool_exhausted;
+    const auto& c = worker->record_counters();
+    totals.records.transactions += c.transactions;
+    totals.records.flows += c.flows;
+    totals.records.dropped += c.dropped;
+    totals.records.batches += c.batches;
+  }
+  return totals;
+}
+
+void Line(FILE* out, const char* name, uint64_t value, const char* note = "") {
+  std::fprintf(out, "  %-28s %14" PRIu64 "%s\n", name, value, note);
+}
+
+}  // namespace
+
+void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, double seconds) {
+  const Totals t = Sum(pipeline);
+  const auto& exported = pipeline.exporter().counters();
+  std::fprintf(out, "sluice-dataplane summary (%u worker%s, %.2f s)\n", pipeline.workers(),
+               pipeline.workers() == 1 ? "" : "s", seconds);
+  if (reader != nullptr) {
+    Line(out, "frames read", reader->frames);
+  }
+  Line(out, "packets", t.worker.packets);
+  Line(out, "bytes", t.worker.bytes);
+  if (seconds > 0) {
+    std::fprintf(out, "  %-28s %14.3f\n", "packets per second (M)", static_cast<double>(t.worker.packets) / seconds / 1e6);
+  }
+  Line(out, "tcp packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kTcp)]);
+  Line(out, "other ip packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kOtherL4)]);
+  Line(out, "non-ip frames", t.worker.decode[static_cast<int>(decode::DecodeResult::kNotIp)]);
+  Line(out, "ip fragments (not parsed)", t.worker.decode[static_cast<int>(decode::DecodeResult::kFragment)]);
+  for (int i = static_cast<int>(decode::DecodeResult::kTruncatedL2); i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
+    if (t.worker.decode[i] == 0) continue;
+    std::fprintf(out, "  decode error %-15s %14" PRIu64 "\n",
+                 decode::DecodeResultName(static_cast<decode::DecodeResult>(i)), t.worker.decode[i]);
+  }
+  Line(out, "bad ip checksums", t.worker.ip_checksum_bad, "  (counted, still parsed)");
+  Line(out, "bad tcp checksums", t.worker.tcp_checksum_bad, "  (counted, still parsed)");
+  Line(out, "flows", t.worker.flows_created);
+  Line(out, "  ended by fin", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kFin)]);
+  Line(out, "  ended by rst", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kRst)]);
+  Line(out, "  idle timeout", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kIdleTimeout)] +
+                                  t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kHalfFin)]);
+  Line(out, "  evicted (table full)", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kEvicted)]);
+  Line(out, "  open at end", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kOpen)]);
+  Line(out, "  not tracked (table full)", t.worker.flow_table_full);
+  Line(out, "http flows", t.session.http_flows);
+  Line(out, "transactions", t.session.transactions);
+  Line(out, "  without response", t.session.unanswered_requests);
+  Line(out, "  response without request", t.session.unexpected_responses);
+  Line(out, "  not tracked (pool full)", t.session.transaction_pool_exhausted);
+  Line(out, "out-of-order segments", t.reassembly.out_of_order_segments);
+  Line(out, "retransmitted segments", t.reassembly.retransmitted_segments);
+  Line(out, "stream gaps", t.reassembly.gaps);
+  Line(out, "records built", t.records.transactions + t.records.flows);
+  Line(out, "records sent", exported.records_sent);
+  Line(out, "records acknowledged", exported.records_acked);
+  Line(out, "records dropped", t.records.dropped);
+  Line(out, "batches rejected by control", exported.batches_rejected);
+  bool header = false;
+  for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {
+    if (t.session.anomalies[i] == 0) continue;
+    if (!header) std::fprintf(out, "anomalies\n");
+    header = true;
+    Line(out, http::AnomalyName(static_cast<http::Anomaly>(i)), t.session.anomalies[i]);
+  }
+}
+
+bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderCounters* reader,
+                      double seconds, uint64_t replay_loops) {
+  FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) return false;
+  const Totals t = Sum(pipeline);
+  const auto& exported = pipeline.exporter().counters();
+  const auto field = [out](const char* name, uint64_t value) {
+    std::fprintf(out, "  \"%s\": %" PRIu64 ",\n", name, value);
+  };
+  std::fprintf(out, "{\n  \"seconds\": %.6f,\n", seconds);
+  field("workers", pipeline.workers());
+  field("replay_loops", replay_loops);
+  field("frames_read", reader != nullptr ? reader->frames : 0);
+  field("packets", t.worker.packets);
+  field("bytes", t.worker.bytes);
+  field("tcp_packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kTcp)]);
+  uint64_t decode_errors = 0;
+  for (int i = static_cast<int>(decode::DecodeResult::kTruncatedL2); i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
+    decode_errors += t.worker.decode[i];
+  }
+  field("decode_errors", decode_errors);
+  field("ip_checksum_bad", t.worker.ip_checksum_bad);
+  field("tcp_checksum_bad", t.worker.tcp_checksum_bad);
+  field("flows", t.worker.flows_created);
+  field("flows_evicted", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kEvicted)]);
+  field("flows_not_tracked", t.worker.flow_table_full);
+  field("http_flows", t.session.http_flows);
+  field("transactions", t.session.transactions);
+  field("transactions_without_response", t.session.unanswered_requests);
+  field("transactions_not_tracked", t.session.transaction_pool_exhausted);
+  field("stream_gaps", t.reassembly.gaps);
+  field("records_built", t.records.transactions + t.records.flows);
+  field("records_dropped", t.records.dropped);
+  field("records_sent", exported.records_sent);
+  field("records_acknowledged", exported.records_acked);
+  field("batches_sent", exported.batches_sent);
+  field("batches_rejected", exported.batches_rejected);
+  std::fprintf(out, "  \"anomalies\": {");
+  bool first = true;
+  for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {
+    if (t.session.anomalies[i] == 0) continue;
+    std::fprintf(out, "%s\"%s\": %" PRIu64, first ? "" : ", ", http::AnomalyName(static_cast<http::Anomaly>(i)),
+                 t.session.anomalies[i]);
+    first = false;
+  }
+  std::fprintf(out, "}\n}\n");
+  return std::fclose(out) == 0;
+}
+
+}  // namespace sluice::app

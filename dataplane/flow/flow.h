@@ -1,0 +1,52 @@
+// State of one TCP connection, owned by the worker lcore whose flow table holds it.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/flow/flow_key.h"
+#include "dataplane/http/http_parser.h"
+#include "dataplane/reassembly/tcp_reassembler.h"
+
+namespace sluice::flow {
+
+// Direction index inside a flow: requests travel kToServer, responses kToClient.
+enum Direction : uint8_t { kToServer = 0, kToClient = 1 };
+
+// How a flow ended; values match sluice.wire.FlowEnd.
+enum class FlowEnd : uint8_t { kOpen = 0, kFin = 1, kRst = 2, kIdleTimeout = 3, kEvicted = 4, kHalfFin = 5 };
+
+inline constexpr uint32_t kNoIndex = UINT32_MAX;
+// Requests waiting for their response on one connection (HTTP pipelining depth).
+inline constexpr uint32_t kMaxPendingTransactions = 16;
+
+struct Flow {
+  FlowKey key;
+  uint64_t flow_id;
+  bool client_is_a;        // which key endpoint is the client
+  bool syn_seen;
+  bool http;               // decided to parse as HTTP
+  bool not_http;           // decided this flow is not HTTP
+  bool fin_seen[2];
+  bool finished[2];        // parser of that direction finished
+  uint32_t fin_seq[2];     // sequence number after the FIN
+  uint64_t first_ts_ns;
+  uint64_t last_ts_ns;
+  uint64_t packets[2];
+  uint64_t bytes[2];       // TCP payload bytes
+  uint32_t transactions;   // transactions emitted so far
+  uint32_t next_index;     // index the next transaction of this flow gets
+  uint32_t request_txn;    // transaction whose request is being parsed, or kNoIndex
+  uint8_t detect_tries;    // payload packets looked at to decide whether this flow is HTTP
+  uint32_t anomalies;      // http::AnomalySet seen outside any transaction
+  reassembly::TcpStream streams[2];
+  http::HttpParser parsers[2];
+  // FIFO of transaction slots: requests seen, response not finished yet.
+  uint32_t pending[kMaxPendingTransactions];
+  uint8_t pending_head;
+  uint8_t pending_count;
+  // Least-recently-used list links (indices into the flow array).
+  uint32_t lru_prev;
+  uint32_t lru_next;
+};
+
+}  // namespace sluice::flow

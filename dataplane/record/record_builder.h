@@ -1,0 +1,69 @@
+// Turns finished transactions and flows into FlatBuffers records, grouped in batches that carry
+// the header of the wire contract (data plane id, run id, worker id, sequence number).
+//
+// Ownership: one RecordBuilder per worker lcore. It fills batch buffers taken from its
+// BatchChannel; it never allocates once the buffers have grown to their working size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/export/batch_channel.h"
+#include "dataplane/flow/flow.h"
+#include "dataplane/session/transaction.h"
+#include "records_generated.h"
+
+namespace sluice::record {
+
+struct RecordCounters {
+  uint64_t transactions = 0;   // transaction records built
+  uint64_t flows = 0;          // flow summary records built
+  uint64_t dropped = 0;        // records lost because every batch buffer was in flight (live mode)
+  uint64_t batches = 0;        // batches handed to the exporter
+  uint64_t buffer_waits = 0;   // times a worker waited for a free buffer (offline mode)
+};
+
+struct RecordBuilderOptions {
+  std::string dataplane_id;
+  uint64_t run_id = 0;
+  uint16_t worker_id = 0;
+  uint32_t records_per_batch = 256;
+  // Offline input can wait for the exporter; live input cannot, so records are counted as dropped.
+  bool wait_for_buffers = true;
+};
+
+class RecordBuilder {
+ public:
+  RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptions options);
+
+  // Builds one record. Returns false when it was dropped (counted).
+  bool AddTransaction(const flow::Flow& flow, const session::Transaction& transaction);
+  bool AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end);
+
+  // Hands over the current batch if it holds any record.
+  void Flush();
+  bool has_pending() const { return batch_ != nullptr && !records_.empty(); }
+  const RecordCounters& counters() const { return counters_; }
+
+  // Splits a request target into path and query (the query without '?'). Absolute-form targets
+  // (RFC 9112 section 3.2.2) give the path after the authority; "*" gives "*".
+  static void SplitTarget(const char* target, uint32_t length, std::string_view* path,
+                          std::string_view* query);
+
+ private:
+  bool EnsureBatch();
+  void Commit(flatbuffers::Offset<wire::Record> record);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
+      uint32_t anomaly_set);
+
+  exporter::BatchChannel* channel_;
+  RecordBuilderOptions options_;
+  exporter::ExportBatch* batch_ = nullptr;
+  uint64_t next_sequence_ = 0;
+  std::vector<flatbuffers::Offset<wire::Record>> records_;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> anomaly_names_;
+  RecordCounters counters_;
+};
+
+}  // namespace sluice::record

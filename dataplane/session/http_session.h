@@ -1,0 +1,95 @@
+// The HTTP layer of a worker: it receives reassembled bytes of each flow, runs the flow's two
+// parsers, pairs requests with responses in order (pipelining included) and hands every finished
+// transaction to the record builder.
+//
+// Ownership: one HttpSession per worker lcore. It serves every flow of that worker; Bind() points
+// it at the flow and direction being processed before bytes are delivered, so flows carry no
+// callback objects of their own.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/flow/flow.h"
+#include "dataplane/http/http_parser.h"
+#include "dataplane/reassembly/tcp_reassembler.h"
+#include "dataplane/record/record_builder.h"
+#include "dataplane/session/transaction.h"
+
+namespace sluice::session {
+
+struct SessionCounters {
+  uint64_t requests = 0;
+  uint64_t responses = 0;
+  uint64_t interim_responses = 0;       // 1xx
+  uint64_t transactions = 0;            // transaction records emitted
+  uint64_t unanswered_requests = 0;     // emitted without a response
+  uint64_t unexpected_responses = 0;    // a response with no request
+  uint64_t transaction_pool_exhausted = 0;  // a request could not be tracked: no free slot
+  uint64_t pipeline_overflows = 0;      // more than kMaxPendingTransactions requests outstanding
+  uint64_t http_flows = 0;
+  uint64_t non_http_flows = 0;
+  uint64_t anomalies[static_cast<int>(http::Anomaly::kCount)] = {};
+};
+
+struct SessionLimits {
+  http::ParserLimits parser;
+  reassembly::StreamLimits stream;
+};
+
+class HttpSession final : public reassembly::StreamSink, public http::MessageSink {
+ public:
+  HttpSession(TransactionPool* transactions, http::LinePool* lines, reassembly::SegmentPool* segments,
+              record::RecordBuilder* records, reassembly::ReassemblyCounters* reassembly_counters,
+              SessionLimits limits);
+
+  // Adds one TCP segment's payload of `flow` travelling in `direction`.
+  void Deliver(flow::Flow& flow, flow::Direction direction, uint32_t seq, const uint8_t* payload,
+               uint32_t length, uint64_t ts_ns);
+  // Ends one direction: held bytes are flushed (holes become gaps) and its parser finishes.
+  void FinishDirection(flow::Flow& flow, flow::Direction direction, uint64_t ts_ns);
+  // Ends the flow: both directions finish, unanswered requests are emitted, then the flow summary.
+  void Close(flow::Flow& flow, flow::FlowEnd end, uint64_t ts_ns);
+
+  // True when `data` starts like an HTTP/1.x request line (a method token and a space).
+  static bool LooksLikeRequest(const uint8_t* data, uint32_t length);
+  // True when `data` starts with "HTTP/1.".
+  static bool LooksLikeResponse(const uint8_t* data, uint32_t length);
+
+  const SessionCounters& counters() const { return counters_; }
+
+  // reassembly::StreamSink
+  void OnData(const uint8_t* data, uint32_t length) override;
+  void OnGap(uint32_t length) override;
+
+  // http::MessageSink
+  void OnRequestLine(http::Span method, http::Span target, uint8_t version_minor) override;
+  void OnStatusLine(uint16_t status_code, uint8_t version_minor, http::Span reason) override;
+  void OnHeader(http::Span name, http::Span value) override;
+  http::ResponseContext OnHeadersComplete(const http::MessageInfo& info) override;
+  void OnBody(const uint8_t* data, uint32_t length) override;
+  void OnMessageComplete(const http::MessageInfo& info) override;
+  void OnAnomaly(http::Anomaly anomaly) override;
+
+ private:
+  void Bind(flow::Flow* flow, flow::Direction direction, uint64_t ts_ns);
+  bool DecideHttp(const uint8_t* data, uint32_t length);
+  Transaction* RequestTransaction();
+  Transaction* ResponseTransaction();
+  uint32_t PushTransaction();
+  void EmitFront();
+  void EmitAllPending();
+
+  TransactionPool* transactions_;
+  http::LinePool* lines_;
+  reassembly::SegmentPool* segments_;
+  record::RecordBuilder* records_;
+  reassembly::ReassemblyCounters* reassembly_counters_;
+  SessionLimits limits_;
+  SessionCounters counters_;
+  // Bound context: valid only during Deliver, FinishDirection and Close.
+  flow::Flow* flow_ = nullptr;
+  flow::Direction direction_ = flow::kToServer;
+  uint64_t ts_ns_ = 0;
+};
+
+}  // namespace sluice::session

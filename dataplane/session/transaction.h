@@ -1,0 +1,97 @@
+// One HTTP request and its response, as the worker fills it while parsing. Slots come from a
+// per-worker TransactionPool so that open transactions cost no allocation.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "dataplane/http/http_anomaly.h"
+
+namespace sluice::session {
+
+// A string field with a fixed capacity. Longer values are cut and the cut is reported.
+template <uint32_t kCapacity>
+struct BoundedText {
+  char data[kCapacity];
+  uint32_t length;
+
+  // Copies at most kCapacity bytes; returns false when `size` did not fit.
+  bool Assign(const char* text, uint32_t size) {
+    const uint32_t kept = size < kCapacity ? size : kCapacity;
+    std::memcpy(data, text, kept);
+    length = kept;
+    return kept == size;
+  }
+  void Clear() { length = 0; }
+  bool empty() const { return length == 0; }
+};
+
+struct Transaction {
+  uint32_t flow_slot;
+  uint32_t index;                 // position in the flow
+  uint64_t request_ts_ns;
+  uint64_t response_end_ts_ns;
+  bool has_request;
+  bool request_complete;
+  bool has_response;              // a final (non-1xx) status line was seen
+  bool response_complete;
+  uint8_t version_minor;
+  uint16_t status_code;
+  uint16_t host_port;
+  uint64_t request_body_bytes;
+  uint64_t response_body_bytes;
+  http::AnomalySet anomalies;
+  bool fields_truncated;
+  BoundedText<32> method;
+  BoundedText<4096> target;        // url.original
+  BoundedText<256> host;
+  BoundedText<512> user_agent;
+  BoundedText<128> request_mime;
+  BoundedText<128> response_mime;
+
+  void Reset() {
+    flow_slot = index = 0;
+    request_ts_ns = response_end_ts_ns = 0;
+    has_request = request_complete = has_response = response_complete = false;
+    version_minor = 1;
+    status_code = host_port = 0;
+    request_body_bytes = response_body_bytes = 0;
+    anomalies = 0;
+    fields_truncated = false;
+    method.Clear();
+    target.Clear();
+    host.Clear();
+    user_agent.Clear();
+    request_mime.Clear();
+    response_mime.Clear();
+  }
+};
+
+// Fixed pool of transaction slots for one worker lcore.
+class TransactionPool {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  explicit TransactionPool(uint32_t count) : slots_(count) {
+    free_.reserve(count);
+    for (uint32_t i = count; i > 0; --i) free_.push_back(i - 1);
+  }
+  uint32_t Take() {
+    if (free_.empty()) return kNone;
+    const uint32_t slot = free_.back();
+    free_.pop_back();
+    slots_[slot].Reset();
+    return slot;
+  }
+  void Give(uint32_t slot) { free_.push_back(slot); }
+  Transaction& at(uint32_t slot) { return slots_[slot]; }
+  uint32_t free_slots() const { return static_cast<uint32_t>(free_.size()); }
+  uint32_t capacity() const { return static_cast<uint32_t>(slots_.size()); }
+
+ private:
+  std::vector<Transaction> slots_;
+  std::vector<uint32_t> free_;  // reserved once; never grows past the pool size
+};
+
+}  // namespace sluice::session

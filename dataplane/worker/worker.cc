@@ -1,0 +1,183 @@
+#include "dataplane/worker/worker.h"
+
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+
+namespace sluice::worker {
+
+namespace {
+
+int g_timestamp_offset = -1;
+constexpr uint32_t kMaxFrameBytes = 256 * 1024;  // pcap's largest snapshot length
+
+}  // namespace
+
+bool RegisterTimestampField(std::string* error) {
+  static const rte_mbuf_dynfield kField = {"sluice_capture_ts_ns", sizeof(uint64_t),
+                                           alignof(uint64_t), 0};
+  g_timestamp_offset = rte_mbuf_dynfield_register(&kField);
+  if (g_timestamp_offset < 0) {
+    *error = std::string("cannot register the mbuf timestamp field: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  return true;
+}
+
+uint64_t& MbufTimestamp(rte_mbuf* mbuf) {
+  return *RTE_MBUF_DYNFIELD(mbuf, g_timestamp_offset, uint64_t*);
+}
+
+Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel)
+    : config_(config),
+      segments_(config.segment_chunks),
+      lines_(config.line_buffers, config.line_bytes),
+      transactions_(config.transaction_slots),
+      records_(channel, config.records),
+      session_(&transactions_, &lines_, &segments_, &records_, &reassembly_counters_, config.limits) {
+  linear_.resize(kMaxFrameBytes);
+}
+
+bool Worker::Init(std::string* error) {
+  return flows_.Init("sl_flows_" + std::to_string(config_.worker_id), config_.max_flows, error);
+}
+
+void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count) {
+  for (uint16_t i = 0; i < count; ++i) {
+    if (i + 1 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void*));
+    rte_mbuf* mbuf = mbufs[i];
+    const uint64_t ts_ns = MbufTimestamp(mbuf);
+    if (mbuf->nb_segs == 1) {
+      ProcessFrame(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, ts_ns);
+    } else {
+      ++counters_.multi_segment_frames;
+      const uint32_t length = rte_pktmbuf_pkt_len(mbuf) < kMaxFrameBytes ? rte_pktmbuf_pkt_len(mbuf)
+                                                                         : kMaxFrameBytes;
+      const auto* data = static_cast<const uint8_t*>(rte_pktmbuf_read(mbuf, 0, length, linear_.data()));
+      ProcessFrame(data, length, ts_ns);
+    }
+  }
+  rte_pktmbuf_free_bulk(mbufs, count);
+}
+
+void Worker::ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns) {
+  ++counters_.packets;
+  counters_.bytes += length;
+  if (ts_ns > last_ts_ns_) last_ts_ns_ = ts_ns;
+  decode::DecodedPacket packet;
+  const decode::DecodeOptions options{config_.verify_checksums};
+  const decode::DecodeResult result = decode::DecodeFrame(config_.link_type, frame, length, options, &packet);
+  ++counters_.decode[static_cast<int>(result)];
+  if (result != decode::DecodeResult::kTcp) return;
+  // Captures taken on the sending host carry offloaded, wrong checksums: count, never drop offline.
+  if (!packet.ip_checksum_ok) ++counters_.ip_checksum_bad;
+  if (!packet.l4_checksum_ok) ++counters_.tcp_checksum_bad;
+  ProcessTcp(packet, ts_ns);
+}
+
+uint32_t Worker::CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
+                            bool a_to_b, uint64_t ts_ns) {
+  uint32_t slot = flows_.Insert(key, hash);
+  if (slot == flow::kNoIndex && flows_.Oldest() != flow::kNoIndex) {
+    CloseFlow(flows_.Oldest(), flow::FlowEnd::kEvicted, ts_ns);
+    slot = flows_.Insert(key, hash);
+  }
+  if (slot == flow::kNoIndex) {
+    ++counters_.flow_table_full;
+    return slot;
+  }
+  ++counters_.flows_created;
+  flow::Flow& flow = flows_.at(slot);
+  flow.flow_id = (static_cast<uint64_t>(config_.worker_id) << 48) | next_flow_number_++;
+  flow.first_ts_ns = ts_ns;
+  flow.request_txn = flow::kNoIndex;
+  const bool syn = packet.tcp_flags & decode::kTcpSyn;
+  const bool ack = packet.tcp_flags & decode::kTcpAck;
+  bool sender_is_client;
+  if (syn) {
+    sender_is_client = !ack;
+  } else if (session::HttpSession::LooksLikeResponse(packet.payload, packet.payload_length)) {
+    sender_is_client = false;
+  } else if (session::HttpSession::LooksLikeRequest(packet.payload, packet.payload_length)) {
+    sender_is_client = true;
+  } else {
+    sender_is_client = packet.src_port > packet.dst_port;  // ephemeral ports are the high ones
+  }
+  flow.client_is_a = (sender_is_client == a_to_b);
+  return slot;
+}
+
+void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
+  bool a_to_b = false;
+  const flow::FlowKey key = flow::MakeFlowKey(packet, &a_to_b);
+  const uint32_t hash = flows_.Hash(key);
+  uint32_t slot = flows_.Lookup(key, hash);
+  const uint8_t flags = packet.tcp_flags;
+  if (slot == flow::kNoIndex) {
+    // Only a SYN or data starts tracking: a stray ACK, FIN or RST after a close must not.
+    if ((flags & decode::kTcpRst) || (!(flags & decode::kTcpSyn) && packet.payload_length == 0)) {
+      ++counters_.tcp_without_flow;
+      return;
+    }
+    slot = CreateFlow(key, hash, packet, a_to_b, ts_ns);
+    if (slot == flow::kNoIndex) return;
+  } else {
+    flows_.Touch(slot);
+  }
+  flow::Flow& flow = flows_.at(slot);
+  const auto direction = (a_to_b == flow.client_is_a) ? flow::kToServer : flow::kToClient;
+  flow.last_ts_ns = ts_ns;
+  ++flow.packets[direction];
+  flow.bytes[direction] += packet.payload_length;
+
+  uint32_t seq = packet.tcp_seq;
+  if (flags & decode::kTcpSyn) {
+    flow.syn_seen = true;
+    if (!flow.streams[direction].started()) flow.streams[direction].StartFromSyn(seq);
+    seq += 1;  // data on a SYN (TCP Fast Open) starts after the SYN's sequence number
+  }
+  // Offline, offloaded checksums are the norm, so a bad checksum is counted but still parsed.
+  if (packet.payload_length > 0) {
+    session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
+  }
+  if (flags & decode::kTcpRst) {
+    CloseFlow(slot, flow::FlowEnd::kRst, ts_ns);
+    return;
+  }
+  if (flags & decode::kTcpFin) {
+    flow.fin_seen[direction] = true;
+    session_.FinishDirection(flow, direction, ts_ns);
+    if (flow.fin_seen[flow::kToServer] && flow.fin_seen[flow::kToClient]) {
+      CloseFlow(slot, flow::FlowEnd::kFin, ts_ns);
+    }
+  }
+}
+
+void Worker::CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns) {
+  flow::Flow& flow = flows_.at(slot);
+  if (end == flow::FlowEnd::kIdleTimeout && (flow.fin_seen[0] || flow.fin_seen[1])) {
+    end = flow::FlowEnd::kHalfFin;
+  }
+  session_.Close(flow, end, ts_ns);
+  ++counters_.flows_ended[static_cast<int>(end)];
+  flows_.Remove(slot);
+}
+
+void Worker::ExpireIdle(uint64_t now_ns, uint32_t budget) {
+  while (budget-- > 0) {
+    const uint32_t oldest = flows_.Oldest();
+    if (oldest == flow::kNoIndex) return;
+    if (flows_.at(oldest).last_ts_ns + config_.idle_timeout_ns >= now_ns) return;
+    CloseFlow(oldest, flow::FlowEnd::kIdleTimeout, now_ns);
+  }
+}
+
+void Worker::CloseAll() {
+  while (flows_.Oldest() != flow::kNoIndex) {
+    CloseFlow(flows_.Oldest(), flow::FlowEnd::kOpen, last_ts_ns_);
+  }
+  records_.Flush();
+}
+
+}  // namespace sluice::worker

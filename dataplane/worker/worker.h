@@ -1,0 +1,98 @@
+// One worker lcore's pipeline: decode -> flow lookup -> TCP state -> reassembly -> HTTP -> records.
+//
+// Ownership: a Worker and everything it holds belong to the lcore that runs it. It is built on the
+// main lcore before the workers start and touched by its own lcore only afterwards.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/decode/packet_decoder.h"
+#include "dataplane/export/batch_channel.h"
+#include "dataplane/flow/flow_table.h"
+#include "dataplane/record/record_builder.h"
+#include "dataplane/session/http_session.h"
+
+struct rte_mbuf;
+
+namespace sluice::worker {
+
+struct WorkerConfig {
+  uint16_t worker_id = 0;
+  uint32_t link_type = decode::kLinkEthernet;
+  uint32_t max_flows = 65536;
+  uint64_t idle_timeout_ns = 120ull * 1000 * 1000 * 1000;
+  uint32_t transaction_slots = 16384;
+  uint32_t segment_chunks = 16384;       // 2 KiB each: 32 MiB of out-of-order data
+  uint32_t line_buffers = 4096;
+  uint32_t line_bytes = 8192;
+  bool verify_checksums = true;          // bad checksums are counted, never used to drop offline
+  session::SessionLimits limits;
+  record::RecordBuilderOptions records;
+};
+
+struct WorkerCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;                    // captured frame bytes
+  uint64_t decode[static_cast<int>(decode::DecodeResult::kCount)] = {};
+  uint64_t ip_checksum_bad = 0;
+  uint64_t tcp_checksum_bad = 0;
+  uint64_t tcp_without_flow = 0;         // ACK, FIN or RST of a connection not tracked
+  uint64_t flows_created = 0;
+  uint64_t flows_ended[6] = {};          // by flow::FlowEnd
+  uint64_t flow_table_full = 0;          // a flow could not be tracked even after eviction
+  uint64_t multi_segment_frames = 0;     // frames copied out of chained mbufs
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerConfig config, exporter::BatchChannel* channel);
+
+  // Allocates the flow table and pools. Called on the main lcore before launch.
+  bool Init(std::string* error);
+
+  // Processes `count` mbufs and frees them. Timestamps come from the mbuf timestamp field.
+  void ProcessBurst(rte_mbuf** mbufs, uint16_t count);
+  // Processes one frame; used by ProcessBurst and by tests.
+  void ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns);
+  // Closes flows idle for longer than the idle timeout, at most `budget` of them.
+  void ExpireIdle(uint64_t now_ns, uint32_t budget);
+  // End of input: closes every flow (as still open) and hands over the last batch.
+  void CloseAll();
+  // Hands over a partly filled batch so records are not held back while traffic is slow.
+  void FlushRecords() { records_.Flush(); }
+
+  uint64_t last_ts_ns() const { return last_ts_ns_; }
+  const WorkerCounters& counters() const { return counters_; }
+  const session::SessionCounters& session_counters() const { return session_.counters(); }
+  const reassembly::ReassemblyCounters& reassembly_counters() const { return reassembly_counters_; }
+  const record::RecordCounters& record_counters() const { return records_.counters(); }
+  const flow::FlowTable& flows() const { return flows_; }
+
+ private:
+  void ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns);
+  uint32_t CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
+                      bool a_to_b, uint64_t ts_ns);
+  void CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns);
+
+  WorkerConfig config_;
+  flow::FlowTable flows_;
+  reassembly::SegmentPool segments_;
+  http::LinePool lines_;
+  session::TransactionPool transactions_;
+  record::RecordBuilder records_;
+  reassembly::ReassemblyCounters reassembly_counters_;
+  session::HttpSession session_;
+  WorkerCounters counters_;
+  uint64_t next_flow_number_ = 0;
+  uint64_t last_ts_ns_ = 0;
+  std::vector<uint8_t> linear_;  // chained mbufs are copied here; sized for the largest frame
+};
+
+// Offset of the per-mbuf capture timestamp (ns since the epoch), registered once per process.
+bool RegisterTimestampField(std::string* error);
+uint64_t& MbufTimestamp(rte_mbuf* mbuf);
+
+}  // namespace sluice::worker

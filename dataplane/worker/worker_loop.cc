@@ -1,0 +1,105 @@
+#include "dataplane/worker/worker_loop.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <sched.h>
+
+#include <ctime>
+
+namespace sluice::worker {
+
+namespace {
+
+constexpr uint16_t kBurst = 32;
+constexpr uint32_t kExpiryBudget = 64;  // flows closed per timer tick, so one tick stays short
+// Idle spins before a worker yields its core; matters only when lcores share cores.
+constexpr uint32_t kIdleSpinsBeforeYield = 256;
+
+// Converts TSC readings to wall-clock nanoseconds for live ports.
+class WallClock {
+ public:
+  WallClock() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    base_ns_ = static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+    base_tsc_ = rte_rdtsc();
+    ns_per_cycle_ = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  }
+  uint64_t Now() const {
+    return base_ns_ + static_cast<uint64_t>(static_cast<double>(rte_rdtsc() - base_tsc_) * ns_per_cycle_);
+  }
+
+ private:
+  uint64_t base_ns_;
+  uint64_t base_tsc_;
+  double ns_per_cycle_;
+};
+
+uint16_t ReceiveLive(WorkerRuntime& runtime, const WallClock& clock, rte_mbuf** mbufs) {
+  uint16_t total = 0;
+  for (const auto& [port, queue] : runtime.queues) {
+    total += rte_eth_rx_burst(port, queue, mbufs + total, static_cast<uint16_t>(kBurst - total));
+    if (total == kBurst) break;
+  }
+  if (total > 0) {
+    const uint64_t now = clock.Now();
+    for (uint16_t i = 0; i < total; ++i) MbufTimestamp(mbufs[i]) = now;
+  }
+  return total;
+}
+
+}  // namespace
+
+int RunWorker(void* arg) {
+  auto& runtime = *static_cast<WorkerRuntime*>(arg);
+  Worker& worker = *runtime.worker;
+  const WallClock clock;
+  const uint64_t tick_cycles = rte_get_tsc_hz() / 1000;         // 1 ms
+  const uint64_t flush_cycles = rte_get_tsc_hz() / 10;          // 100 ms
+  uint64_t next_tick = rte_rdtsc() + tick_cycles;
+  uint64_t next_flush = rte_rdtsc() + flush_cycles;
+  uint32_t idle_spins = 0;
+  rte_mbuf* mbufs[kBurst];
+
+  for (;;) {
+    const uint16_t count =
+        runtime.input != nullptr
+            ? static_cast<uint16_t>(rte_ring_sc_dequeue_burst(runtime.input, reinterpret_cast<void**>(mbufs),
+                                                              kBurst, nullptr))
+            : ReceiveLive(runtime, clock, mbufs);
+    if (count > 0) {
+      worker.ProcessBurst(mbufs, count);
+      idle_spins = 0;
+    } else {
+      const bool input_over = runtime.input != nullptr
+                                  ? runtime.input_done->load(std::memory_order_acquire) &&
+                                        rte_ring_empty(runtime.input)
+                                  : runtime.stop->load(std::memory_order_relaxed);
+      if (input_over) break;
+      if (++idle_spins >= kIdleSpinsBeforeYield) {
+        sched_yield();
+        idle_spins = 0;
+      } else {
+        rte_pause();
+      }
+    }
+    const uint64_t now = rte_rdtsc();
+    if (now >= next_tick) {
+      // Offline, packet time drives expiry; live, the clock does, so idle flows end without traffic.
+      worker.ExpireIdle(runtime.input != nullptr ? worker.last_ts_ns() : clock.Now(), kExpiryBudget);
+      next_tick = now + tick_cycles;
+    }
+    if (now >= next_flush) {
+      worker.FlushRecords();
+      next_flush = now + flush_cycles;
+    }
+  }
+  worker.CloseAll();
+  runtime.finished.store(true, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace sluice::worker

@@ -1,0 +1,150 @@
+// End to end: every capture in the corpus through sluice-dataplane and sluice-control, compared
+// message by message with tshark's HTTP dissection of the same file.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/sluice_runner.h"
+#include "tests/integration/http_view.h"
+#include "tests/integration/tshark_oracle.h"
+
+namespace sluice::testing {
+namespace {
+
+// A difference between Sluice and tshark that is understood and accepted: tshark's own limits
+// or cases where both readings are defensible. A Sluice bug never goes here.
+struct ExpectedDifference {
+  const char* capture;  // path relative to the corpus directory
+  const char* id;       // Disagreement::id
+  const char* reason;
+};
+
+constexpr ExpectedDifference kExpectedDifferences[] = {
+    {"", "", ""},  // placeholder so the array is never empty
+};
+
+std::string CorpusDir() {
+  const char* dir = std::getenv("SLUICE_CORPUS_DIR");
+  return dir == nullptr ? "" : dir;
+}
+
+std::vector<std::string> CorpusCaptures() {
+  const std::string dir = CorpusDir();
+  return dir.empty() ? std::vector<std::string>{} : FindCaptures(dir);
+}
+
+std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = CaptureName(info.param, CorpusDir());
+  for (char& c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
+  }
+  return name;
+}
+
+const ExpectedDifference* FindExpected(const std::string& capture, const std::string& id) {
+  for (const ExpectedDifference& expected : kExpectedDifferences) {
+    if (capture == expected.capture && id == expected.id) return &expected;
+  }
+  return nullptr;
+}
+
+class CorpusVsTshark : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    SluicePaths paths;
+    setup_error_ = SluicePaths::FromEnvironment(&paths);
+    if (!setup_error_.empty()) return;
+    control_ = std::make_unique<ControlServer>(paths);
+    setup_error_ = control_->Start();
+  }
+
+  static void TearDownTestSuite() {
+    if (control_ != nullptr && setup_error_.empty()) {
+      const std::string error = control_->Stop();
+      EXPECT_TRUE(error.empty()) << error;
+    }
+    control_.reset();
+  }
+
+  static std::unique_ptr<ControlServer> control_;
+  static std::string setup_error_;
+};
+
+std::unique_ptr<ControlServer> CorpusVsTshark::control_;
+std::string CorpusVsTshark::setup_error_;
+
+size_t CountExchanges(const CaptureView& view) {
+  size_t count = 0;
+  for (const auto& [key, connection] : view) count += connection.exchanges.size();
+  return count;
+}
+
+int CountOrphans(const CaptureView& view) {
+  int count = 0;
+  for (const auto& [key, connection] : view) count += connection.orphan_responses;
+  return count;
+}
+
+TEST(CorpusVsTsharkSetup, CorpusHasCaptures) {
+  ASSERT_FALSE(CorpusDir().empty()) << "SLUICE_CORPUS_DIR is not set";
+  EXPECT_FALSE(CorpusCaptures().empty()) << "no *.pcap or *.pcapng under " << CorpusDir();
+}
+
+TEST_P(CorpusVsTshark, SameHttpMessages) {
+  ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  const std::string& capture = GetParam();
+  const std::string name = CaptureName(capture, CorpusDir());
+
+  const DataplaneRun run = control_->RunDataplane(capture, 1);
+  ASSERT_EQ(run.process.exit_code, 0) << name << ": sluice-dataplane " << run.process.Describe();
+  ASSERT_TRUE(run.records_error.empty()) << run.records_error;
+  CaptureView sluice_view;
+  std::string error;
+  ASSERT_TRUE(ViewFromSluiceRecords(run.RecordsOfType("transaction"), &sluice_view, &error)) << error;
+
+  // tshark dissects HTTP by port: force it on every port a connection was opened to and every
+  // port Sluice saw a server on, so that tshark is not blind where Sluice looks.
+  std::set<uint16_t> ports;
+  ASSERT_TRUE(TsharkServerPorts(capture, &ports, &error)) << error;
+  for (const auto& [key, connection] : sluice_view) ports.insert(key.server_port);
+  CaptureView tshark_view;
+  ASSERT_TRUE(TsharkHttpView(capture, ports, &tshark_view, &error)) << error;
+  EXPECT_GT(CountExchanges(sluice_view) + CountExchanges(tshark_view), 0u)
+      << name << ": neither Sluice nor tshark found an HTTP request";
+
+  std::vector<Disagreement> disagreements = CompareViews(sluice_view, tshark_view);
+  const int64_t sluice_orphans = run.SummaryCounter("response without request");
+  const int tshark_orphans = CountOrphans(tshark_view);
+  if (sluice_orphans != tshark_orphans) {
+    disagreements.push_back({"orphan_responses", "orphan_responses", "responses without a request",
+                             std::to_string(sluice_orphans), std::to_string(tshark_orphans)});
+  }
+
+  std::set<std::string> matched;
+  for (const Disagreement& d : disagreements) {
+    const std::string line = name + ": " + d.location + ": sluice says " + d.sluice_says + ", tshark says " +
+                             d.tshark_says + " [" + d.id + "]";
+    if (const ExpectedDifference* expected = FindExpected(name, d.id)) {
+      matched.insert(d.id);
+      std::printf("expected difference: %s (%s)\n", line.c_str(), expected->reason);
+    } else {
+      ADD_FAILURE() << line;
+    }
+  }
+  for (const ExpectedDifference& expected : kExpectedDifferences) {
+    if (name == expected.capture && matched.count(expected.id) == 0) {
+      ADD_FAILURE() << name << ": expected difference " << expected.id
+                    << " no longer occurs; remove it from kExpectedDifferences";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusVsTshark, ::testing::ValuesIn(CorpusCaptures()), TestName);
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,100 @@
+#include "control/daemon/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+namespace sluice::control {
+namespace {
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name + "_" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct BadConfigCase {
+  const char* name;
+  const char* yaml;
+  std::vector<const char*> expected_parts;  // each must appear in the error line
+};
+
+const BadConfigCase kBadCases[] = {
+    {"yaml_syntax", "control:\n  listen: [unclosed\n", {"invalid YAML", "line"}},
+    {"unknown_key", "control:\n  lisen: tcp://127.0.0.1:1\n", {"control.lisen", "known keys"}},
+    {"listen_list", "control:\n  listen: [a, b]\n", {"control.listen", "a list"}},
+    {"jsonl_map", "control:\n  jsonl: {a: 1}\n", {"control.jsonl", "a mapping"}},
+    {"jsonl_empty", "control:\n  jsonl: \"\"\n", {"control.jsonl", "non-empty string"}},
+    {"control_scalar", "control: 5\n", {"control must be a mapping"}},
+    {"top_level_list", "- a\n- b\n", {"top level"}},
+};
+
+TEST(LoadConfigFile, BadFilesNameFileAndKey) {
+  for (const BadConfigCase& test_case : kBadCases) {
+    const std::string path = WriteFile(test_case.name, test_case.yaml);
+    ControlConfig config;
+    const std::string error = LoadConfigFile(path, {}, config);
+    EXPECT_NE(error.find(path), std::string::npos) << test_case.name << ": " << error;
+    for (const char* part : test_case.expected_parts) {
+      EXPECT_NE(error.find(part), std::string::npos) << test_case.name << ": " << error;
+    }
+    EXPECT_EQ(error.find('\n'), std::string::npos) << "one line: " << error;
+    unlink(path.c_str());
+  }
+}
+
+TEST(LoadConfigFile, MissingFile) {
+  ControlConfig config;
+  const std::string error = LoadConfigFile("/nonexistent/sluice.yaml", {}, config);
+  EXPECT_NE(error.find("/nonexistent/sluice.yaml"), std::string::npos) << error;
+  EXPECT_NE(error.find("No such file"), std::string::npos) << error;
+}
+
+TEST(LoadConfigFile, ReadsControlSectionIgnoresOthers) {
+  const std::string path = WriteFile(
+      "good", "dataplane:\n  ports: [0, 1]\ncontrol:\n  listen: tcp://127.0.0.1:9\n"
+              "  jsonl: /tmp/out.jsonl\n");
+  ControlConfig config;
+  EXPECT_EQ(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.listen, "tcp://127.0.0.1:9");
+  EXPECT_EQ(config.jsonl, "/tmp/out.jsonl");
+  unlink(path.c_str());
+}
+
+TEST(LoadConfigFile, FlagsWin) {
+  const std::string path =
+      WriteFile("flags", "control:\n  listen: tcp://127.0.0.1:9\n  jsonl: /tmp/file.jsonl\n");
+  ControlConfig config;
+  config.listen = "tcp://127.0.0.1:1234";
+  ConfigOverrides overrides;
+  overrides.listen = true;
+  EXPECT_EQ(LoadConfigFile(path, overrides, config), "");
+  EXPECT_EQ(config.listen, "tcp://127.0.0.1:1234");
+  EXPECT_EQ(config.jsonl, "/tmp/file.jsonl");
+  unlink(path.c_str());
+}
+
+TEST(LoadConfigFile, EmptyFileAndSectionKeepDefaults) {
+  for (const char* yaml : {"", "control:\n", "dataplane:\n  id: a\n"}) {
+    const std::string path = WriteFile("empty", yaml);
+    ControlConfig config;
+    EXPECT_EQ(LoadConfigFile(path, {}, config), "") << yaml;
+    EXPECT_EQ(config.listen, kDefaultListen);
+    EXPECT_EQ(config.jsonl, kDefaultJsonl);
+    unlink(path.c_str());
+  }
+}
+
+TEST(LoadConfigFile, ErrorLeavesConfigUnchanged) {
+  const std::string path =
+      WriteFile("partial", "control:\n  listen: tcp://127.0.0.1:9\n  bogus: 1\n");
+  ControlConfig config;
+  EXPECT_NE(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.listen, kDefaultListen);
+  unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace sluice::control

@@ -1,0 +1,377 @@
+// The worker pipeline end to end inside one process: frames built in memory go through decode,
+// flow table, reassembly and HTTP parsing; the records that come out of the batch channel are
+// read back from their FlatBuffers form and checked field by field.
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dataplane/export/batch_channel.h"
+#include "dataplane/worker/worker.h"
+#include "perf/gen/frame_builder.h"
+#include "records_generated.h"
+
+namespace sluice::worker {
+namespace {
+
+using gen::FrameSource;
+
+struct Txn {
+  std::string method, original, path, query, host;
+  uint16_t host_port = 0;
+  uint16_t status = 0;
+  bool has_response = false;
+  uint64_t request_body = 0, response_body = 0;
+  uint32_t index = 0;
+  std::vector<std::string> anomalies;
+  std::string client_ip;
+  uint16_t client_port = 0;
+};
+
+struct FlowRecord {
+  wire::FlowEnd end;
+  bool http;
+  uint32_t transactions;
+  uint64_t packets_to_server, packets_to_client, bytes_to_server, bytes_to_client;
+};
+
+struct Output {
+  std::vector<Txn> transactions;
+  std::vector<FlowRecord> flows;
+};
+
+std::string Str(const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); }
+
+// Builds the frames of TCP conversations and runs them through a fresh worker.
+class Conversation {
+ public:
+  Conversation(uint32_t client_isn, uint32_t server_isn, bool ipv6 = false)
+      : client_seq_(client_isn), server_seq_(server_isn) {
+    client_.mac = {0x02, 0, 0, 0, 0, 1};
+    server_.mac = {0x02, 0, 0, 0, 0, 2};
+    client_.ip.is_v6 = server_.ip.is_v6 = ipv6;
+    if (ipv6) {
+      client_.ip.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+      server_.ip.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    } else {
+      client_.ip.bytes = {198, 18, 0, 1};
+      server_.ip.bytes = {198, 19, 0, 1};
+    }
+    client_.port = 40000;
+    server_.port = 8080;
+  }
+
+  void Handshake() {
+    Add(true, gen::kSyn, "");
+    client_seq_ += 1;
+    Add(false, gen::kSyn | gen::kAck, "");
+    server_seq_ += 1;
+    Add(true, gen::kAck, "");
+  }
+  // Sends `data` from one side in segments of at most `mss` bytes.
+  void Send(bool from_client, const std::string& data, size_t mss = 1460) {
+    for (size_t at = 0; at < data.size(); at += mss) {
+      const std::string piece = data.substr(at, mss);
+      Add(from_client, gen::kAck | gen::kPsh, piece);
+      (from_client ? client_seq_ : server_seq_) += static_cast<uint32_t>(piece.size());
+    }
+  }
+  void Close() {
+    Add(true, gen::kFin | gen::kAck, "");
+    client_seq_ += 1;
+    Add(false, gen::kFin | gen::kAck, "");
+    server_seq_ += 1;
+    Add(true, gen::kAck, "");
+  }
+  void Reset(bool from_client) { Add(from_client, gen::kRst | gen::kAck, ""); }
+  void SwapLast(size_t a, size_t b) {  // swaps frames counted from the end
+    std::swap(frames_[frames_.size() - 1 - a], frames_[frames_.size() - 1 - b]);
+  }
+
+  Output Run(WorkerConfig config = {}) {
+    static int run = 0;
+    exporter::BatchChannel channel;
+    std::string error;
+    config.worker_id = static_cast<uint16_t>(run++ % 1000);
+    EXPECT_TRUE(channel.Init(config.worker_id, 64, &error)) << error;
+    config.records.records_per_batch = 8;
+    config.records.wait_for_buffers = false;
+    if (config.max_flows == 65536) config.max_flows = 1024;
+    config.transaction_slots = 256;
+    config.segment_chunks = 256;
+    config.line_buffers = 16;
+    Worker worker(config, &channel);
+    EXPECT_TRUE(worker.Init(&error)) << error;
+    uint64_t ts = 1700000000000000000ull;
+    for (const auto& frame : frames_) {
+      worker.ProcessFrame(frame.data(), static_cast<uint32_t>(frame.size()), ts);
+      ts += 1000;
+    }
+    worker.CloseAll();
+    counters = worker.counters();
+    return Collect(channel);
+  }
+
+  WorkerCounters counters;
+
+ private:
+  void Add(bool from_client, uint8_t flags, const std::string& payload) {
+    gen::TcpSegmentFields segment;
+    segment.seq = from_client ? client_seq_ : server_seq_;
+    segment.ack = (flags & gen::kAck) ? (from_client ? server_seq_ : client_seq_) : 0;
+    segment.flags = flags;
+    segment.window = 1024;
+    segment.payload = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+    std::vector<uint8_t> frame;
+    gen::AppendTcpFrame(from_client ? client_ : server_, from_client ? server_ : client_, segment, frame);
+    frames_.push_back(std::move(frame));
+  }
+
+  static Output Collect(exporter::BatchChannel& channel) {
+    Output out;
+    while (exporter::ExportBatch* batch = channel.TakeReady()) {
+      const auto* message = wire::GetMessage(batch->builder.GetBufferPointer());
+      flatbuffers::Verifier verifier(batch->builder.GetBufferPointer(), batch->builder.GetSize());
+      EXPECT_TRUE(wire::VerifyMessageBuffer(verifier));
+      for (const auto* record : *message->body_as_Batch()->records()) {
+        if (const auto* t = record->body_as_Transaction()) {
+          Txn txn{Str(t->method()), Str(t->url_original()), Str(t->url_path()), Str(t->url_query()),
+                  Str(t->host()), t->host_port(), t->status_code(), t->has_response(),
+                  t->request_body_bytes(), t->response_body_bytes(), t->index()};
+          if (t->anomalies()) {
+            for (const auto* name : *t->anomalies()) txn.anomalies.push_back(name->str());
+          }
+          txn.client_port = t->client()->port();
+          out.transactions.push_back(txn);
+        } else if (const auto* f = record->body_as_FlowSummary()) {
+          out.flows.push_back({f->end(), f->http(), f->transactions(), f->packets_to_server(),
+                               f->packets_to_client(), f->bytes_to_server(), f->bytes_to_client()});
+        }
+      }
+      channel.PutFree(batch);
+    }
+    return out;
+  }
+
+  FrameSource client_;
+  FrameSource server_;
+  uint32_t client_seq_;
+  uint32_t server_seq_;
+  std::vector<std::vector<uint8_t>> frames_;
+};
+
+const std::string kGet = "GET /api/v1/users/7?fields=name HTTP/1.1\r\nHost: api.example.com:8080\r\nUser-Agent: curl/8.0\r\n\r\n";
+const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"id\":7,\"a\":1}";
+
+bool HasAnomaly(const Txn& txn, const std::string& name) {
+  for (const auto& a : txn.anomalies) {
+    if (a == name) return true;
+  }
+  return false;
+}
+
+class WorkerAtIsn : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(WorkerAtIsn, KeepAliveTransactionsPaired) {
+  Conversation c(GetParam(), GetParam() ^ 0x5555u);
+  c.Handshake();
+  c.Send(true, kGet);
+  c.Send(false, kOk.substr(0, 70));
+  c.Send(false, kOk.substr(70));
+  c.Send(true, "POST /api/v1/orders HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 4\r\n\r\nabcd");
+  c.Send(false, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+  c.Close();
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 2u);
+  const Txn& get = out.transactions[0];
+  EXPECT_EQ(get.method, "GET");
+  EXPECT_EQ(get.original, "/api/v1/users/7?fields=name");
+  EXPECT_EQ(get.path, "/api/v1/users/7");
+  EXPECT_EQ(get.query, "fields=name");
+  EXPECT_EQ(get.host, "api.example.com");
+  EXPECT_EQ(get.host_port, 8080);
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.response_body, 14u);
+  EXPECT_EQ(get.client_port, 40000);
+  EXPECT_EQ(get.index, 0u);
+  const Txn& post = out.transactions[1];
+  EXPECT_EQ(post.method, "POST");
+  EXPECT_EQ(post.request_body, 4u);
+  EXPECT_EQ(post.status, 201);
+  EXPECT_EQ(post.index, 1u);
+  ASSERT_EQ(out.flows.size(), 1u);
+  EXPECT_EQ(out.flows[0].end, wire::FlowEnd::Fin);
+  EXPECT_TRUE(out.flows[0].http);
+  EXPECT_EQ(out.flows[0].transactions, 2u);
+}
+
+TEST_P(WorkerAtIsn, PipelinedRequestsPairInOrder) {
+  Conversation c(GetParam(), 77);
+  c.Handshake();
+  c.Send(true, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+  c.Send(false,
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"
+         "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  c.Close();
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 3u);
+  EXPECT_EQ(out.transactions[0].path, "/a");
+  EXPECT_EQ(out.transactions[0].status, 200);
+  EXPECT_EQ(out.transactions[1].method, "HEAD");
+  EXPECT_EQ(out.transactions[1].response_body, 0u);  // HEAD: Content-Length describes no body
+  EXPECT_EQ(out.transactions[2].path, "/c");
+  EXPECT_EQ(out.transactions[2].status, 404);
+}
+
+TEST_P(WorkerAtIsn, OutOfOrderSegmentsReassembled) {
+  Conversation c(GetParam(), 0xfffffff0u);
+  c.Handshake();
+  c.Send(true, kGet, 10);
+  c.SwapLast(0, 3);
+  c.SwapLast(1, 5);
+  c.Send(false, kOk, 7);
+  c.SwapLast(2, 4);
+  c.Close();
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_EQ(out.transactions[0].original, "/api/v1/users/7?fields=name");
+  EXPECT_EQ(out.transactions[0].status, 200);
+  EXPECT_EQ(out.transactions[0].response_body, 14u);
+}
+
+TEST_P(WorkerAtIsn, RandomSegmentSplitsGiveSameRecord) {
+  std::mt19937 random(GetParam());
+  for (int round = 0; round < 20; ++round) {
+    Conversation c(GetParam() + static_cast<uint32_t>(round), 1000);
+    c.Handshake();
+    c.Send(true, kGet, 1 + random() % 40);
+    c.Send(false, kOk, 1 + random() % 40);
+    c.Close();
+    const Output out = c.Run();
+    ASSERT_EQ(out.transactions.size(), 1u) << "round " << round;
+    EXPECT_EQ(out.transactions[0].host, "api.example.com");
+    EXPECT_EQ(out.transactions[0].status, 200);
+    EXPECT_EQ(out.transactions[0].response_body, 14u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(InitialSequenceNumbers, WorkerAtIsn,
+                         ::testing::Values(0u, 1u, 0x7fffffffu, 0xfffffff6u, 0xffffffffu));
+
+TEST(Worker, RequestWithoutResponseEndsByReset) {
+  Conversation c(1, 2);
+  c.Handshake();
+  c.Send(true, kGet);
+  c.Reset(false);
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_FALSE(out.transactions[0].has_response);
+  EXPECT_TRUE(HasAnomaly(out.transactions[0], "http.request_without_response"));
+  ASSERT_EQ(out.flows.size(), 1u);
+  EXPECT_EQ(out.flows[0].end, wire::FlowEnd::Rst);
+}
+
+TEST(Worker, MidstreamCaptureMarked) {
+  Conversation c(5000, 9000);
+  c.Send(true, kGet);
+  c.Send(false, kOk);
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_TRUE(HasAnomaly(out.transactions[0], "tcp.midstream_start"));
+  ASSERT_EQ(out.flows.size(), 1u);
+  EXPECT_EQ(out.flows[0].end, wire::FlowEnd::Open);
+}
+
+TEST(Worker, NonHttpFlowGivesOnlyFlowRecord) {
+  Conversation c(1, 2);
+  c.Handshake();
+  c.Send(true, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  c.Send(false, std::string("\x16\x03\x03\x00\x5d\x02", 6));
+  c.Close();
+  const Output out = c.Run();
+  EXPECT_TRUE(out.transactions.empty());
+  ASSERT_EQ(out.flows.size(), 1u);
+  EXPECT_FALSE(out.flows[0].http);
+  EXPECT_EQ(out.flows[0].bytes_to_server, 11u);
+  EXPECT_EQ(out.flows[0].bytes_to_client, 6u);
+}
+
+TEST(Worker, Ipv6Transaction) {
+  Conversation c(100, 200, true);
+  c.Handshake();
+  c.Send(true, kGet);
+  c.Send(false, kOk);
+  c.Close();
+  const Output out = c.Run();
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_EQ(out.transactions[0].status, 200);
+}
+
+TEST(Worker, StrayAckAfterCloseCreatesNoFlow) {
+  Conversation c(1, 2);
+  c.Handshake();
+  c.Send(true, kGet);
+  c.Send(false, kOk);
+  c.Close();  // ends with the client's last ACK, after both FINs closed the flow
+  const Output out = c.Run();
+  EXPECT_EQ(out.flows.size(), 1u);
+  EXPECT_EQ(c.counters.tcp_without_flow, 1u);
+}
+
+TEST(Worker, FullFlowTableEvictsOldest) {
+  std::vector<std::vector<uint8_t>> frames;
+  WorkerConfig config;
+  config.max_flows = 16;
+  exporter::BatchChannel channel;
+  std::string error;
+  ASSERT_TRUE(channel.Init(900, 64, &error)) << error;
+  config.worker_id = 900;
+  config.records.records_per_batch = 64;
+  config.records.wait_for_buffers = false;
+  config.transaction_slots = 64;
+  config.segment_chunks = 64;
+  config.line_buffers = 4;
+  Worker worker(config, &channel);
+  ASSERT_TRUE(worker.Init(&error)) << error;
+  for (uint16_t port = 0; port < 40; ++port) {
+    FrameSource client;
+    FrameSource server;
+    client.ip.bytes = {198, 18, 1, 1};
+    server.ip.bytes = {198, 19, 1, 1};
+    client.port = static_cast<uint16_t>(30000 + port);
+    server.port = 80;
+    gen::TcpSegmentFields syn;
+    syn.seq = 1;
+    syn.flags = gen::kSyn;
+    std::vector<uint8_t> frame;
+    gen::AppendTcpFrame(client, server, syn, frame);
+    worker.ProcessFrame(frame.data(), static_cast<uint32_t>(frame.size()), 1000 + port);
+  }
+  EXPECT_EQ(worker.counters().flows_created, 40u);
+  EXPECT_EQ(worker.counters().flows_ended[static_cast<int>(flow::FlowEnd::kEvicted)], 24u);
+  EXPECT_EQ(worker.flows().size(), 16u);
+  worker.ExpireIdle(1000 + 40 + config.idle_timeout_ns + 1, 1000);
+  EXPECT_EQ(worker.flows().size(), 0u);
+  EXPECT_EQ(worker.counters().flows_ended[static_cast<int>(flow::FlowEnd::kIdleTimeout)], 16u);
+}
+
+}  // namespace
+}  // namespace sluice::worker
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  const std::string prefix = "--file-prefix=sluice-unit-worker-" + std::to_string(getpid());
+  std::vector<std::string> arguments = {"unit_worker_test", "--no-huge", "--no-pci", "-m", "512",
+                                        prefix, "--log-level=lib.eal:error", "-l", "0"};
+  std::vector<char*> argv_eal;
+  for (auto& argument : arguments) argv_eal.push_back(argument.data());
+  if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
+    std::fprintf(stderr, "cannot start DPDK for the test\n");
+    return 1;
+  }
+  const int rc = RUN_ALL_TESTS();
+  rte_eal_cleanup();
+  return rc;
+}
