@@ -121,10 +121,7 @@ void EcsFormatter::FormatTransaction(const wire::Transaction& transaction,
   Literal("transaction");
   WriteSluiceBatch(transaction.flow_id(), batch);
   Key("transaction");
-  writer_.StartObject();
-  Key("index");
   writer_.Uint(transaction.index());
-  writer_.EndObject();
   if (!transaction.has_response()) {
     Key("response_missing");
     writer_.Bool(true);

@@ -88,6 +88,7 @@ std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::v
   if (!HasOption(given, {"--log-level"})) {
     arguments.push_back("--log-level=lib.eal:warning");
     arguments.push_back("--log-level=lib.telemetry:warning");
+    arguments.push_back("--log-level=user1:warning");
   }
   if (config.mode == Mode::kOffline) {
     if (!HasOption(given, {"--no-pci", "-a", "--allow", "-b", "--block"})) arguments.push_back("--no-pci");

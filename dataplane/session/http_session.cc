@@ -122,6 +122,9 @@ void HttpSession::OnData(const uint8_t* data, uint32_t length) {
   if (!flow.http) {
     if (flow.not_http || !DecideHttp(data, length)) return;
   }
+  // After CONNECT 2xx or 101 Switching Protocols the connection carries another protocol: the
+  // response parser stopped by itself, and the request side must stop with it.
+  if (direction_ == flow::kToServer && flow.parsers[flow::kToClient].in_tunnel()) return;
   flow.parsers[direction_].Feed(data, length, *lines_, limits_.parser, *this);
 }
 

@@ -40,40 +40,69 @@ Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel)
 }
 
 bool Worker::Init(std::string* error) {
-  return flows_.Init("sl_flows_" + std::to_string(config_.worker_id), config_.max_flows, error);
+  if (!flows_.Init("sl_flows_" + std::to_string(config_.worker_id), config_.max_flows, error)) return false;
+  return fragments_.Init(config_.fragment_datagrams, config_.fragment_timeout_ns, error);
 }
 
 void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count) {
+  uint16_t done = 0;
   for (uint16_t i = 0; i < count; ++i) {
     if (i + 1 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void*));
-    rte_mbuf* mbuf = mbufs[i];
-    const uint64_t ts_ns = MbufTimestamp(mbuf);
-    if (mbuf->nb_segs == 1) {
-      ProcessFrame(rte_pktmbuf_mtod(mbuf, const uint8_t*), mbuf->data_len, ts_ns);
-    } else {
-      ++counters_.multi_segment_frames;
-      const uint32_t length = rte_pktmbuf_pkt_len(mbuf) < kMaxFrameBytes ? rte_pktmbuf_pkt_len(mbuf)
-                                                                         : kMaxFrameBytes;
-      const auto* data = static_cast<const uint8_t*>(rte_pktmbuf_read(mbuf, 0, length, linear_.data()));
-      ProcessFrame(data, length, ts_ns);
-    }
+    if (ProcessMbuf(mbufs[i])) mbufs[done++] = mbufs[i];
   }
-  rte_pktmbuf_free_bulk(mbufs, count);
+  rte_pktmbuf_free_bulk(mbufs, done);
+  fragments_.FreeDropped();
+}
+
+bool Worker::ProcessMbuf(rte_mbuf* mbuf) {
+  const uint64_t ts_ns = MbufTimestamp(mbuf);
+  const uint8_t* data = rte_pktmbuf_mtod(mbuf, const uint8_t*);
+  uint32_t length = mbuf->data_len;
+  if (mbuf->nb_segs != 1) {
+    ++counters_.multi_segment_frames;
+    length = rte_pktmbuf_pkt_len(mbuf) < kMaxFrameBytes ? rte_pktmbuf_pkt_len(mbuf) : kMaxFrameBytes;
+    data = static_cast<const uint8_t*>(rte_pktmbuf_read(mbuf, 0, length, linear_.data()));
+  }
+  decode::DecodedPacket packet;
+  if (DecodeAndProcess(data, length, ts_ns, &packet) != decode::DecodeResult::kFragment) return true;
+  rte_mbuf* datagram = nullptr;
+  const auto added = fragments_.Add(mbuf, static_cast<uint32_t>(packet.l3 - data), packet.ip_version,
+                                    ts_ns, &datagram);
+  if (added == fragment::FragmentReassembler::AddResult::kUnsupported) return true;
+  // The completed datagram may be built on this very mbuf, so it is freed with the datagram.
+  if (added == fragment::FragmentReassembler::AddResult::kComplete) ProcessDatagram(datagram, ts_ns);
+  return false;
+}
+
+void Worker::ProcessDatagram(rte_mbuf* datagram, uint64_t ts_ns) {
+  const uint32_t length =
+      rte_pktmbuf_pkt_len(datagram) < kMaxFrameBytes ? rte_pktmbuf_pkt_len(datagram) : kMaxFrameBytes;
+  const auto* data = static_cast<const uint8_t*>(rte_pktmbuf_read(datagram, 0, length, linear_.data()));
+  decode::DecodedPacket packet;
+  // The reassembled datagram counts as one more packet: it is what the endpoint's stack sees.
+  DecodeAndProcess(data, length, ts_ns, &packet);
+  rte_pktmbuf_free(datagram);
 }
 
 void Worker::ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns) {
+  decode::DecodedPacket packet;
+  DecodeAndProcess(frame, length, ts_ns, &packet);
+}
+
+decode::DecodeResult Worker::DecodeAndProcess(const uint8_t* frame, uint32_t length, uint64_t ts_ns,
+                                              decode::DecodedPacket* packet) {
   ++counters_.packets;
   counters_.bytes += length;
   if (ts_ns > last_ts_ns_) last_ts_ns_ = ts_ns;
-  decode::DecodedPacket packet;
   const decode::DecodeOptions options{config_.verify_checksums};
-  const decode::DecodeResult result = decode::DecodeFrame(config_.link_type, frame, length, options, &packet);
+  const decode::DecodeResult result = decode::DecodeFrame(config_.link_type, frame, length, options, packet);
   ++counters_.decode[static_cast<int>(result)];
-  if (result != decode::DecodeResult::kTcp) return;
+  if (result != decode::DecodeResult::kTcp) return result;
   // Captures taken on the sending host carry offloaded, wrong checksums: count, never drop offline.
-  if (!packet.ip_checksum_ok) ++counters_.ip_checksum_bad;
-  if (!packet.l4_checksum_ok) ++counters_.tcp_checksum_bad;
-  ProcessTcp(packet, ts_ns);
+  if (!packet->ip_checksum_ok) ++counters_.ip_checksum_bad;
+  if (!packet->l4_checksum_ok) ++counters_.tcp_checksum_bad;
+  ProcessTcp(*packet, ts_ns);
+  return result;
 }
 
 uint32_t Worker::CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
@@ -165,6 +194,7 @@ void Worker::CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns) {
 }
 
 void Worker::ExpireIdle(uint64_t now_ns, uint32_t budget) {
+  fragments_.Expire(now_ns);
   while (budget-- > 0) {
     const uint32_t oldest = flows_.Oldest();
     if (oldest == flow::kNoIndex) return;

@@ -12,6 +12,7 @@
 #include "dataplane/decode/packet_decoder.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/flow/flow_table.h"
+#include "dataplane/fragment/fragment_reassembler.h"
 #include "dataplane/record/record_builder.h"
 #include "dataplane/session/http_session.h"
 
@@ -29,6 +30,8 @@ struct WorkerConfig {
   uint32_t line_buffers = 4096;
   uint32_t line_bytes = 8192;
   bool verify_checksums = true;          // bad checksums are counted, never used to drop offline
+  uint32_t fragment_datagrams = 4096;    // IP datagrams being reassembled at once
+  uint64_t fragment_timeout_ns = 30ull * 1000 * 1000 * 1000;  // Linux's default ipfrag_time
   session::SessionLimits limits;
   record::RecordBuilderOptions records;
 };
@@ -55,7 +58,8 @@ class Worker {
 
   // Processes `count` mbufs and frees them. Timestamps come from the mbuf timestamp field.
   void ProcessBurst(rte_mbuf** mbufs, uint16_t count);
-  // Processes one frame; used by ProcessBurst and by tests.
+  // Processes one frame; used by ProcessBurst and by tests. Fragments are counted but not
+  // reassembled here: reassembly needs the frame's mbuf.
   void ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns);
   // Closes flows idle for longer than the idle timeout, at most `budget` of them.
   void ExpireIdle(uint64_t now_ns, uint32_t budget);
@@ -68,10 +72,17 @@ class Worker {
   const WorkerCounters& counters() const { return counters_; }
   const session::SessionCounters& session_counters() const { return session_.counters(); }
   const reassembly::ReassemblyCounters& reassembly_counters() const { return reassembly_counters_; }
+  const fragment::FragmentCounters& fragment_counters() const { return fragments_.counters(); }
   const record::RecordCounters& record_counters() const { return records_.counters(); }
   const flow::FlowTable& flows() const { return flows_; }
 
  private:
+  // Decodes a frame and, for TCP, runs the rest of the pipeline.
+  decode::DecodeResult DecodeAndProcess(const uint8_t* frame, uint32_t length, uint64_t ts_ns,
+                                        decode::DecodedPacket* packet);
+  // Processes one mbuf. Returns false when the mbuf was kept (a fragment waiting for the rest).
+  bool ProcessMbuf(rte_mbuf* mbuf);
+  void ProcessDatagram(rte_mbuf* datagram, uint64_t ts_ns);
   void ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns);
   uint32_t CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
                       bool a_to_b, uint64_t ts_ns);
@@ -79,6 +90,7 @@ class Worker {
 
   WorkerConfig config_;
   flow::FlowTable flows_;
+  fragment::FragmentReassembler fragments_;
   reassembly::SegmentPool segments_;
   http::LinePool lines_;
   session::TransactionPool transactions_;

@@ -119,7 +119,7 @@ TEST(EcsTransaction, NumberFields) {
       {"/http/response/body/bytes", 512},
       {"/url/port", 8080},
       {"/sluice/flow_id", 7},
-      {"/sluice/transaction/index", 0},
+      {"/sluice/transaction", 0},
       {"/sluice/worker", 1},
       {"/sluice/batch/sequence", 0},
   };

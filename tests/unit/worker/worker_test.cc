@@ -3,6 +3,10 @@
 // read back from their FlatBuffers form and checked field by field.
 #include <gtest/gtest.h>
 #include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include <random>
 #include <string>
@@ -86,9 +90,77 @@ class Conversation {
     Add(true, gen::kAck, "");
   }
   void Reset(bool from_client) { Add(from_client, gen::kRst | gen::kAck, ""); }
+  void DropFromEnd(size_t count) { frames_.resize(frames_.size() - count); }
   void SwapLast(size_t a, size_t b) {  // swaps frames counted from the end
     std::swap(frames_[frames_.size() - 1 - a], frames_[frames_.size() - 1 - b]);
   }
+
+  // Splits the IPv4 datagram of the last frame into fragments carrying `piece` bytes each
+  // (a multiple of 8), and, when `reverse` is set, lists them last first.
+  void FragmentLast(uint32_t piece, bool reverse) {
+    const std::vector<uint8_t> frame = frames_.back();
+    frames_.pop_back();
+    const size_t l3 = 14;
+    const size_t header = (frame[l3] & 0x0f) * 4u;
+    const size_t total = (frame[l3 + 2] << 8) | frame[l3 + 3];
+    std::vector<std::vector<uint8_t>> pieces;
+    for (size_t at = 0; at < total - header; at += piece) {
+      const size_t size = std::min<size_t>(piece, total - header - at);
+      std::vector<uint8_t> out(frame.begin(), frame.begin() + static_cast<long>(l3 + header));
+      out.insert(out.end(), frame.begin() + static_cast<long>(l3 + header + at),
+                 frame.begin() + static_cast<long>(l3 + header + at + size));
+      const size_t length = header + size;
+      out[l3 + 2] = static_cast<uint8_t>(length >> 8);
+      out[l3 + 3] = static_cast<uint8_t>(length);
+      const bool more = at + size < total - header;
+      const uint16_t offset = static_cast<uint16_t>((at / 8) | (more ? 0x2000 : 0));
+      out[l3 + 6] = static_cast<uint8_t>(offset >> 8);
+      out[l3 + 7] = static_cast<uint8_t>(offset);
+      out[l3 + 10] = out[l3 + 11] = 0;
+      const uint16_t checksum = gen::InternetChecksum(std::span<const uint8_t>(out.data() + l3, header));
+      out[l3 + 10] = static_cast<uint8_t>(checksum >> 8);
+      out[l3 + 11] = static_cast<uint8_t>(checksum);
+      pieces.push_back(std::move(out));
+    }
+    if (reverse) std::reverse(pieces.begin(), pieces.end());
+    for (auto& fragment : pieces) frames_.push_back(std::move(fragment));
+  }
+
+  // Runs the frames through ProcessBurst with real mbufs, as the worker lcore does.
+  Output RunBursts(rte_mempool* pool) {
+    exporter::BatchChannel channel;
+    std::string error;
+    WorkerConfig config;
+    config.worker_id = 990;
+    EXPECT_TRUE(channel.Init(config.worker_id, 64, &error)) << error;
+    config.records.records_per_batch = 8;
+    config.records.wait_for_buffers = false;
+    config.max_flows = 64;
+    config.transaction_slots = 64;
+    config.segment_chunks = 64;
+    config.line_buffers = 4;
+    config.fragment_datagrams = 64;
+    Worker worker(config, &channel);
+    EXPECT_TRUE(worker.Init(&error)) << error;
+    uint64_t ts = 1700000000000000000ull;
+    std::vector<rte_mbuf*> burst;
+    for (const auto& frame : frames_) {
+      rte_mbuf* mbuf = rte_pktmbuf_alloc(pool);
+      EXPECT_NE(mbuf, nullptr);
+      std::memcpy(rte_pktmbuf_append(mbuf, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+      MbufTimestamp(mbuf) = ts;
+      ts += 1000;
+      burst.push_back(mbuf);
+    }
+    for (size_t at = 0; at < burst.size(); at += 32) {
+      worker.ProcessBurst(burst.data() + at, static_cast<uint16_t>(std::min<size_t>(32, burst.size() - at)));
+    }
+    worker.CloseAll();
+    counters = worker.counters();
+    fragments = worker.fragment_counters();
+    return Collect(channel);
+  }
+  fragment::FragmentCounters fragments;
 
   Output Run(WorkerConfig config = {}) {
     static int run = 0;
@@ -320,6 +392,40 @@ TEST(Worker, StrayAckAfterCloseCreatesNoFlow) {
   EXPECT_EQ(c.counters.tcp_without_flow, 1u);
 }
 
+rte_mempool* TestPool() {
+  static rte_mempool* pool = rte_pktmbuf_pool_create("test_mbufs", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  return pool;
+}
+
+TEST(Worker, FragmentedRequestReassembled) {
+  for (const bool reverse : {false, true}) {
+    Conversation c(10, 20);
+    c.Handshake();
+    c.Send(true, kGet + std::string(), 1460);
+    c.FragmentLast(32, reverse);
+    c.Send(false, kOk);
+    c.Close();
+    const Output out = c.RunBursts(TestPool());
+    ASSERT_EQ(out.transactions.size(), 1u) << "reverse " << reverse;
+    EXPECT_EQ(out.transactions[0].original, "/api/v1/users/7?fields=name");
+    EXPECT_EQ(out.transactions[0].status, 200);
+    EXPECT_EQ(c.fragments.datagrams, 1u);
+    EXPECT_GT(c.fragments.fragments, 3u);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(TestPool()), 0u);
+}
+
+TEST(Worker, IncompleteFragmentsNeverParsed) {
+  Conversation c(10, 20);
+  c.Handshake();
+  c.Send(true, kGet, 1460);
+  c.FragmentLast(32, false);
+  c.DropFromEnd(1);  // the last fragment never arrives
+  const Output out = c.RunBursts(TestPool());
+  EXPECT_TRUE(out.transactions.empty());
+  EXPECT_EQ(c.fragments.datagrams, 0u);
+}
+
 TEST(Worker, FullFlowTableEvictsOldest) {
   std::vector<std::vector<uint8_t>> frames;
   WorkerConfig config;
@@ -363,12 +469,17 @@ TEST(Worker, FullFlowTableEvictsOldest) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const std::string prefix = "--file-prefix=sluice-unit-worker-" + std::to_string(getpid());
+  std::string error;
   std::vector<std::string> arguments = {"unit_worker_test", "--no-huge", "--no-pci", "-m", "512",
                                         prefix, "--log-level=lib.eal:error", "-l", "0"};
   std::vector<char*> argv_eal;
   for (auto& argument : arguments) argv_eal.push_back(argument.data());
   if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
     std::fprintf(stderr, "cannot start DPDK for the test\n");
+    return 1;
+  }
+  if (!sluice::worker::RegisterTimestampField(&error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
