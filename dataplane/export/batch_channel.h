@@ -22,7 +22,7 @@ struct ExportBatch {
   uint16_t worker_id = 0;
   uint64_t sequence = 0;
   uint32_t records = 0;
-  uint64_t sent_tsc = 0;   // exporter bookkeeping
+  uint64_t sent_ms = 0;    // exporter bookkeeping: when it was last sent (steady clock)
   bool sent = false;
 };
 

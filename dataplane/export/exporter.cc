@@ -21,6 +21,12 @@ uint64_t NowSeconds() {
                                    .count());
 }
 
+uint64_t NowMilliseconds() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
 Exporter::~Exporter() {
@@ -76,12 +82,18 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
   return false;
 }
 
-bool Exporter::SendBatch(ExportBatch* batch) {
+bool Exporter::Transmit(ExportBatch* batch) {
   const flatbuffers::FlatBufferBuilder& fbb = batch->builder;
   if (zmq_send(socket_, fbb.GetBufferPointer(), fbb.GetSize(), ZMQ_DONTWAIT) < 0) {
     ++counters_.send_retries;
     return false;
   }
+  batch->sent_ms = NowMilliseconds();
+  return true;
+}
+
+bool Exporter::SendBatch(ExportBatch* batch) {
+  if (!Transmit(batch)) return false;
   ++counters_.batches_sent;
   counters_.records_sent += batch->records;
   batch->sent = true;
@@ -103,6 +115,18 @@ void Exporter::Poll(const std::vector<BatchChannel*>& channels) {
     }
   }
   ReceiveAcks(channels);
+  ResendOverdue();
+}
+
+void Exporter::ResendOverdue() {
+  const uint64_t now = NowMilliseconds();
+  for (auto& queue : unacked_) {
+    if (queue.empty() || now - queue.front()->sent_ms < options_.resend_after_ms) continue;
+    for (ExportBatch* batch : queue) {
+      if (!Transmit(batch)) return;  // socket full: try again on a later poll
+      ++counters_.batches_resent;
+    }
+  }
 }
 
 void Exporter::ReceiveAcks(const std::vector<BatchChannel*>& channels) {

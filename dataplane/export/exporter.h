@@ -20,6 +20,9 @@ struct ExporterOptions {
   uint64_t run_id = 0;
   uint16_t workers = 1;
   int hello_timeout_ms = 3000;   // how long to wait for sluice-control to answer at start
+  // A batch unacknowledged for this long is sent again, with every later one of its worker.
+  // sluice-control drops duplicates, so a resend after a reconnect or a restart is safe.
+  uint64_t resend_after_ms = 2000;
 };
 
 struct ExporterCounters {
@@ -29,6 +32,7 @@ struct ExporterCounters {
   uint64_t records_acked = 0;
   uint64_t batches_rejected = 0;   // sluice-control could not verify a batch
   uint64_t send_retries = 0;       // the socket was full; the batch was sent later
+  uint64_t batches_resent = 0;     // sent again after no acknowledgement came in time
   uint64_t unexpected_messages = 0;
 };
 
@@ -52,6 +56,8 @@ class Exporter {
 
  private:
   bool SendBatch(ExportBatch* batch);
+  bool Transmit(ExportBatch* batch);
+  void ResendOverdue();
   void ReceiveAcks(const std::vector<BatchChannel*>& channels);
   void HandleAck(uint16_t worker_id, uint64_t sequence, const std::vector<BatchChannel*>& channels);
 
