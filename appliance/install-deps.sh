@@ -18,6 +18,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev tshark
   # tools the scripts use
   iproute2 procps
+  # network-namespace inline and passive tests (tests/inline)
+  nginx wrk curl ethtool iputils-ping socat
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -14,6 +14,8 @@ namespace sluice::control {
 namespace {
 
 using StringVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+using RuleVector = flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>;
+using PiiVector = flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>;
 
 std::string_view View(const flatbuffers::String* text) {
   return text == nullptr ? std::string_view() : text->string_view();
@@ -33,6 +35,21 @@ FormatResult CheckAddressing(wire::IpVersion version, const wire::Endpoint* clie
   return FormatResult::kOk;
 }
 
+bool IsKnownPiiType(std::string_view type) {
+  for (const char* known : kPiiTypes) {
+    if (type == known) return true;
+  }
+  return false;
+}
+
+// Returns whether `entry` is written under `key`. kOtherPiiType collects every type outside
+// kPiiTypes, an absent type included.
+bool PiiEntryMatches(const wire::PiiCount& entry, const char* key) {
+  const std::string_view type = View(entry.type());
+  if (std::strcmp(key, kOtherPiiType) == 0) return !IsKnownPiiType(type);
+  return type == key;
+}
+
 // Returns `end - start`, or false when the data plane sent an end before the start.
 bool Duration(uint64_t start_ns, uint64_t end_ns, uint64_t& duration_ns) {
   if (end_ns < start_ns) return false;
@@ -50,6 +67,17 @@ const char* FlowEndName(wire::FlowEnd end) {
     case wire::FlowEnd::IdleTimeout: return "idle_timeout";
     case wire::FlowEnd::Evicted: return "evicted";
     case wire::FlowEnd::HalfFin: return "half_fin";
+    case wire::FlowEnd::Blocked: return "blocked";
+  }
+  return "unknown";
+}
+
+const char* VerdictName(wire::Verdict verdict) {
+  switch (verdict) {
+    case wire::Verdict::Pass: return "pass";
+    case wire::Verdict::Tag: return "tag";
+    case wire::Verdict::Block: return "block";
+    case wire::Verdict::WouldBlock: return "would_block";
   }
   return "unknown";
 }
@@ -127,6 +155,7 @@ void EcsFormatter::FormatTransaction(const wire::Transaction& transaction,
     writer_.Bool(true);
   }
   WriteAnomalies(transaction.anomalies());
+  WriteInspection(transaction);
   writer_.EndObject();
 
   writer_.EndObject();
@@ -346,6 +375,106 @@ void EcsFormatter::WriteAnomalies(const StringVector* list) {
   writer_.StartArray();
   for (const flatbuffers::String* anomaly : *list) UntrustedString(View(anomaly));
   writer_.EndArray();
+}
+
+// Writes verdict, rules, pii and block into the open `sluice` object. A record from a data plane
+// older than these fields reads them as defaults: verdict pass, and no rules, PII or block.
+void EcsFormatter::WriteInspection(const wire::Transaction& transaction) {
+  Key("verdict");
+  Literal(VerdictName(transaction.verdict()));
+  WriteRules(transaction.rules());
+  WritePii(transaction.pii_request(), transaction.pii_response());
+  WriteBlock(transaction.block());
+}
+
+void EcsFormatter::WriteRules(const RuleVector* rules) {
+  if (rules == nullptr || rules->size() == 0) return;
+  Key("rules");
+  writer_.StartArray();
+  for (const wire::RuleMatch* rule : *rules) {
+    writer_.StartObject();
+    Key("id");
+    writer_.Uint(rule->id());
+    OptionalString("msg", rule->msg());
+    OptionalString("field", rule->field());
+    OptionalString("action", rule->action());
+    OptionalString("severity", rule->severity());
+    writer_.EndObject();
+  }
+  writer_.EndArray();
+}
+
+void EcsFormatter::WritePii(const PiiVector* request, const PiiVector* response) {
+  const bool has_request = request != nullptr && request->size() != 0;
+  const bool has_response = response != nullptr && response->size() != 0;
+  if (!has_request && !has_response) return;
+  Key("pii");
+  writer_.StartObject();
+  WritePiiDirection("request", request);
+  WritePiiDirection("response", response);
+  writer_.EndObject();
+}
+
+void EcsFormatter::WritePiiDirection(const char* direction, const PiiVector* list) {
+  if (list == nullptr || list->size() == 0) return;
+  Key(direction);
+  writer_.StartObject();
+  for (const char* type : kPiiTypes) WritePiiType(type, *list);
+  WritePiiType(kOtherPiiType, *list);
+  writer_.EndObject();
+}
+
+// Writes the entries of `list` that belong under `key` as one object, so a type listed twice
+// still gives one JSON key: counts are summed and fingerprints joined in wire order. Scanning the
+// list once per key costs 11 passes, which is cheap next to the JSON text itself.
+void EcsFormatter::WritePiiType(const char* key, const PiiVector& list) {
+  uint64_t count = 0;
+  bool found = false;
+  for (const wire::PiiCount* entry : list) {
+    if (!PiiEntryMatches(*entry, key)) continue;
+    found = true;
+    count += entry->count();  // a buffer under 2 GiB has < 2^32 entries, so no overflow
+  }
+  if (!found) return;
+
+  Key(key);
+  writer_.StartObject();
+  Key("count");
+  writer_.Uint64(count);
+  Key("fingerprints");
+  writer_.StartArray();
+  for (const wire::PiiCount* entry : list) {
+    if (!PiiEntryMatches(*entry, key) || entry->fingerprints() == nullptr) continue;
+    for (const flatbuffers::String* fingerprint : *entry->fingerprints()) {
+      UntrustedString(View(fingerprint));
+    }
+  }
+  writer_.EndArray();
+  if (std::strcmp(key, kOtherPiiType) == 0) {
+    // The type names go into a value, never a key, and may repeat.
+    Key("types");
+    writer_.StartArray();
+    for (const wire::PiiCount* entry : list) {
+      if (PiiEntryMatches(*entry, key)) UntrustedString(View(entry->type()));
+    }
+    writer_.EndArray();
+  }
+  writer_.EndObject();
+}
+
+void EcsFormatter::WriteBlock(const wire::BlockInfo* block) {
+  if (block == nullptr) return;
+  Key("block");
+  writer_.StartObject();
+  Key("packet");
+  writer_.Uint64(block->packet());
+  OptionalString("direction", block->direction());
+  Key("bytes_passed");
+  writer_.Uint64(block->bytes_passed());
+  OptionalString("reason", block->reason());
+  Key("reset");
+  writer_.Bool(block->reset());
+  writer_.EndObject();
 }
 
 void EcsFormatter::WriteTimestamp(const char* key, uint64_t unix_ns) {

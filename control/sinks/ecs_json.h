@@ -57,6 +57,18 @@ class EcsFormatter {
   void WriteUrl(const wire::Transaction& transaction);
   void WriteSluiceBatch(uint64_t flow_id, const BatchContext& batch);
   void WriteAnomalies(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list);
+
+  // Inspection results under `sluice.*`. They take wire parts rather than a Transaction so that
+  // other record types (findings) can reuse them.
+  void WriteInspection(const wire::Transaction& transaction);
+  void WriteRules(const flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>* rules);
+  void WritePii(const flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>* request,
+                const flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>* response);
+  void WritePiiDirection(const char* direction,
+                         const flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>* list);
+  void WritePiiType(const char* key,
+                    const flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>& list);
+  void WriteBlock(const wire::BlockInfo* block);
   void WriteTimestamp(const char* key, uint64_t unix_ns);
 
   void Key(const char* literal);
@@ -73,5 +85,18 @@ class EcsFormatter {
 // Returns the JSON name of a flow end ("open", "fin", ...), or "unknown" for a value this build
 // does not know.
 const char* FlowEndName(wire::FlowEnd end);
+
+// Returns the JSON name of a verdict ("pass", "tag", "block", "would_block"), or "unknown" for a
+// value this build does not know.
+const char* VerdictName(wire::Verdict verdict);
+
+// PII types written as keys of `sluice.pii.request` and `sluice.pii.response`, in output order.
+// The keys come from this list and never from the wire, so a newer or hostile data plane cannot
+// add SIEM fields. Entries of any other type are summed under kOtherPiiType.
+inline constexpr const char* kPiiTypes[] = {
+    "email", "credit_card",    "us_ssn",      "iban",         "phone",
+    "jwt",   "aws_access_key", "private_key", "bearer_token", "api_key",
+};
+inline constexpr const char* kOtherPiiType = "other";
 
 }  // namespace sluice::control

@@ -82,6 +82,58 @@ bool ReadStringList(const YAML::Node& node, const std::string& key, std::vector<
   return true;
 }
 
+bool ReadPii(const YAML::Node& node, PiiSettings* pii, std::string* error) {
+  static const std::set<std::string> kFields = {"request_body", "response_body", "request_headers",
+                                                "response_headers", "query"};
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (key == "enabled") {
+      pii->enabled = entry.second.as<bool>();
+    } else if (key == "key_file") {
+      pii->key_file = entry.second.as<std::string>();
+    } else if (key == "redact") {
+      pii->redact = entry.second.as<bool>();
+    } else if (key == "fields") {
+      if (!ReadStringList(entry.second, "dataplane.pii.fields", &pii->fields, error)) return false;
+      for (const std::string& field : pii->fields) {
+        if (kFields.count(field) == 0) {
+          *error = "'dataplane.pii.fields' has '" + field +
+                   "'; expected request_body, response_body, request_headers, response_headers or query";
+          return false;
+        }
+      }
+    } else {
+      *error = "unknown key 'dataplane.pii." + key + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ReadBlockResponse(const YAML::Node& node, DataplaneConfig* config, std::string* error) {
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (key == "type") {
+      const std::string type = entry.second.as<std::string>();
+      if (type != "reset" && type != "http") {
+        *error = "'dataplane.block_response.type' is '" + type + "'; expected reset or http";
+        return false;
+      }
+      config->block_with_http_error = type == "http";
+    } else if (key == "status") {
+      if (!ReadNumber(entry.second, "dataplane.block_response.status", 400, 599, &config->block_status, error)) {
+        return false;
+      }
+    } else if (key == "body") {
+      config->block_body = entry.second.as<std::string>();
+    } else {
+      *error = "unknown key 'dataplane.block_response." + key + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, DataplaneConfig* config,
                       std::string* error) {
   if (key == "id") {
@@ -90,10 +142,26 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     const std::string mode = value.as<std::string>();
     if (mode == "offline") config->mode = Mode::kOffline;
     else if (mode == "passive") config->mode = Mode::kPassive;
+    else if (mode == "inline") config->mode = Mode::kInline;
     else {
-      *error = "'dataplane.mode' is '" + mode + "'; expected offline or passive";
+      *error = "'dataplane.mode' is '" + mode + "'; expected offline, passive or inline";
       return false;
     }
+  } else if (key == "rules") {
+    config->rules = value.as<std::string>();
+  } else if (key == "pii") {
+    return ReadPii(value, &config->pii, error);
+  } else if (key == "fail") {
+    const std::string fail = value.as<std::string>();
+    if (fail != "open" && fail != "closed") {
+      *error = "'dataplane.fail' is '" + fail + "'; expected open or closed";
+      return false;
+    }
+    config->fail_open = fail == "open";
+  } else if (key == "overload_queue_depth") {
+    return ReadNumber(value, "dataplane.overload_queue_depth", 1, 1u << 16, &config->overload_queue_depth, error);
+  } else if (key == "block_response") {
+    return ReadBlockResponse(value, config, error);
   } else if (key == "pcap") {
     config->pcap = value.as<std::string>();
   } else if (key == "ports") {
@@ -190,7 +258,9 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
       "  offline  read a pcap/pcapng file (--pcap), process all of it, wait until sluice-control has\n"
       "           every record, print a summary and exit\n"
       "  passive  receive from DPDK ports (dataplane.ports: PCI addresses or vdev strings) until\n"
-      "           SIGINT or SIGTERM; nothing is transmitted\n\n"
+      "           SIGINT or SIGTERM; nothing is transmitted\n"
+      "  inline   ports in pairs: every frame received on one port of a pair leaves on the other,\n"
+      "           except those of connections a block rule stopped (dataplane.fail: open or closed)\n\n"
       "EAL options: from dataplane.eal in the config file, then any given after `--`. Without\n"
       "hugepages the data plane adds --no-huge -m 512; each process gets its own --file-prefix.\n\n"
       "Exit codes: 0 done, 2 invalid input, config or setup (the message names the cause),\n"
@@ -213,6 +283,10 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
                  "Benchmark: replay the capture from memory for this many seconds, new flows each loop")
       ->check(CLI::Range(0.0, 86400.0));
   cli.add_option("--stats-json", config->stats_json, "Also write the end-of-run summary as JSON to this file");
+  std::string rules;
+  cli.add_option("--rules", rules, "YAML rule file (rules: id, msg, field/pattern or all:/any:, action)");
+  cli.add_option("--check-rules", config->check_rules,
+                 "Compile a rule file, report every bad rule and exit (0: valid, 2: errors)");
   cli.add_option("--progress", progress, "Progress line on stderr: auto (when a terminal), on, off")
       ->default_str("auto")
       ->check(CLI::IsMember({"auto", "on", "off"}));
@@ -229,6 +303,8 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
     *exit_code = 2;
     return false;
   }
+  if (!config->check_rules.empty()) return true;
+  if (!rules.empty()) config->rules = rules;
   if (!pcap.empty()) {
     config->pcap = pcap;
     config->mode = Mode::kOffline;
@@ -246,8 +322,14 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
     *exit_code = 2;
     return false;
   }
-  if (config->mode == Mode::kPassive && config->ports.empty()) {
-    *message = "passive mode needs dataplane.ports (PCI addresses or vdev strings) in the config file";
+  if (config->mode != Mode::kOffline && config->ports.empty()) {
+    *message = "passive and inline modes need dataplane.ports (PCI addresses or vdev strings) in the config file";
+    *exit_code = 2;
+    return false;
+  }
+  if (config->mode == Mode::kInline && config->ports.size() % 2 != 0) {
+    *message = "inline mode takes ports in pairs (A, B, C, D: A<->B, C<->D); dataplane.ports has " +
+               std::to_string(config->ports.size());
     *exit_code = 2;
     return false;
   }

@@ -8,7 +8,16 @@
 
 namespace sluice::app {
 
-enum class Mode { kOffline, kPassive };
+enum class Mode { kOffline, kPassive, kInline };
+
+// Personal-data detection (matchers/pii).
+struct PiiSettings {
+  bool enabled = true;
+  std::string key_file;           // HMAC key for fingerprints; empty: a random key per run
+  std::vector<std::string> fields = {"request_body", "response_body", "request_headers",
+                                     "response_headers", "query"};
+  bool redact = true;             // replace detected values in recorded fields by fingerprints
+};
 
 struct Limits {
   uint32_t flows_per_worker = 65536;
@@ -38,6 +47,15 @@ struct DataplaneConfig {
   std::string progress = "auto";         // auto: only when stderr is a terminal
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long
   std::string stats_json;                // also write the summary as JSON to this file
+  std::string rules;                     // YAML rule file; empty: no rules
+  std::string check_rules;               // --check-rules: compile this file, report, exit
+  PiiSettings pii;
+  // Inline mode.
+  bool fail_open = true;                 // overload forwards uninspected instead of waiting
+  uint32_t overload_queue_depth = 768;   // receive descriptors waiting that mean "behind"
+  bool block_with_http_error = false;    // false: reset the client too
+  uint32_t block_status = 403;
+  std::string block_body = "{\"error\":\"blocked by policy\"}";
 };
 
 // Parses the command line (and the config file it names). On failure returns false with a

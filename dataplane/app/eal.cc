@@ -93,9 +93,15 @@ std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::v
   if (config.mode == Mode::kOffline) {
     if (!HasOption(given, {"--no-pci", "-a", "--allow", "-b", "--block"})) arguments.push_back("--no-pci");
   } else {
+    bool any_pci = false;
     for (const std::string& port : config.ports) {
+      any_pci |= IsPciAddress(port);
       arguments.push_back(IsPciAddress(port) ? "-a" : "--vdev");
       arguments.push_back(port);
+    }
+    // With only virtual devices, probing the PCI bus would attach NICs nobody asked for.
+    if (!any_pci && !HasOption(given, {"--no-pci", "-a", "--allow", "-b", "--block"})) {
+      arguments.push_back("--no-pci");
     }
   }
   return arguments;

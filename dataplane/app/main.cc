@@ -17,6 +17,7 @@
 #include "dataplane/app/stats_report.h"
 #include "dataplane/capture/pcap_reader.h"
 #include "dataplane/decode/packet_decoder.h"
+#include "matchers/compile/check_rules.h"
 
 namespace {
 
@@ -99,7 +100,8 @@ int RunOffline(const DataplaneConfig& config) {
   return rc;
 }
 
-int RunPassive(const DataplaneConfig& config) {
+// Passive and inline modes: DPDK ports until SIGINT or SIGTERM.
+int RunLive(const DataplaneConfig& config) {
   std::vector<std::string> notes;
   const auto arguments = sluice::app::BuildEalArguments(config, &notes);
   for (const std::string& note : notes) std::fprintf(stderr, "sluice-dataplane: %s\n", note.c_str());
@@ -112,8 +114,9 @@ int RunPassive(const DataplaneConfig& config) {
     if (!sluice::app::SetUpPorts(pipeline, &error)) return Fail(error);
     if (!pipeline.Connect(config, &error)) return Fail(error);
     if (!pipeline.Launch(&error)) return Fail(error);
-    std::fprintf(stderr, "sluice-dataplane: receiving on %zu port(s) with %u worker(s); stop with SIGINT\n",
-                 config.ports.size(), config.workers);
+    std::fprintf(stderr, "sluice-dataplane: %s on %zu port(s) with %u worker(s), %zu rule(s); stop with SIGINT\n",
+                 config.mode == sluice::app::Mode::kInline ? "forwarding inline" : "receiving passively",
+                 config.ports.size(), config.workers, pipeline.rule_count());
     const auto start = std::chrono::steady_clock::now();
     while (g_signal == 0) {
       pipeline.PollExporter();
@@ -139,7 +142,14 @@ int main(int argc, char** argv) {
                  message.c_str());
     return exit_code;
   }
+  if (!config.check_rules.empty()) {
+    const sluice::matchers::CheckReport report = sluice::matchers::CheckRules(config.check_rules);
+    std::string text = report.text;
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    std::fputs(text.c_str(), report.ok ? stdout : stderr);
+    return report.ok ? 0 : kExitInvalid;
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  return config.mode == sluice::app::Mode::kOffline ? RunOffline(config) : RunPassive(config);
+  return config.mode == sluice::app::Mode::kOffline ? RunOffline(config) : RunLive(config);
 }

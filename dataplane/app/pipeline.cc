@@ -7,7 +7,12 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "matchers/rules/loader.h"
 
 namespace sluice::app {
 
@@ -43,10 +48,84 @@ worker::WorkerConfig MakeWorkerConfig(const DataplaneConfig& config, uint16_t id
   worker.records.worker_id = id;
   worker.records.records_per_batch = config.records_per_batch;
   worker.records.wait_for_buffers = offline;
+  worker.records.redact = config.pii.redact;
+  worker.inline_mode = config.mode == Mode::kInline;
+  worker.block_response.http_error = config.block_with_http_error;
+  worker.block_response.status = static_cast<uint16_t>(config.block_status);
+  worker.block_response.body = config.block_body;
   return worker;
 }
 
+uint32_t PiiFieldBits(const std::vector<std::string>& fields) {
+  uint32_t bits = 0;
+  for (const std::string& field : fields) {
+    if (field == "request_body") bits |= matchers::kPiiRequestBody;
+    if (field == "response_body") bits |= matchers::kPiiResponseBody;
+    if (field == "request_headers") bits |= matchers::kPiiRequestHeaders;
+    if (field == "response_headers") bits |= matchers::kPiiResponseHeaders;
+    if (field == "query") bits |= matchers::kPiiQuery;
+  }
+  return bits;
+}
+
+// The fingerprint key: the configured file's content, or random bytes for this run only, in
+// which case fingerprints cannot be compared across runs and the operator is told so.
+bool PiiKey(const PiiSettings& settings, std::string* key, std::string* error) {
+  if (!settings.key_file.empty()) {
+    std::ifstream file(settings.key_file, std::ios::binary);
+    std::stringstream content;
+    content << file.rdbuf();
+    *key = content.str();
+    if (!file || key->size() < 16) {
+      *error = "cannot use PII key file '" + settings.key_file +
+               "': missing, unreadable or shorter than 16 bytes (make one with: head -c 32 /dev/urandom > FILE)";
+      return false;
+    }
+    return true;
+  }
+  key->resize(32);
+  RAND_bytes(reinterpret_cast<unsigned char*>(key->data()), 32);
+  std::fprintf(stderr, "sluice-dataplane: no dataplane.pii.key_file: PII fingerprints use a random key "
+                       "for this run and cannot be matched across runs\n");
+  return true;
+}
+
 }  // namespace
+
+bool Pipeline::CompileInspection(const DataplaneConfig& config, std::string* error) {
+  if (!config.rules.empty()) {
+    matchers::RuleLoadResult loaded = matchers::LoadRulesFile(config.rules);
+    std::vector<matchers::RuleError> errors = loaded.errors;
+    if (errors.empty()) rules_ = matchers::CompiledRuleSet::Compile(loaded.rule_set, &errors);
+    if (!errors.empty() || rules_ == nullptr) {
+      *error = "rule file '" + config.rules + "' has " + std::to_string(errors.size()) +
+               " error(s); run sluice-dataplane --check-rules " + config.rules + " to list them";
+      return false;
+    }
+  }
+  if (config.pii.enabled) {
+    matchers::PiiConfig pii;
+    if (!PiiKey(config.pii, &pii.hmac_key, error)) return false;
+    pii.fields = PiiFieldBits(config.pii.fields);
+    pii_ = matchers::PiiDetectorSet::Create(pii, error);
+    if (pii_ == nullptr) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std::string* error) {
+  std::unique_ptr<matchers::Scanner> scanner;
+  std::unique_ptr<matchers::PiiScanner> pii;
+  if (rules_ != nullptr) {
+    scanner = matchers::Scanner::Create(rules_, matchers::ScannerConfig{}, error);
+    if (scanner == nullptr) return nullptr;
+  }
+  if (pii_ != nullptr) {
+    pii = matchers::PiiScanner::Create(pii_, matchers::PiiScannerConfig{}, error);
+    if (pii == nullptr) return nullptr;
+  }
+  return std::make_unique<inspect::Inspector>(std::move(scanner), std::move(pii), can_block);
+}
 
 Pipeline::~Pipeline() {
   JoinWorkers();
@@ -70,6 +149,7 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     return false;
   }
   if (!worker::RegisterTimestampField(error)) return false;
+  if (!CompileInspection(config, error)) return false;
   for (uint16_t id = 0; id < config.workers; ++id) {
     if (offline) {
       rte_ring* ring = rte_ring_create(("sl_input_" + std::to_string(id)).c_str(), kInputRingSize,
@@ -82,14 +162,20 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     }
     auto channel = std::make_unique<exporter::BatchChannel>();
     if (!channel->Init(id, config.batch_buffers_per_worker, error)) return false;
-    auto worker = std::make_unique<worker::Worker>(
-        MakeWorkerConfig(config, id, link_type, offline, run_id_), channel.get());
+    std::unique_ptr<inspect::Inspector> inspector = MakeInspector(config.mode == Mode::kInline, error);
+    if (inspector == nullptr) return false;
+    worker::WorkerConfig worker_config = MakeWorkerConfig(config, id, link_type, offline, run_id_);
+    worker_config.pool = mbufs_;
+    auto worker = std::make_unique<worker::Worker>(worker_config, channel.get(), std::move(inspector));
     if (!worker->Init(error)) return false;
     auto runtime = std::make_unique<worker::WorkerRuntime>();
     runtime->worker = worker.get();
     runtime->input = offline ? inputs_.back() : nullptr;
     runtime->input_done = &input_done;
     runtime->stop = &stop;
+    runtime->inline_mode = config.mode == Mode::kInline;
+    runtime->fail_open = config.fail_open;
+    runtime->overload_queue_depth = config.overload_queue_depth;
     channel_pointers_.push_back(channel.get());
     channels_.push_back(std::move(channel));
     workers_.push_back(std::move(worker));

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "dataplane/app/config.h"
+#include "matchers/compile/compiled_rules.h"
+#include "matchers/pii/pii_detectors.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/export/exporter.h"
 #include "dataplane/worker/worker.h"
@@ -23,7 +25,8 @@ class Pipeline {
   Pipeline() = default;
   ~Pipeline();
 
-  // Creates every pool, ring and worker. `link_type` is the capture's, or Ethernet for ports.
+  // Creates every pool, ring and worker, and compiles the rules. `link_type` is the capture's, or
+  // Ethernet for ports. Fails on any bad rule: the data plane never runs a partial rule set.
   bool Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error);
   // Connects to sluice-control (Hello/HelloAck).
   bool Connect(const DataplaneConfig& config, std::string* error);
@@ -44,8 +47,14 @@ class Pipeline {
   std::atomic<bool> input_done{false};
   std::atomic<bool> stop{false};
   uint64_t run_id() const { return run_id_; }
+  size_t rule_count() const { return rules_ ? rules_->rules().size() : 0; }
 
  private:
+  bool CompileInspection(const DataplaneConfig& config, std::string* error);
+  std::unique_ptr<inspect::Inspector> MakeInspector(bool can_block, std::string* error);
+
+  std::shared_ptr<const matchers::CompiledRuleSet> rules_;
+  std::shared_ptr<const matchers::PiiDetectorSet> pii_;
   rte_mempool* mbufs_ = nullptr;
   std::vector<rte_ring*> inputs_;
   std::vector<std::unique_ptr<exporter::BatchChannel>> channels_;

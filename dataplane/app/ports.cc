@@ -51,6 +51,8 @@ bool SetUpPort(uint16_t port, Pipeline& pipeline, std::string* error) {
       return false;
     }
     pipeline.runtimes()[queue]->queues.emplace_back(port, queue);
+    // Inline ports pair up in order: 0<->1, 2<->3, ...
+    pipeline.runtimes()[queue]->peers.push_back(static_cast<uint16_t>(port ^ 1));
   }
   rc = rte_eth_dev_start(port);
   if (rc != 0) {

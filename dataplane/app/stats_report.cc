@@ -26,7 +26,7 @@ Totals Sum(Pipeline& pipeline) {
     totals.worker.tcp_checksum_bad += w.tcp_checksum_bad;
     totals.worker.tcp_without_flow += w.tcp_without_flow;
     totals.worker.flows_created += w.flows_created;
-    for (int i = 0; i < 6; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
+    for (int i = 0; i < flow::kFlowEndCount; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
     totals.worker.flow_table_full += w.flow_table_full;
     const auto& s = worker->session_counters();
     totals.session.requests += s.requests;

@@ -13,7 +13,10 @@ namespace sluice::flow {
 enum Direction : uint8_t { kToServer = 0, kToClient = 1 };
 
 // How a flow ended; values match sluice.wire.FlowEnd.
-enum class FlowEnd : uint8_t { kOpen = 0, kFin = 1, kRst = 2, kIdleTimeout = 3, kEvicted = 4, kHalfFin = 5 };
+enum class FlowEnd : uint8_t {
+  kOpen = 0, kFin = 1, kRst = 2, kIdleTimeout = 3, kEvicted = 4, kHalfFin = 5, kBlocked = 6
+};
+inline constexpr int kFlowEndCount = 7;
 
 inline constexpr uint32_t kNoIndex = UINT32_MAX;
 // Requests waiting for their response on one connection (HTTP pipelining depth).
@@ -37,6 +40,9 @@ struct Flow {
   uint32_t next_index;     // index the next transaction of this flow gets
   uint32_t request_txn;    // transaction whose request is being parsed, or kNoIndex
   uint8_t detect_tries;    // payload packets looked at to decide whether this flow is HTTP
+  bool block_requested;    // inspection of the current packet asked to stop the connection
+  bool blocked;            // inline: every later packet of the connection is dropped
+  bool closed;             // records emitted; the entry stays only to drop a blocked flow's packets
   uint32_t anomalies;      // http::AnomalySet seen outside any transaction
   reassembly::TcpStream streams[2];
   http::HttpParser parsers[2];

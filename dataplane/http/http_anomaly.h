@@ -36,6 +36,7 @@ enum class Anomaly : uint8_t {
   kRequestWithoutResponse,   // the connection ended before the response
   kMidstreamStart,           // capture began inside the connection
   kChunkSizeWhitespace,      // whitespace after a chunk size (RFC 9112 section 7.1.1 BWS): tolerated
+  kSpaceInTarget,            // unescaped SP inside the request target: kept, version taken after the last SP
   kCount
 };
 
@@ -70,6 +71,7 @@ inline const char* AnomalyName(Anomaly anomaly) {
       "http.request_without_response",
       "tcp.midstream_start",
       "http.chunk_size_whitespace",
+      "http.space_in_target",
   };
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(Anomaly::kCount));
   const auto index = static_cast<uint8_t>(anomaly);

@@ -385,6 +385,7 @@ bool ParserEngine::ParseRequest(const Line& line, bool quiet) {
   }
   BeginMessage(line, request.version_minor, 0);
   sink_.OnRequestLine(request.method, request.target, request.version_minor);
+  if (request.target_has_space) Report(Anomaly::kSpaceInTarget);
   if (line.bare_lf) Report(Anomaly::kBareLf);
   return true;
 }

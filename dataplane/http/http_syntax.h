@@ -88,9 +88,12 @@ struct RequestLine {
   Span method;
   Span target;
   uint8_t version_minor = 1;
+  bool target_has_space = false;
 };
 
-// method SP request-target SP HTTP-version (RFC 9112 section 3). Exactly one SP between the parts.
+// method SP request-target SP HTTP-version (RFC 9112 section 3). The version is taken after the
+// last SP, so a target with unescaped spaces ("GET /a b HTTP/1.1") is kept whole and flagged:
+// servers such as those behind libhtp accept it, and dropping the request would hide it.
 // `*control` is set when the line failed because of a control character.
 inline bool ParseRequestLine(Span line, RequestLine* out, bool* control) {
   *control = false;
@@ -104,9 +107,13 @@ inline bool ParseRequestLine(Span line, RequestLine* out, bool* control) {
 
   const char* target = line.data + i + 1;
   const char* end = line.data + line.length;
-  const auto* space = static_cast<const char*>(std::memchr(target, ' ', static_cast<size_t>(end - target)));
-  if (space == nullptr || space == target) return false;
+  const char* space = end;
+  while (space > target && space[-1] != ' ') --space;
+  if (space == target) return false;  // no SP after the target
+  --space;
+  if (space == target) return false;  // empty target
   out->target = MakeSpan(target, static_cast<uint32_t>(space - target));
+  out->target_has_space = std::memchr(target, ' ', out->target.length) != nullptr;
   if (HasControl(out->target.data, out->target.length)) {
     *control = true;
     return false;

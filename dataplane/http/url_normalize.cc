@@ -32,7 +32,7 @@ class PathWriter {
  public:
   PathWriter(char* out, uint32_t capacity) : out_(out), capacity_(capacity) {}
 
-  // Adds one byte of the path after percent-decoding. `encoded` tells whether it came from an
+  // Adds one byte of the path after percent-decoding. `encoded` is true when it came from an
   // escape. Returns false once the output is full.
   bool AddByte(uint8_t byte, bool encoded);
   // Ends the current segment at the end of the path.

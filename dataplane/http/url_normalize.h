@@ -22,7 +22,7 @@
 //  - Path parameters (";jsessionid=..." up to the next raw separator) are stripped from every
 //    segment before dot segments are resolved, as Tomcat does, so "/a/..;/admin" gives "/admin".
 //    An encoded "%3B" is not a parameter delimiter and stays as ';'.
-//  - Dot segments are removed as RFC 3986 section 5.2.4 (remove_dot_segments) says, after decoding,
+//  - Dot segments are removed by RFC 3986 section 5.2.4 (remove_dot_segments) after decoding,
 //    so "%2e%2e" counts as "..". A ".." above the root stays at the root and is flagged.
 //  - Repeated separators collapse to one ("//x" gives "/x"), as nginx's merge_slashes does.
 //  - Overlong UTF-8 sequences (lead byte C0 or C1, E0 followed by 80-9F, F0 followed by 80-8F) are

@@ -2,7 +2,11 @@
 
 #include <rte_pause.h>
 
+#include <array>
 #include <string_view>
+
+#include "dataplane/http/url_normalize.h"
+#include "matchers/pii/redact.h"
 
 namespace sluice::record {
 
@@ -37,13 +41,104 @@ std::string_view MimeType(const char* text, uint32_t length) {
   return mime;
 }
 
+// A request target is at most 4096 bytes (session::Transaction::target), and normalising writes
+// at most 3 bytes per input byte, so this buffer never truncates a stored target.
+constexpr uint32_t kNormalizedPathBytes = 3 * 4096;
+
+// Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
+// in a fixed array so no allocation happens per record.
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
+    flatbuffers::FlatBufferBuilder& fbb, http::AnomalySet anomaly_set, uint16_t url_flags) {
+  if (anomaly_set == 0 && url_flags == 0) return 0;
+  std::array<flatbuffers::Offset<flatbuffers::String>,
+             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount>
+      names;
+  size_t count = 0;
+  for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
+    if (anomaly_set & (1u << bit)) {
+      names[count++] = fbb.CreateSharedString(http::AnomalyName(static_cast<http::Anomaly>(bit)));
+    }
+  }
+  for (int bit = 0; bit < http::kUrlFlagCount; ++bit) {
+    if (url_flags & (1u << bit)) {
+      names[count++] = fbb.CreateSharedString(http::UrlFlagName(static_cast<http::UrlFlag>(1u << bit)));
+    }
+  }
+  return fbb.CreateVector(names.data(), count);
+}
+
+constexpr size_t kRedactBufferBytes = 64 * 1024;
+constexpr size_t kMaxSpans = 64;
+
+wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
+
 }  // namespace
 
 RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptions options)
     : channel_(channel), options_(std::move(options)) {
   records_.reserve(options_.records_per_batch);
   anomaly_names_.reserve(32);
+  redact_buffer_.resize(kRedactBufferBytes);
+  spans_.resize(kMaxSpans);
+  rule_offsets_.reserve(matchers::EvaluateResult::kMaxRules);
+  pii_offsets_.reserve(matchers::kPiiTypeCount);
+  fingerprint_offsets_.reserve(matchers::kMaxFingerprintsPerType);
 }
+
+// Writes `text`, with every detected personal value replaced by its fingerprint unless
+// redaction is off. A field with more values than fit in the span list is cut at the last one.
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  if (!options_.redact || inspector_ == nullptr || inspector_->pii() == nullptr || text.empty()) {
+    return fbb.CreateString(text.data(), text.size());
+  }
+  const size_t spans = inspector_->pii()->DetectSpans(text, spans_.data(), spans_.size());
+  if (spans == 0) return fbb.CreateString(text.data(), text.size());
+  const size_t length = matchers::Redact(text, spans_.data(), spans, redact_buffer_.data(), redact_buffer_.size());
+  return fbb.CreateString(redact_buffer_.data(), length);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> RecordBuilder::Rules(
+    const session::Transaction& txn) {
+  const matchers::EvaluateResult& result = txn.inspection.result;
+  if (inspector_ == nullptr || inspector_->rule_set() == nullptr || result.count == 0) return 0;
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  rule_offsets_.clear();
+  for (uint32_t i = 0; i < result.count; ++i) {
+    const matchers::Rule& rule = inspector_->rule_set()->source_rule(result.rule_indexes[i]);
+    std::string fields;
+    for (const auto& condition : rule.conditions) {
+      fields += (fields.empty() ? "" : ",") + matchers::FieldName(condition.field);
+    }
+    rule_offsets_.push_back(wire::CreateRuleMatch(
+        fbb, rule.id, fbb.CreateString(rule.msg), fbb.CreateString(fields),
+        fbb.CreateSharedString(matchers::ActionName(rule.action)),
+        fbb.CreateSharedString(matchers::SeverityName(rule.severity))));
+  }
+  return fbb.CreateVector(rule_offsets_);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> RecordBuilder::Pii(
+    const matchers::PiiSummary& summary) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  pii_offsets_.clear();
+  for (int type = 0; type < matchers::kPiiTypeCount; ++type) {
+    const matchers::PiiTypeSummary& found = summary.types[static_cast<size_t>(type)];
+    if (found.count == 0) continue;
+    fingerprint_offsets_.clear();
+    for (uint32_t i = 0; i < found.fingerprint_count; ++i) {
+      char hex[2 * sizeof(matchers::Fingerprint) + 1] = {};
+      matchers::FingerprintToHex(found.fingerprints[i], hex);
+      fingerprint_offsets_.push_back(fbb.CreateString(hex));
+    }
+    const auto fingerprints = fbb.CreateVector(fingerprint_offsets_);
+    pii_offsets_.push_back(wire::CreatePiiCount(
+        fbb, fbb.CreateSharedString(matchers::PiiTypeName(static_cast<matchers::PiiType>(type))), found.count,
+        fingerprints));
+  }
+  return pii_offsets_.empty() ? 0 : fbb.CreateVector(pii_offsets_);
+}
+
 
 void RecordBuilder::SplitTarget(const char* target, uint32_t length, std::string_view* path,
                                 std::string_view* query) {
@@ -101,18 +196,33 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   std::string_view path;
   std::string_view query;
   SplitTarget(txn.target.data, txn.target.length, &path, &query);
+  // url.path is the path a server resolves (dataplane/http/url_normalize.h); url.original stays raw.
+  char normalized[kNormalizedPathBytes];
+  const http::NormalizedPath normalized_path =
+      http::NormalizeTarget(txn.target.data, txn.target.length, normalized, sizeof(normalized));
   const auto version = fbb.CreateSharedString(txn.version_minor == 0 ? "1.0" : "1.1");
   const auto method = fbb.CreateString(txn.method.data, txn.method.length);
-  const auto original = fbb.CreateString(txn.target.data, txn.target.length);
-  const auto path_offset = fbb.CreateString(path.data(), path.size());
-  const auto query_offset = fbb.CreateString(query.data(), query.size());
+  const auto original = RedactedString(std::string_view(txn.target.data, txn.target.length));
+  const auto path_offset = RedactedString(std::string_view(normalized, normalized_path.length));
+  const auto query_offset = RedactedString(query);
   const auto host = fbb.CreateString(txn.host.data, txn.host.length);
-  const auto agent = fbb.CreateString(txn.user_agent.data, txn.user_agent.length);
+  const auto agent = RedactedString(std::string_view(txn.user_agent.data, txn.user_agent.length));
   const std::string_view request_mime = MimeType(txn.request_mime.data, txn.request_mime.length);
   const std::string_view response_mime = MimeType(txn.response_mime.data, txn.response_mime.length);
   const auto request_mime_offset = fbb.CreateString(request_mime.data(), request_mime.size());
   const auto response_mime_offset = fbb.CreateString(response_mime.data(), response_mime.size());
-  const auto anomalies = Anomalies(txn.anomalies);
+  const auto anomalies = TransactionAnomalies(fbb, txn.anomalies, normalized_path.flags);
+  const auto rules = Rules(txn);
+  const bool inspected = inspector_ != nullptr && inspector_->active();
+  const auto pii_request = inspected ? Pii(txn.inspection.pii[0].summary) : 0;
+  const auto pii_response = inspected ? Pii(txn.inspection.pii[1].summary) : 0;
+  flatbuffers::Offset<wire::BlockInfo> block = 0;
+  if (txn.blocked && txn.block_packet != 0) {
+    block = wire::CreateBlockInfo(fbb, txn.block_packet,
+                                  fbb.CreateSharedString(txn.block_direction == 0 ? "request" : "response"),
+                                  txn.block_bytes_passed, fbb.CreateSharedString("rule"),
+                                  txn.block_reset_sent);
+  }
 
   wire::Endpoint client;
   wire::Endpoint server;
@@ -140,6 +250,11 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   builder.add_response_body_bytes(txn.response_body_bytes);
   builder.add_response_mime_type(response_mime_offset);
   if (!anomalies.IsNull()) builder.add_anomalies(anomalies);
+  if (!rules.IsNull()) builder.add_rules(rules);
+  builder.add_verdict(inspected ? WireVerdict(inspector_->RecordedVerdict(txn.inspection)) : wire::Verdict::Pass);
+  if (!pii_request.IsNull()) builder.add_pii_request(pii_request);
+  if (!pii_response.IsNull()) builder.add_pii_response(pii_response);
+  if (!block.IsNull()) builder.add_block(block);
   const auto body = builder.Finish();
   Commit(wire::CreateRecord(fbb, wire::RecordBody::Transaction, body.Union()));
   ++counters_.transactions;

@@ -11,6 +11,7 @@
 
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/flow/flow.h"
+#include "dataplane/inspect/inspector.h"
 #include "dataplane/session/transaction.h"
 #include "records_generated.h"
 
@@ -31,11 +32,15 @@ struct RecordBuilderOptions {
   uint32_t records_per_batch = 256;
   // Offline input can wait for the exporter; live input cannot, so records are counted as dropped.
   bool wait_for_buffers = true;
+  // Replace detected personal data in recorded URL and header fields by its fingerprint.
+  bool redact = true;
 };
 
 class RecordBuilder {
  public:
   RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptions options);
+  // Names the rules and finds the personal data to redact. Null: no inspection.
+  void SetInspector(inspect::Inspector* inspector) { inspector_ = inspector; }
 
   // Builds one record. Returns false when it was dropped (counted).
   bool AddTransaction(const flow::Flow& flow, const session::Transaction& transaction);
@@ -56,6 +61,11 @@ class RecordBuilder {
   void Commit(flatbuffers::Offset<wire::Record> record);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
+  flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> Rules(
+      const session::Transaction& transaction);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> Pii(
+      const matchers::PiiSummary& summary);
 
   exporter::BatchChannel* channel_;
   RecordBuilderOptions options_;
@@ -64,6 +74,12 @@ class RecordBuilder {
   std::vector<flatbuffers::Offset<wire::Record>> records_;
   std::vector<flatbuffers::Offset<flatbuffers::String>> anomaly_names_;
   RecordCounters counters_;
+  inspect::Inspector* inspector_ = nullptr;
+  std::vector<char> redact_buffer_;             // sized once for the longest recorded field
+  std::vector<matchers::PiiSpan> spans_;        // sized once
+  std::vector<flatbuffers::Offset<wire::RuleMatch>> rule_offsets_;
+  std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets_;
 };
 
 }  // namespace sluice::record

@@ -4,6 +4,8 @@
 
 #include <cassert>
 
+#include "dataplane/http/url_normalize.h"
+
 namespace sluice::session {
 
 namespace {
@@ -52,13 +54,17 @@ void ParseHost(http::Span value, Transaction* txn) {
 
 HttpSession::HttpSession(TransactionPool* transactions, http::LinePool* lines,
                          reassembly::SegmentPool* segments, record::RecordBuilder* records,
-                         reassembly::ReassemblyCounters* reassembly_counters, SessionLimits limits)
+                         reassembly::ReassemblyCounters* reassembly_counters, SessionLimits limits,
+                         inspect::Inspector* inspector)
     : transactions_(transactions),
       lines_(lines),
       segments_(segments),
       records_(records),
       reassembly_counters_(reassembly_counters),
-      limits_(limits) {}
+      limits_(limits),
+      inspector_(inspector != nullptr && inspector->active() ? inspector : nullptr) {
+  normalized_path_.resize(3 * 4096);  // NormalizeTarget writes at most 3 bytes per target byte
+}
 
 bool HttpSession::LooksLikeRequest(const uint8_t* data, uint32_t length) {
   // A method is an uppercase token (RFC 9110 section 9.1); real ones are at most 17 characters.
@@ -154,6 +160,23 @@ void HttpSession::Close(Flow& flow, flow::FlowEnd end, uint64_t ts_ns) {
   flow_ = nullptr;
 }
 
+void HttpSession::CloseBlocked(Flow& flow, uint64_t packet_index, uint64_t bytes_passed, bool reset_sent,
+                               uint64_t ts_ns) {
+  for (uint32_t i = 0; i < flow.pending_count; ++i) {
+    Transaction& txn =
+        transactions_->at(flow.pending[(flow.pending_head + i) % flow::kMaxPendingTransactions]);
+    if (!txn.blocked) continue;
+    txn.block_packet = packet_index;
+    txn.block_bytes_passed = bytes_passed;
+    txn.block_reset_sent = reset_sent;
+  }
+  // The dropped packet and everything after it never reach the parsers: the flow ends here.
+  flow.finished[flow::kToServer] = flow.finished[flow::kToClient] = true;
+  flow.streams[flow::kToServer].Release(*segments_);
+  flow.streams[flow::kToClient].Release(*segments_);
+  Close(flow, flow::FlowEnd::kBlocked, ts_ns);
+}
+
 // --- Transactions -------------------------------------------------------------------------------
 
 uint32_t HttpSession::PushTransaction() {
@@ -169,6 +192,7 @@ uint32_t HttpSession::PushTransaction() {
   }
   Transaction& txn = transactions_->at(slot);
   txn.index = flow.next_index++;
+  if (inspector_ != nullptr) inspector_->Begin(&txn.inspection);
   const uint32_t tail = (flow.pending_head + flow.pending_count) % flow::kMaxPendingTransactions;
   flow.pending[tail] = slot;
   ++flow.pending_count;
@@ -198,14 +222,32 @@ void HttpSession::EmitFront() {
     ++counters_.unanswered_requests;
   }
   if (!flow.syn_seen && txn.index == 0) txn.anomalies |= http::AnomalyBit(http::Anomaly::kMidstreamStart);
+  if (inspector_ != nullptr) inspector_->Evaluate(&txn.inspection);
   records_->AddTransaction(flow, txn);
   ++flow.transactions;
   ++counters_.transactions;
+  if (inspector_ != nullptr) inspector_->Release(&txn.inspection);
   transactions_->Give(slot);
 }
 
 void HttpSession::EmitAllPending() {
   while (flow_->pending_count > 0) EmitFront();
+}
+
+Transaction* HttpSession::DirectionTransaction() {
+  return direction_ == flow::kToServer ? RequestTransaction() : ResponseTransaction();
+}
+
+// Re-evaluates the rules after a field was scanned; a fresh block verdict asks the worker to stop
+// the connection at the current packet.
+void HttpSession::Inspect(Transaction* txn) {
+  if (!inspector_->Evaluate(&txn->inspection)) return;
+  if (inspector_->RecordedVerdict(txn->inspection) != inspect::Verdict::kBlock) return;
+  if (flow_->block_requested || txn->blocked) return;
+  txn->blocked = true;
+  txn->block_direction = direction_;
+  flow_->block_requested = true;
+  ++counters_.blocks_requested;
 }
 
 // --- Parser events ------------------------------------------------------------------------------
@@ -222,10 +264,30 @@ void HttpSession::OnRequestLine(http::Span method, http::Span target, uint8_t ve
   bool fits = txn.method.Assign(method.data, method.length);
   fits &= txn.target.Assign(target.data, target.length);
   if (!fits) txn.fields_truncated = true;
+  if (inspector_ != nullptr) {
+    std::string_view path;
+    std::string_view query;
+    record::RecordBuilder::SplitTarget(target.data, target.length, &path, &query);
+    // Rules on url.path see the path the server resolves, as the record shows it.
+    const http::NormalizedPath normalized = http::NormalizeTarget(
+        target.data, target.length, normalized_path_.data(), static_cast<uint32_t>(normalized_path_.size()));
+    inspector_->RequestLine(&txn.inspection, std::string_view(method.data, method.length),
+                            std::string_view(target.data, target.length),
+                            std::string_view(normalized_path_.data(), normalized.length), query);
+    Inspect(&txn);
+  }
 }
 
+namespace {
+
+// 1xx responses are interim, except 101 Switching Protocols: it is the final answer to the
+// request, and the connection stops being HTTP after it (RFC 9110 section 15.2.2).
+bool IsInterim(uint16_t status_code) { return status_code < 200 && status_code != 101; }
+
+}  // namespace
+
 void HttpSession::OnStatusLine(uint16_t status_code, uint8_t version_minor, http::Span) {
-  if (status_code < 200) {
+  if (IsInterim(status_code)) {
     ++counters_.interim_responses;
     return;
   }
@@ -242,9 +304,22 @@ void HttpSession::OnStatusLine(uint16_t status_code, uint8_t version_minor, http
   }
   txn->has_response = true;
   txn->status_code = status_code;
+  if (inspector_ != nullptr) {
+    inspector_->Status(&txn->inspection, status_code);
+    Inspect(txn);
+  }
 }
 
 void HttpSession::OnHeader(http::Span name, http::Span value) {
+  if (inspector_ != nullptr) {
+    Transaction* txn = DirectionTransaction();
+    if (txn != nullptr && (direction_ == flow::kToServer || txn->has_response)) {
+      inspector_->Header(&txn->inspection,
+                         direction_ == flow::kToServer ? matchers::Direction::kRequest
+                                                       : matchers::Direction::kResponse,
+                         std::string_view(name.data, name.length), std::string_view(value.data, value.length));
+    }
+  }
   if (direction_ == flow::kToServer) {
     Transaction* txn = RequestTransaction();
     if (txn == nullptr) return;
@@ -264,6 +339,10 @@ void HttpSession::OnHeader(http::Span name, http::Span value) {
 }
 
 http::ResponseContext HttpSession::OnHeadersComplete(const http::MessageInfo& info) {
+  if (inspector_ != nullptr && (info.is_request || !IsInterim(info.status_code))) {
+    Transaction* txn = DirectionTransaction();
+    if (txn != nullptr) Inspect(txn);
+  }
   if (info.is_request) return http::ResponseContext::kNormal;
   const Transaction* txn = ResponseTransaction();
   if (txn == nullptr || !txn->has_request) return http::ResponseContext::kNormal;
@@ -272,23 +351,42 @@ http::ResponseContext HttpSession::OnHeadersComplete(const http::MessageInfo& in
   return http::ResponseContext::kNormal;
 }
 
-void HttpSession::OnBody(const uint8_t*, uint32_t) {}
+void HttpSession::OnBody(const uint8_t* data, uint32_t length) {
+  if (inspector_ == nullptr) return;
+  Transaction* txn = DirectionTransaction();
+  if (txn == nullptr || (direction_ == flow::kToClient && !txn->has_response)) return;
+  inspector_->Body(&txn->inspection,
+                   direction_ == flow::kToServer ? matchers::Direction::kRequest : matchers::Direction::kResponse,
+                   data, length);
+  Inspect(txn);
+}
 
 void HttpSession::OnMessageComplete(const http::MessageInfo& info) {
   if (info.is_request) {
     Transaction* txn = RequestTransaction();
     if (txn == nullptr) return;
+    if (inspector_ != nullptr) {
+      inspector_->BodyEnd(&txn->inspection, matchers::Direction::kRequest);
+      Inspect(txn);
+    }
     txn->request_body_bytes = info.body_bytes;
     txn->request_complete = info.complete;
     flow_->request_txn = flow::kNoIndex;
     return;
   }
-  if (info.status_code < 200) return;
+  if (IsInterim(info.status_code)) return;
   Transaction* txn = ResponseTransaction();
   if (txn == nullptr || !txn->has_response) return;
+  if (inspector_ != nullptr) {
+    inspector_->BodyEnd(&txn->inspection, matchers::Direction::kResponse);
+    Inspect(txn);
+  }
   txn->response_body_bytes = info.body_bytes;
   txn->response_complete = info.complete;
   txn->response_end_ts_ns = ts_ns_;
+  // A block decided on this very packet is carried out by the worker, which then ends the flow
+  // and emits the transaction with what the block did.
+  if (txn->blocked) return;
   EmitFront();
 }
 

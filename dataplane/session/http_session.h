@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "dataplane/flow/flow.h"
 #include "dataplane/http/http_parser.h"
@@ -26,6 +27,7 @@ struct SessionCounters {
   uint64_t unexpected_responses = 0;    // a response with no request
   uint64_t transaction_pool_exhausted = 0;  // a request could not be tracked: no free slot
   uint64_t pipeline_overflows = 0;      // more than kMaxPendingTransactions requests outstanding
+  uint64_t blocks_requested = 0;        // a block rule matched where blocking is possible
   uint64_t http_flows = 0;
   uint64_t non_http_flows = 0;
   uint64_t anomalies[static_cast<int>(http::Anomaly::kCount)] = {};
@@ -38,9 +40,10 @@ struct SessionLimits {
 
 class HttpSession final : public reassembly::StreamSink, public http::MessageSink {
  public:
+  // `inspector` may be null: no rules and no PII detection.
   HttpSession(TransactionPool* transactions, http::LinePool* lines, reassembly::SegmentPool* segments,
               record::RecordBuilder* records, reassembly::ReassemblyCounters* reassembly_counters,
-              SessionLimits limits);
+              SessionLimits limits, inspect::Inspector* inspector = nullptr);
 
   // Adds one TCP segment's payload of `flow` travelling in `direction`.
   void Deliver(flow::Flow& flow, flow::Direction direction, uint32_t seq, const uint8_t* payload,
@@ -49,6 +52,10 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   void FinishDirection(flow::Flow& flow, flow::Direction direction, uint64_t ts_ns);
   // Ends the flow: both directions finish, unanswered requests are emitted, then the flow summary.
   void Close(flow::Flow& flow, flow::FlowEnd end, uint64_t ts_ns);
+  // Records on the transaction that asked for the block how it was carried out, then ends the
+  // flow's records as blocked.
+  void CloseBlocked(flow::Flow& flow, uint64_t packet_index, uint64_t bytes_passed, bool reset_sent,
+                    uint64_t ts_ns);
 
   // True when `data` starts like an HTTP/1.x request line (a method token and a space).
   static bool LooksLikeRequest(const uint8_t* data, uint32_t length);
@@ -78,6 +85,8 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   uint32_t PushTransaction();
   void EmitFront();
   void EmitAllPending();
+  void Inspect(Transaction* txn);
+  Transaction* DirectionTransaction();
 
   TransactionPool* transactions_;
   http::LinePool* lines_;
@@ -85,6 +94,8 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   record::RecordBuilder* records_;
   reassembly::ReassemblyCounters* reassembly_counters_;
   SessionLimits limits_;
+  inspect::Inspector* inspector_;
+  std::vector<char> normalized_path_;  // scratch for the url.path that rules see
   SessionCounters counters_;
   // Bound context: valid only during Deliver, FinishDirection and Close.
   flow::Flow* flow_ = nullptr;

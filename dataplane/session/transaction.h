@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/http/http_anomaly.h"
+#include "dataplane/inspect/inspector.h"
 
 namespace sluice::session {
 
@@ -49,6 +50,16 @@ struct Transaction {
   BoundedText<512> user_agent;
   BoundedText<128> request_mime;
   BoundedText<128> response_mime;
+  // Inline block of this transaction: which direction's packet was dropped, its position in the
+  // connection, and the payload bytes of that direction that had passed before it.
+  bool blocked;
+  uint8_t block_direction;
+  bool block_reset_sent;
+  uint64_t block_packet;
+  uint64_t block_bytes_passed;
+  // Rule and PII matching; not cleared by Reset() because it may hold Hyperscan streams: the
+  // session begins and releases it through its Inspector.
+  inspect::TransactionInspection inspection;
 
   void Reset() {
     flow_slot = index = 0;
@@ -65,6 +76,9 @@ struct Transaction {
     user_agent.Clear();
     request_mime.Clear();
     response_mime.Clear();
+    blocked = block_reset_sent = false;
+    block_direction = 0;
+    block_packet = block_bytes_passed = 0;
   }
 };
 

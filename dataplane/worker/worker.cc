@@ -29,14 +29,18 @@ uint64_t& MbufTimestamp(rte_mbuf* mbuf) {
   return *RTE_MBUF_DYNFIELD(mbuf, g_timestamp_offset, uint64_t*);
 }
 
-Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel)
+Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel,
+               std::unique_ptr<inspect::Inspector> inspector)
     : config_(config),
+      inspector_(std::move(inspector)),
       segments_(config.segment_chunks),
       lines_(config.line_buffers, config.line_bytes),
       transactions_(config.transaction_slots),
       records_(channel, config.records),
-      session_(&transactions_, &lines_, &segments_, &records_, &reassembly_counters_, config.limits) {
+      session_(&transactions_, &lines_, &segments_, &records_, &reassembly_counters_, config.limits,
+               inspector_.get()) {
   linear_.resize(kMaxFrameBytes);
+  records_.SetInspector(inspector_.get());
 }
 
 bool Worker::Init(std::string* error) {
@@ -65,13 +69,62 @@ bool Worker::ProcessMbuf(rte_mbuf* mbuf) {
   }
   decode::DecodedPacket packet;
   if (DecodeAndProcess(data, length, ts_ns, &packet) != decode::DecodeResult::kFragment) return true;
+  if (mbuf->nb_segs != 1) return true;  // counted as unsupported by the reassembler's rules
+  OfferFragment(mbuf, data, packet, ts_ns, false);
+  return false;
+}
+
+// Hands a fragment to the reassembler. Inline, the original must leave unchanged, so a copy goes
+// to the reassembler instead.
+void Worker::OfferFragment(rte_mbuf* mbuf, const uint8_t* data, const decode::DecodedPacket& packet,
+                           uint64_t ts_ns, bool copy) {
+  rte_mbuf* fragment = copy ? rte_pktmbuf_copy(mbuf, config_.pool, 0, UINT32_MAX) : mbuf;
+  if (fragment == nullptr) return;
   rte_mbuf* datagram = nullptr;
-  const auto added = fragments_.Add(mbuf, static_cast<uint32_t>(packet.l3 - data), packet.ip_version,
+  const auto added = fragments_.Add(fragment, static_cast<uint32_t>(packet.l3 - data), packet.ip_version,
                                     ts_ns, &datagram);
-  if (added == fragment::FragmentReassembler::AddResult::kUnsupported) return true;
+  if (added == fragment::FragmentReassembler::AddResult::kUnsupported) {
+    rte_pktmbuf_free(fragment);
+    return;
+  }
   // The completed datagram may be built on this very mbuf, so it is freed with the datagram.
   if (added == fragment::FragmentReassembler::AddResult::kComplete) ProcessDatagram(datagram, ts_ns);
-  return false;
+}
+
+void Worker::ProcessBurstInline(rte_mbuf** mbufs, uint16_t count, bool inspect, InlineOutput* out) {
+  inline_out_ = out;
+  for (uint16_t i = 0; i < count; ++i) {
+    rte_mbuf* mbuf = mbufs[i];
+    if (!inspect) {
+      ++counters_.uninspected;
+      out->forward[out->forward_count++] = mbuf;
+      continue;
+    }
+    if (i + 1 < count) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void*));
+    drop_current_ = false;
+    const uint64_t ts_ns = MbufTimestamp(mbuf);
+    const uint8_t* data = rte_pktmbuf_mtod(mbuf, const uint8_t*);
+    uint32_t length = mbuf->data_len;
+    if (mbuf->nb_segs != 1) {
+      ++counters_.multi_segment_frames;
+      length = rte_pktmbuf_pkt_len(mbuf) < kMaxFrameBytes ? rte_pktmbuf_pkt_len(mbuf) : kMaxFrameBytes;
+      data = static_cast<const uint8_t*>(rte_pktmbuf_read(mbuf, 0, length, linear_.data()));
+    }
+    decode::DecodedPacket packet;
+    if (DecodeAndProcess(data, length, ts_ns, &packet) == decode::DecodeResult::kFragment &&
+        mbuf->nb_segs == 1) {
+      OfferFragment(mbuf, data, packet, ts_ns, true);
+    }
+    if (drop_current_) {
+      ++counters_.dropped_verdict;
+      rte_pktmbuf_free(mbuf);
+    } else {
+      ++counters_.forwarded;
+      out->forward[out->forward_count++] = mbuf;
+    }
+  }
+  inline_out_ = nullptr;
+  fragments_.FreeDropped();
 }
 
 void Worker::ProcessDatagram(rte_mbuf* datagram, uint64_t ts_ns) {
@@ -93,6 +146,7 @@ decode::DecodeResult Worker::DecodeAndProcess(const uint8_t* frame, uint32_t len
                                               decode::DecodedPacket* packet) {
   ++counters_.packets;
   counters_.bytes += length;
+  current_frame_ = frame;
   if (ts_ns > last_ts_ns_) last_ts_ns_ = ts_ns;
   const decode::DecodeOptions options{config_.verify_checksums};
   const decode::DecodeResult result = decode::DecodeFrame(config_.link_type, frame, length, options, packet);
@@ -155,6 +209,12 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
     flows_.Touch(slot);
   }
   flow::Flow& flow = flows_.at(slot);
+  if (flow.blocked) {
+    // Everything after the blocked packet is dropped, retransmissions of it included.
+    flow.last_ts_ns = ts_ns;
+    drop_current_ = true;
+    return;
+  }
   const auto direction = (a_to_b == flow.client_is_a) ? flow::kToServer : flow::kToClient;
   flow.last_ts_ns = ts_ns;
   ++flow.packets[direction];
@@ -170,6 +230,10 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
   if (packet.payload_length > 0) {
     session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
   }
+  if (flow.block_requested) {
+    Block(slot, packet, direction, ts_ns);
+    return;
+  }
   if (flags & decode::kTcpRst) {
     CloseFlow(slot, flow::FlowEnd::kRst, ts_ns);
     return;
@@ -183,8 +247,39 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
   }
 }
 
+// Stops a connection at the current packet: it is dropped, both ends get what the block response
+// says, the records end now, and the flow entry stays (closed) to drop what follows.
+void Worker::Block(uint32_t slot, const decode::DecodedPacket& packet, flow::Direction direction,
+                   uint64_t ts_ns) {
+  flow::Flow& flow = flows_.at(slot);
+  flow.block_requested = false;
+  flow.blocked = true;
+  drop_current_ = true;
+  ++counters_.blocked_flows;
+  bool reset_sent = false;
+  if (inline_out_ != nullptr && config_.pool != nullptr) {
+    verdict::BlockFrames frames;
+    const verdict::BlockResponse* answer = direction == flow::kToServer ? &config_.block_response : nullptr;
+    reset_sent = verdict::BuildBlockFrames(config_.pool, current_frame_, packet, answer, &frames);
+    if (frames.toward_source != nullptr) inline_out_->back[inline_out_->back_count++] = frames.toward_source;
+    if (frames.toward_destination != nullptr) {
+      inline_out_->forward[inline_out_->forward_count++] = frames.toward_destination;
+    }
+  }
+  if (!reset_sent) ++counters_.block_frames_failed;
+  const uint64_t packet_index = flow.packets[flow::kToServer] + flow.packets[flow::kToClient];
+  const uint64_t bytes_passed = flow.bytes[direction] - packet.payload_length;
+  session_.CloseBlocked(flow, packet_index, bytes_passed, reset_sent, ts_ns);
+  ++counters_.flows_ended[static_cast<int>(flow::FlowEnd::kBlocked)];
+  flow.closed = true;
+}
+
 void Worker::CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns) {
   flow::Flow& flow = flows_.at(slot);
+  if (flow.closed) {  // a blocked flow: its records are out already
+    flows_.Remove(slot);
+    return;
+  }
   if (end == flow::FlowEnd::kIdleTimeout && (flow.fin_seen[0] || flow.fin_seen[1])) {
     end = flow::FlowEnd::kHalfFin;
   }

@@ -14,9 +14,12 @@
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/fragment/fragment_reassembler.h"
 #include "dataplane/record/record_builder.h"
+#include "dataplane/inspect/inspector.h"
 #include "dataplane/session/http_session.h"
+#include "dataplane/verdict/block_frames.h"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace sluice::worker {
 
@@ -34,6 +37,19 @@ struct WorkerConfig {
   uint64_t fragment_timeout_ns = 30ull * 1000 * 1000 * 1000;  // Linux's default ipfrag_time
   session::SessionLimits limits;
   record::RecordBuilderOptions records;
+  // Inline mode: blocks drop packets and send resets built from this pool.
+  bool inline_mode = false;
+  rte_mempool* pool = nullptr;
+  verdict::BlockResponse block_response;
+};
+
+// Where ProcessBurstInline puts each mbuf it does not drop.
+struct InlineOutput {
+  static constexpr uint16_t kCapacity = 64;
+  rte_mbuf* forward[kCapacity];   // to the peer port: received frames and resets to the destination
+  uint16_t forward_count = 0;
+  rte_mbuf* back[kCapacity];      // out of the receiving port: resets or errors to the sender
+  uint16_t back_count = 0;
 };
 
 struct WorkerCounters {
@@ -44,20 +60,30 @@ struct WorkerCounters {
   uint64_t tcp_checksum_bad = 0;
   uint64_t tcp_without_flow = 0;         // ACK, FIN or RST of a connection not tracked
   uint64_t flows_created = 0;
-  uint64_t flows_ended[6] = {};          // by flow::FlowEnd
+  uint64_t flows_ended[flow::kFlowEndCount] = {};  // by flow::FlowEnd
   uint64_t flow_table_full = 0;          // a flow could not be tracked even after eviction
   uint64_t multi_segment_frames = 0;     // frames copied out of chained mbufs
+  uint64_t forwarded = 0;                // inline: frames sent on to the peer port
+  uint64_t dropped_verdict = 0;          // inline: frames dropped because their flow was blocked
+  uint64_t blocked_flows = 0;            // connections stopped by a block verdict
+  uint64_t block_frames_failed = 0;      // resets or error responses not sent: no free mbuf
+  uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
 };
 
 class Worker {
  public:
-  explicit Worker(WorkerConfig config, exporter::BatchChannel* channel);
+  // `inspector` may be null: no rules and no PII detection.
+  Worker(WorkerConfig config, exporter::BatchChannel* channel,
+         std::unique_ptr<inspect::Inspector> inspector = nullptr);
 
   // Allocates the flow table and pools. Called on the main lcore before launch.
   bool Init(std::string* error);
 
   // Processes `count` mbufs and frees them. Timestamps come from the mbuf timestamp field.
   void ProcessBurst(rte_mbuf** mbufs, uint16_t count);
+  // Inline: processes `count` mbufs and puts each one to forward, and any reset or error frame,
+  // into `out`; frames of blocked flows are freed. `inspect` false forwards them uninspected.
+  void ProcessBurstInline(rte_mbuf** mbufs, uint16_t count, bool inspect, InlineOutput* out);
   // Processes one frame; used by ProcessBurst and by tests. Fragments are counted but not
   // reassembled here: reassembly needs the frame's mbuf.
   void ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns);
@@ -87,8 +113,12 @@ class Worker {
   uint32_t CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
                       bool a_to_b, uint64_t ts_ns);
   void CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns);
+  void Block(uint32_t slot, const decode::DecodedPacket& packet, flow::Direction direction, uint64_t ts_ns);
+  void OfferFragment(rte_mbuf* mbuf, const uint8_t* data, const decode::DecodedPacket& packet,
+                     uint64_t ts_ns, bool copy);
 
   WorkerConfig config_;
+  std::unique_ptr<inspect::Inspector> inspector_;
   flow::FlowTable flows_;
   fragment::FragmentReassembler fragments_;
   reassembly::SegmentPool segments_;
@@ -101,6 +131,10 @@ class Worker {
   uint64_t next_flow_number_ = 0;
   uint64_t last_ts_ns_ = 0;
   std::vector<uint8_t> linear_;  // chained mbufs are copied here; sized for the largest frame
+  // Per packet: the frame being processed, and whether it may leave (inline only).
+  const uint8_t* current_frame_ = nullptr;
+  bool drop_current_ = false;
+  InlineOutput* inline_out_ = nullptr;
 };
 
 // Offset of the per-mbuf capture timestamp (ns since the epoch), registered once per process.

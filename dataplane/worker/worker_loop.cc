@@ -51,6 +51,49 @@ uint16_t ReceiveLive(WorkerRuntime& runtime, const WallClock& clock, rte_mbuf** 
   return total;
 }
 
+// Sends `count` mbufs and frees those the queue did not take. Returns how many were freed.
+uint16_t Transmit(uint16_t port, uint16_t queue, rte_mbuf** mbufs, uint16_t count) {
+  if (count == 0) return 0;
+  const uint16_t sent = rte_eth_tx_burst(port, queue, mbufs, count);
+  if (sent < count) rte_pktmbuf_free_bulk(mbufs + sent, count - sent);
+  return static_cast<uint16_t>(count - sent);
+}
+
+// A worker is behind when its receive queue holds more than the threshold. PMDs that cannot
+// tell (negative count) are judged by full bursts in a row instead.
+bool Behind(uint16_t port, uint16_t queue, uint32_t threshold, uint16_t received, uint32_t* full_bursts) {
+  const int waiting = rte_eth_rx_queue_count(port, queue);
+  if (waiting >= 0) return static_cast<uint32_t>(waiting) > threshold;
+  *full_bursts = received == kBurst ? *full_bursts + 1 : 0;
+  return *full_bursts * kBurst > threshold;
+}
+
+// One inline poll of every queue: receive, inspect (or not, when behind and failing open),
+// forward to the peer port and send any block frames back. Returns frames received.
+uint16_t PollInline(WorkerRuntime& runtime, const WallClock& clock, uint32_t* full_bursts) {
+  Worker& worker = *runtime.worker;
+  uint16_t total = 0;
+  rte_mbuf* mbufs[kBurst];
+  for (size_t i = 0; i < runtime.queues.size(); ++i) {
+    const auto [port, queue] = runtime.queues[i];
+    const uint16_t count = rte_eth_rx_burst(port, queue, mbufs, kBurst);
+    if (count == 0) continue;
+    total += count;
+    const uint64_t start = rte_rdtsc();
+    const uint64_t now = clock.Now();
+    for (uint16_t j = 0; j < count; ++j) MbufTimestamp(mbufs[j]) = now;
+    const bool inspect =
+        !runtime.fail_open || !Behind(port, queue, runtime.overload_queue_depth, count, full_bursts);
+    InlineOutput out;
+    worker.ProcessBurstInline(mbufs, count, inspect, &out);
+    runtime.tx_dropped += Transmit(runtime.peers[i], queue, out.forward, out.forward_count);
+    runtime.tx_dropped += Transmit(port, queue, out.back, out.back_count);
+    const uint64_t cycles = rte_rdtsc() - start;
+    runtime.latency.Add(cycles * 1000000000ull / rte_get_tsc_hz() / count, count);
+  }
+  return total;
+}
+
 }  // namespace
 
 int RunWorker(void* arg) {
@@ -64,14 +107,25 @@ int RunWorker(void* arg) {
   uint32_t idle_spins = 0;
   rte_mbuf* mbufs[kBurst];
 
+  uint32_t full_bursts = 0;
   for (;;) {
-    const uint16_t count =
-        runtime.input != nullptr
-            ? static_cast<uint16_t>(rte_ring_sc_dequeue_burst(runtime.input, reinterpret_cast<void**>(mbufs),
-                                                              kBurst, nullptr))
-            : ReceiveLive(runtime, clock, mbufs);
+    uint16_t count = 0;
+    if (runtime.inline_mode) {
+      count = PollInline(runtime, clock, &full_bursts);
+    } else {
+      count = runtime.input != nullptr
+                  ? static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+                        runtime.input, reinterpret_cast<void**>(mbufs), kBurst, nullptr))
+                  : ReceiveLive(runtime, clock, mbufs);
+      if (count > 0) {
+        const uint64_t start = rte_rdtsc();
+        worker.ProcessBurst(mbufs, count);
+        if (runtime.input == nullptr) {
+          runtime.latency.Add((rte_rdtsc() - start) * 1000000000ull / rte_get_tsc_hz() / count, count);
+        }
+      }
+    }
     if (count > 0) {
-      worker.ProcessBurst(mbufs, count);
       idle_spins = 0;
     } else {
       const bool input_over = runtime.input != nullptr

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/worker/latency_histogram.h"
 #include "dataplane/worker/worker.h"
 
 struct rte_ring;
@@ -20,7 +21,15 @@ struct WorkerRuntime {
   const std::atomic<bool>* input_done = nullptr;
   // Live: (port, queue) pairs this worker polls; timestamps come from the TSC.
   std::vector<std::pair<uint16_t, uint16_t>> queues;
+  // Inline: the port each entry of `queues` forwards to (same queue number on the peer).
+  std::vector<uint16_t> peers;
+  bool inline_mode = false;
+  bool fail_open = true;
+  uint32_t overload_queue_depth = 768;
   const std::atomic<bool>* stop = nullptr;
+  // Inline and passive: processing time per packet, and frames the TX queues would not take.
+  LatencyHistogram latency;
+  uint64_t tx_dropped = 0;
   // Set by the worker when it has closed every flow and handed over its last batch.
   std::atomic<bool> finished{false};
 };

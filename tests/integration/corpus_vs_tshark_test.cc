@@ -25,7 +25,26 @@ struct ExpectedDifference {
 };
 
 constexpr ExpectedDifference kExpectedDifferences[] = {
-    {"", "", ""},  // placeholder so the array is never empty
+    {"arkime/twovlan.pcap", "10.0.0.1:54422->10.0.0.2:80#0/status",
+     "the capture ends inside the response body (frame 6 carries 4344 of its bytes); with "
+     "http.desegment_body tshark shows a response only once its body is complete, while Sluice "
+     "records the 200 with anomaly http.incomplete_message"},
+    {"suricata-verify/http-close-headers.pcap", "100.64.0.14:52398->100.64.0.200:80#0/status",
+     "the server closes the connection before the blank line that ends its headers; tshark waits "
+     "for the end of the header block and shows no response, Sluice records the status line it "
+     "saw with anomalies http.bare_lf and http.incomplete_message; both readings are defensible"},
+    {"suricata-verify/http-gap-simple.pcap", "127.0.0.1:51297->127.0.0.1:8080#1/status",
+     "a segment of response 1's body is missing from the capture; tshark's TCP reassembly never "
+     "gets past the hole, so it shows no later response on this connection (without reassembly it "
+     "shows all three 200s). Sluice records the 200 with anomaly http.body_gap"},
+    {"suricata-verify/http-gap-simple.pcap", "127.0.0.1:51297->127.0.0.1:8080#2/status",
+     "same hole as message 1: tshark's reassembly is stuck behind it; the third 200 is in frame 26"},
+    {"zeek/261-variant-10-multi_value_te.pcap", "192.168.1.100:40010->192.168.1.200:80#1/request",
+     "request smuggling probe: \"Transfer-Encoding: chunked, identity\" leaves the body length "
+     "undetermined (RFC 9112 section 6.3: a server must answer 400 and close), so whether the "
+     "bytes after the empty chunk are a second request depends on the server. tshark reads them "
+     "as GET /smuggled-multi-te; Sluice stops parsing the request side and records anomaly "
+     "http.unknown_transfer_encoding on the POST"},
 };
 
 std::string CorpusDir() {
@@ -84,9 +103,9 @@ size_t CountExchanges(const CaptureView& view) {
   return count;
 }
 
-int CountOrphans(const CaptureView& view) {
-  int count = 0;
-  for (const auto& [key, connection] : view) count += connection.orphan_responses;
+size_t CountOrphans(const CaptureView& view) {
+  size_t count = 0;
+  for (const auto& [key, connection] : view) count += connection.orphan_statuses.size();
   return count;
 }
 
@@ -117,13 +136,13 @@ TEST_P(CorpusVsTshark, SameHttpMessages) {
   EXPECT_GT(CountExchanges(sluice_view) + CountExchanges(tshark_view), 0u)
       << name << ": neither Sluice nor tshark found an HTTP request";
 
-  std::vector<Disagreement> disagreements = CompareViews(sluice_view, tshark_view);
-  const int64_t sluice_orphans = run.SummaryCounter("response without request");
-  const int tshark_orphans = CountOrphans(tshark_view);
-  if (sluice_orphans != tshark_orphans) {
-    disagreements.push_back({"orphan_responses", "orphan_responses", "responses without a request",
-                             std::to_string(sluice_orphans), std::to_string(tshark_orphans)});
-  }
+  std::printf("%s: Sluice %zu requests, tshark %zu requests, %zu HTTP ports\n", name.c_str(),
+              CountExchanges(sluice_view), CountExchanges(tshark_view), ports.size());
+
+  const std::vector<Disagreement> disagreements = CompareViews(sluice_view, tshark_view);
+  // The summary counter and the records are two outputs of the same data plane: they must agree.
+  EXPECT_EQ(run.SummaryCounter("response without request"), static_cast<int64_t>(CountOrphans(sluice_view)))
+      << name << ": the summary's 'response without request' differs from the records without a request";
 
   std::set<std::string> matched;
   for (const Disagreement& d : disagreements) {

@@ -18,8 +18,8 @@ std::string Endpoint(const std::string& ip, uint16_t port) {
   return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
 }
 
-// Sluice splits the Host header into url.domain and url.port; this puts it back together the
-// way it is usually written, so it can be compared with the header tshark shows.
+// Sluice splits the Host header into url.domain and url.port. This joins them the way the header
+// is usually written, so that it can be compared with the header tshark shows.
 std::string HostFromUrl(const rapidjson::Document& record) {
   std::string host = FindString(record, "url.domain").value_or("");
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -31,6 +31,7 @@ struct SluiceTransaction {
   std::string first_timestamp;  // of the flow, for ordering flows with the same endpoints
   int64_t flow_id = 0;
   int64_t index = 0;
+  bool has_request = false;
   Exchange exchange;
 };
 
@@ -40,10 +41,13 @@ bool ReadTransaction(const rapidjson::Document& record, ConnectionKey* key, Slui
   const auto client_port = FindInt(record, "source.port");
   const auto server_ip = FindString(record, "destination.ip");
   const auto server_port = FindInt(record, "destination.port");
-  const auto index = FindInt(record, "sluice.transaction.index");
+  // sluice.transaction is the index within the flow; early builds nested it as
+  // sluice.transaction.index.
+  auto index = FindInt(record, "sluice.transaction");
+  if (!index) index = FindInt(record, "sluice.transaction.index");
   const auto flow_id = FindInt(record, "sluice.flow_id");
   if (!client_ip || !client_port || !server_ip || !server_port || !index || !flow_id) {
-    *error = "transaction record lacks source, destination, sluice.flow_id or sluice.transaction.index: " +
+    *error = "transaction record lacks source, destination, sluice.flow_id or sluice.transaction: " +
              CanonicalJson(record);
     return false;
   }
@@ -52,7 +56,9 @@ bool ReadTransaction(const rapidjson::Document& record, ConnectionKey* key, Slui
   txn->first_timestamp = FindString(record, "@timestamp").value_or("");
   txn->flow_id = *flow_id;
   txn->index = *index;
-  txn->exchange.request.method = FindString(record, "http.request.method").value_or("");
+  const auto method = FindString(record, "http.request.method");
+  txn->has_request = method.has_value();
+  txn->exchange.request.method = method.value_or("");
   txn->exchange.request.uri = FindString(record, "url.original").value_or("");
   txn->exchange.request.host = HostFromUrl(record);
   if (!FindBool(record, "sluice.response_missing").value_or(false)) {
@@ -80,7 +86,7 @@ void CompareExchange(const std::string& prefix, const std::string& location, con
   if (s.request.uri != t.request.uri) {
     AddMessage(prefix, "uri", location, "'" + s.request.uri + "'", "'" + t.request.uri + "'", out);
   }
-  // Host names are case-insensitive (RFC 9110 section 4.2.3), and Sluice lowercases url.domain.
+  // Host names are case-insensitive (RFC 9110 section 4.2.3), so case alone is no disagreement.
   if (Lower(s.request.host) != Lower(t.request.host)) {
     AddMessage(prefix, "host", location, "'" + s.request.host + "'", "'" + t.request.host + "'", out);
   }
@@ -90,6 +96,13 @@ void CompareExchange(const std::string& prefix, const std::string& location, con
     };
     AddMessage(prefix, "status", location, text(s.status), text(t.status), out);
   }
+}
+
+std::string StatusList(const std::vector<int>& statuses) {
+  if (statuses.empty()) return "none";
+  std::string text;
+  for (const int status : statuses) text += (text.empty() ? "" : ",") + std::to_string(status);
+  return text;
 }
 
 }  // namespace
@@ -131,7 +144,13 @@ bool ViewFromSluiceRecords(const std::vector<const rapidjson::Document*>& transa
       return std::tie(flow_start[a.flow_id], a.flow_id, a.index) < std::tie(flow_start[b.flow_id], b.flow_id, b.index);
     });
     ConnectionView& connection = (*view)[key];
-    for (SluiceTransaction& txn : txns) connection.exchanges.push_back(std::move(txn.exchange));
+    for (SluiceTransaction& txn : txns) {
+      if (txn.has_request) {
+        connection.exchanges.push_back(std::move(txn.exchange));
+      } else if (txn.exchange.status) {
+        connection.orphan_statuses.push_back(*txn.exchange.status);
+      }
+    }
   }
   return true;
 }
@@ -156,6 +175,10 @@ std::vector<Disagreement> CompareViews(const CaptureView& sluice, const CaptureV
       } else {
         CompareExchange(prefix, location, s.exchanges[i], t.exchanges[i], &out);
       }
+    }
+    if (s.orphan_statuses != t.orphan_statuses) {
+      AddMessage(key.ToString(), "orphan_responses", "responses without a request on " + key.ToString(),
+                 StatusList(s.orphan_statuses), StatusList(t.orphan_statuses), &out);
     }
   }
   return out;

@@ -46,21 +46,22 @@ struct Exchange {
 };
 
 struct ConnectionView {
-  std::vector<Exchange> exchanges;  // in the order the requests were sent
-  int orphan_responses = 0;         // final responses paired to no request
+  std::vector<Exchange> exchanges;   // in the order the requests were sent
+  std::vector<int> orphan_statuses;  // final responses paired to no request, in order
 };
 
 using CaptureView = std::map<ConnectionKey, ConnectionView>;
 
-// Reduces Sluice transaction records to a view. Several flows with the same endpoints (port
-// reuse) are concatenated in the order of their first record's @timestamp. Returns false with
-// `*error` when a record lacks a field the comparison needs.
+// Reduces Sluice transaction records to a view. A record without http.request.method is a
+// response that Sluice paired to no request (anomaly http.unexpected_response). Several flows
+// with the same endpoints (port reuse) are concatenated in the order of their first record's
+// @timestamp. Returns false with `*error` when a record lacks a field the comparison needs.
 bool ViewFromSluiceRecords(const std::vector<const rapidjson::Document*>& transactions, CaptureView* view,
                            std::string* error);
 
 // One difference between the two views. `id` is stable across runs and is what the table of
-// expected differences refers to: "CONNECTION#INDEX/what", or "orphan_responses" for the count
-// of responses without a request, which Sluice only reports as a summary counter.
+// expected differences refers to: "CONNECTION#INDEX/what" for an exchange, or
+// "CONNECTION/orphan_responses" for the responses paired to no request.
 struct Disagreement {
   std::string id;
   std::string what;  // method, uri, host, status, request (present on one side only), orphan_responses

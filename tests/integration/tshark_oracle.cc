@@ -21,7 +21,7 @@ struct TsharkMessage {
   bool is_request = false;
   RequestLine request;
   int status = 0;
-  uint32_t request_in = 0;  // frame of the request a response answers, 0 when tshark has none
+  uint32_t request_in = 0;  // frame of the request this response belongs to, 0 when tshark has none
 };
 
 std::vector<std::string> BaseCommand(const std::string& capture) {
@@ -123,7 +123,7 @@ void BuildView(const std::vector<TsharkMessage>& messages, CaptureView* view) {
         paired = true;
       }
     }
-    if (!paired) ++connection.orphan_responses;
+    if (!paired) connection.orphan_statuses.push_back(message.status);
   }
 }
 

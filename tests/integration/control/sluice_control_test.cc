@@ -173,6 +173,13 @@ BatchSpec MakeBatch(uint64_t sequence, size_t transactions) {
     TransactionSpec transaction;
     transaction.index = static_cast<uint32_t>(i);
     transaction.flow_id = sequence * 100 + i;
+    if (i == 0) {
+      // The first transaction of each batch carries every inspection field, the others none.
+      transaction.verdict = wire::Verdict::Block;
+      transaction.rules = {{1001, "token in query", "query", "block", "high"}};
+      transaction.pii_request = {{"jwt", 1, {"00112233445566778899aabbccddeeff"}}};
+      transaction.block = testing::BlockSpec{3, "request", 120, "rule 1001", true};
+    }
     spec.records.push_back(transaction);
   }
   FlowSpec flow;
@@ -302,6 +309,7 @@ TEST(SluiceControl, IngestsBatchesAndShutsDownCleanly) {
   std::vector<uint64_t> sequences;
   size_t transactions = 0;
   size_t flows = 0;
+  size_t inspected_transactions = 0;
   for (std::string line; std::getline(file, line);) {
     EXPECT_EQ(schema.Check(line), "");
     rapidjson::Document document;
@@ -313,6 +321,17 @@ TEST(SluiceControl, IngestsBatchesAndShutsDownCleanly) {
     const std::string record_type = rapidjson::Pointer("/sluice/record_type").Get(document)->GetString();
     transactions += record_type == "transaction";
     flows += record_type == "flow";
+    if (record_type == "transaction") {
+      const rapidjson::Value* verdict = rapidjson::Pointer("/sluice/verdict").Get(document);
+      ASSERT_NE(verdict, nullptr) << line;
+      const bool inspected = rapidjson::Pointer("/sluice/transaction").Get(document)->GetUint() == 0;
+      EXPECT_STREQ(verdict->GetString(), inspected ? "block" : "pass") << line;
+      EXPECT_EQ(rapidjson::Pointer("/sluice/rules/0/id").Get(document) != nullptr, inspected);
+      EXPECT_EQ(rapidjson::Pointer("/sluice/pii/request/jwt/count").Get(document) != nullptr,
+                inspected);
+      EXPECT_EQ(rapidjson::Pointer("/sluice/block/reset").Get(document) != nullptr, inspected);
+      inspected_transactions += inspected;
+    }
     EXPECT_STREQ(rapidjson::Pointer("/sluice/dataplane").Get(document)->GetString(),
                  "dp-integration");
     EXPECT_STREQ(rapidjson::Pointer("/sluice/run_id").Get(document)->GetString(),
@@ -323,6 +342,7 @@ TEST(SluiceControl, IngestsBatchesAndShutsDownCleanly) {
   EXPECT_EQ(sequences, expected_sequences);
   EXPECT_EQ(transactions, 6u);
   EXPECT_EQ(flows, 4u);
+  EXPECT_EQ(inspected_transactions, 4u);
   unlink(jsonl.c_str());
 }
 

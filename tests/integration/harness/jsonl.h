@@ -50,4 +50,5 @@ std::string CanonicalJson(const rapidjson::Value& value);
 // Removes the member at a dotted path if present (used to blank fields that legitimately differ).
 void RemoveMember(rapidjson::Value& root, std::string_view dotted_path);
 
+
 }  // namespace sluice::testing

@@ -1,8 +1,8 @@
 // Runs the product end to end: one sluice-control for a whole test suite and one sluice-dataplane
-// per capture. Each data plane run gets its own data plane id (--id), so its records can be picked
-// out of the shared JSON-lines file; sluice-control flushes a batch to the file before it
-// acknowledges it, and sluice-dataplane exits 0 only after every batch is acknowledged, so the
-// file is complete for a run as soon as that run has exited 0.
+// per capture. Each data plane run gets its own data plane id (--id), which picks its records out
+// of the shared JSON-lines file. sluice-control flushes a batch to the file before it
+// acknowledges it, and sluice-dataplane exits 0 only after every batch is acknowledged. So the
+// file holds all of a run's records as soon as that run has exited 0.
 #pragma once
 
 #include <chrono>

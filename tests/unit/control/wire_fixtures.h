@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,6 +21,30 @@ inline std::array<uint8_t, 16> Ip(const char* text) {
   return bytes;
 }
 
+struct RuleSpec {
+  uint32_t id = 1001;
+  std::string msg;
+  std::string field;
+  std::string action;
+  std::string severity;
+};
+
+struct PiiSpec {
+  std::string type;
+  uint32_t count = 0;
+  std::vector<std::string> fingerprints;
+  bool omit_fingerprints = false;  // leave the vector absent instead of empty
+};
+
+struct BlockSpec {
+  uint64_t packet = 0;
+  std::string direction;
+  uint64_t bytes_passed = 0;
+  std::string reason;
+  bool reset = false;
+};
+
+// Defaults leave every inspection field absent, as a data plane older than them sends records.
 struct TransactionSpec {
   uint64_t flow_id = 7;
   uint32_t index = 0;
@@ -46,6 +71,13 @@ struct TransactionSpec {
   std::string response_mime_type = "application/json";
   std::vector<std::string> anomalies;
   bool omit_client = false;
+  std::vector<RuleSpec> rules;
+  wire::Verdict verdict = wire::Verdict::Pass;
+  std::vector<PiiSpec> pii_request;
+  std::vector<PiiSpec> pii_response;
+  std::optional<BlockSpec> block;
+  // Sends rules, pii_request and pii_response that have no entries as empty vectors, not absent.
+  bool empty_vectors = false;
 };
 
 struct FlowSpec {
@@ -98,6 +130,48 @@ inline flatbuffers::Offset<flatbuffers::String> OptionalString(
   return builder.CreateString(text.data(), text.size());  // keeps embedded NUL bytes
 }
 
+inline flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> BuildRules(
+    flatbuffers::FlatBufferBuilder& builder, const std::vector<RuleSpec>& rules,
+    bool empty_vector) {
+  if (rules.empty() && !empty_vector) return 0;
+  std::vector<flatbuffers::Offset<wire::RuleMatch>> offsets;
+  for (const RuleSpec& rule : rules) {
+    const auto msg = OptionalString(builder, rule.msg);
+    const auto field = OptionalString(builder, rule.field);
+    const auto action = OptionalString(builder, rule.action);
+    const auto severity = OptionalString(builder, rule.severity);
+    offsets.push_back(wire::CreateRuleMatch(builder, rule.id, msg, field, action, severity));
+  }
+  return builder.CreateVector(offsets);
+}
+
+inline flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> BuildPii(
+    flatbuffers::FlatBufferBuilder& builder, const std::vector<PiiSpec>& entries,
+    bool empty_vector) {
+  if (entries.empty() && !empty_vector) return 0;
+  std::vector<flatbuffers::Offset<wire::PiiCount>> offsets;
+  for (const PiiSpec& entry : entries) {
+    const auto type = OptionalString(builder, entry.type);
+    std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets;
+    for (const std::string& fingerprint : entry.fingerprints) {
+      fingerprint_offsets.push_back(builder.CreateString(fingerprint.data(), fingerprint.size()));
+    }
+    const auto fingerprints =
+        entry.omit_fingerprints ? 0 : builder.CreateVector(fingerprint_offsets);
+    offsets.push_back(wire::CreatePiiCount(builder, type, entry.count, fingerprints));
+  }
+  return builder.CreateVector(offsets);
+}
+
+inline flatbuffers::Offset<wire::BlockInfo> BuildBlock(flatbuffers::FlatBufferBuilder& builder,
+                                                       const std::optional<BlockSpec>& block) {
+  if (!block.has_value()) return 0;
+  const auto direction = OptionalString(builder, block->direction);
+  const auto reason = OptionalString(builder, block->reason);
+  return wire::CreateBlockInfo(builder, block->packet, direction, block->bytes_passed, reason,
+                               block->reset);
+}
+
 inline flatbuffers::Offset<wire::Record> BuildRecord(flatbuffers::FlatBufferBuilder& builder,
                                                      const TransactionSpec& spec) {
   const wire::Endpoint client = MakeEndpoint(spec.client_ip, spec.client_port);
@@ -112,12 +186,16 @@ inline flatbuffers::Offset<wire::Record> BuildRecord(flatbuffers::FlatBufferBuil
   const auto request_mime_type = OptionalString(builder, spec.request_mime_type);
   const auto response_mime_type = OptionalString(builder, spec.response_mime_type);
   const auto anomalies = BuildAnomalies(builder, spec.anomalies);
+  const auto rules = BuildRules(builder, spec.rules, spec.empty_vectors);
+  const auto pii_request = BuildPii(builder, spec.pii_request, spec.empty_vectors);
+  const auto pii_response = BuildPii(builder, spec.pii_response, spec.empty_vectors);
+  const auto block = BuildBlock(builder, spec.block);
   const auto transaction = wire::CreateTransaction(
       builder, spec.flow_id, spec.index, spec.ip_version, spec.omit_client ? nullptr : &client,
       &server, spec.request_ts_ns, spec.response_end_ts_ns, http_version, method, url_original,
       url_path, url_query, host, spec.host_port, user_agent, spec.request_body_bytes,
       request_mime_type, spec.has_response, spec.status_code, spec.response_body_bytes,
-      response_mime_type, anomalies);
+      response_mime_type, anomalies, rules, spec.verdict, pii_request, pii_response, block);
   return wire::CreateRecord(builder, wire::RecordBody::Transaction, transaction.Union());
 }
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Checks the JSON-lines records that sluice-control wrote for one inline or passive run.
+
+Called by run-inline-tests.sh. Prints one PASS, FAIL or SKIP line per check and exits 1 when any
+check failed. Transactions are keyed by http.request.method and url.original, the same calls
+that the driver sends in every mode.
+"""
+
+import argparse
+import collections
+import json
+import sys
+
+BLOCK_RULE_ID = 9001
+TAG_RULE_ID = 9002
+USER_IDS = (1, 2, 3)
+BLOCKED_CALLS = 11  # one probe plus one a second during the 10 s load
+
+
+class Report:
+    def __init__(self, label):
+        self.label = label
+        self.failed = 0
+
+    def check(self, passed, name, detail=""):
+        status = "PASS" if passed else "FAIL"
+        self.failed += 0 if passed else 1
+        print(f"{status}: {self.label}: {name}" + (f" ({detail})" if detail else ""))
+
+    def skip(self, name, reason):
+        print(f"SKIP: {self.label}: {name} ({reason})")
+
+
+def load_transactions(path):
+    """Returns the transaction records of `path` grouped by (method, url.original)."""
+    by_call = collections.defaultdict(list)
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise SystemExit(f"{path}:{number}: invalid JSON: {error}")
+            if record.get("sluice", {}).get("record_type") != "transaction":
+                continue
+            method = record.get("http", {}).get("request", {}).get("method")
+            url = record.get("url", {}).get("original")
+            by_call[(method, url)].append(record)
+    return by_call
+
+
+def status_of(record):
+    return record.get("http", {}).get("response", {}).get("status_code")
+
+
+def verdict_of(record):
+    return record.get("sluice", {}).get("verdict")
+
+
+def rule_ids_of(record):
+    """Ids of the matched rules, whether sluice.rules lists objects with an id or bare ids."""
+    ids = set()
+    for rule in record.get("sluice", {}).get("rules", []) or []:
+        ids.add(rule.get("id") if isinstance(rule, dict) else rule)
+    return ids
+
+
+def blocked_urls():
+    return ["/admin/delete?probe=1"] + [f"/admin/delete?n={n}" for n in range(1, BLOCKED_CALLS)]
+
+
+def check_run(arguments):
+    report = Report(arguments.mode)
+    calls = load_transactions(arguments.jsonl)
+
+    for user_id in USER_IDS:
+        records = calls.get(("GET", f"/api/v1/users/{user_id}"), [])
+        statuses = [status_of(r) for r in records]
+        report.check(statuses == [200], f"record GET /api/v1/users/{user_id}",
+                     f"statuses {statuses}")
+    statuses = [status_of(r) for r in calls.get(("GET", "/big"), [])]
+    report.check(statuses == [200], "record GET /big", f"statuses {statuses}")
+
+    orders = calls.get(("POST", "/api/v1/orders"), [])
+    statuses = [status_of(r) for r in orders]
+    report.check(statuses == [201], "record POST /api/v1/orders", f"statuses {statuses}")
+
+    load = calls.get(("GET", arguments.load_url), [])
+    report.check(len(load) >= arguments.load_requests > 0,
+                 "a record for every wrk response",
+                 f"{len(load)} records, wrk completed {arguments.load_requests}")
+    bad_load = [status_of(r) for r in load if status_of(r) != 200]
+    report.check(not bad_load, "wrk records all have status 200", f"{len(bad_load)} others")
+
+    blocked = [r for url in blocked_urls() for r in calls.get(("DELETE", url), [])]
+    missing = [url for url in blocked_urls() if ("DELETE", url) not in calls]
+    report.check(not missing, "a record for every admin delete call",
+                 f"missing {len(missing)} of {BLOCKED_CALLS}")
+
+    if not arguments.rules:
+        report.skip("verdicts and rule ids", "the data plane has no --rules option yet")
+        return report.failed
+
+    expected = "block" if arguments.mode == "inline" else "would_block"
+    wrong = sorted({str(verdict_of(r)) for r in blocked if verdict_of(r) != expected})
+    report.check(blocked and not wrong, f"admin delete calls have verdict {expected}",
+                 f"other verdicts: {wrong}" if wrong else f"{len(blocked)} records")
+    no_rule = [r for r in blocked if BLOCK_RULE_ID not in rule_ids_of(r)]
+    report.check(blocked and not no_rule, f"admin delete records name rule {BLOCK_RULE_ID}",
+                 f"{len(no_rule)} without it")
+    if arguments.mode == "inline":
+        answered = [status_of(r) for r in blocked if status_of(r) not in (None, 0)]
+        report.check(not answered or all(s == arguments.block_status for s in answered),
+                     "blocked calls have no server response",
+                     f"statuses {sorted(set(answered))}")
+
+    verdicts = [verdict_of(r) for r in orders]
+    report.check(verdicts == ["tag"], "order record has verdict tag", f"verdicts {verdicts}")
+    report.check(orders and TAG_RULE_ID in rule_ids_of(orders[0]),
+                 f"order record names rule {TAG_RULE_ID}",
+                 f"rules {sorted(rule_ids_of(orders[0])) if orders else []}")
+    passed_calls = [r for (method, url), records in calls.items() for r in records
+                    if (method, url) != ("POST", "/api/v1/orders") and method != "DELETE"]
+    wrong = sorted({str(verdict_of(r)) for r in passed_calls if verdict_of(r) != "pass"})
+    report.check(not wrong, "other calls have verdict pass", f"other verdicts: {wrong}")
+    return report.failed
+
+
+def compare_runs(arguments):
+    """Compares an inline run with the passive run of the same calls."""
+    report = Report("inline vs passive")
+    inline = load_transactions(arguments.inline_jsonl)
+    passive = load_transactions(arguments.passive_jsonl)
+
+    only_inline = sorted(str(k) for k in inline.keys() - passive.keys())
+    only_passive = sorted(str(k) for k in passive.keys() - inline.keys())
+    report.check(not only_inline and not only_passive, "same calls recorded",
+                 f"inline only {only_inline[:5]}, passive only {only_passive[:5]}")
+
+    for key in sorted(inline.keys() & passive.keys(), key=str):
+        name = f"{key[0]} {key[1]}"
+        inline_records, passive_records = inline[key], passive[key]
+        if key[1] != arguments.load_url:
+            report.check(len(inline_records) == len(passive_records), f"{name}: same count",
+                         f"inline {len(inline_records)}, passive {len(passive_records)}")
+        inline_verdicts = {verdict_of(r) for r in inline_records}
+        passive_verdicts = {verdict_of(r) for r in passive_records}
+        if "block" in inline_verdicts:
+            report.check(passive_verdicts == {"would_block"},
+                         f"{name}: would_block where inline blocked",
+                         f"passive verdicts {sorted(map(str, passive_verdicts))}")
+            continue
+        inline_statuses = sorted({str(status_of(r)) for r in inline_records})
+        passive_statuses = sorted({str(status_of(r)) for r in passive_records})
+        report.check(inline_statuses == passive_statuses, f"{name}: same status",
+                     f"inline {inline_statuses}, passive {passive_statuses}")
+        report.check(inline_verdicts == passive_verdicts, f"{name}: same verdict",
+                     f"inline {sorted(map(str, inline_verdicts))}, "
+                     f"passive {sorted(map(str, passive_verdicts))}")
+    return report.failed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="check the records of one run")
+    check.add_argument("jsonl", help="records.jsonl written by sluice-control")
+    check.add_argument("--mode", choices=["inline", "passive"], required=True)
+    check.add_argument("--rules", action="store_true", help="the run loaded rules.yaml")
+    check.add_argument("--load-url", required=True, help="url.original that wrk requested")
+    check.add_argument("--load-requests", type=int, required=True,
+                       help="responses that wrk counted")
+    check.add_argument("--block-status", type=int, default=403,
+                       help="HTTP status of a configured block response")
+
+    compare = commands.add_parser("compare", help="compare an inline run with a passive run")
+    compare.add_argument("inline_jsonl")
+    compare.add_argument("passive_jsonl")
+    compare.add_argument("--load-url", required=True,
+                         help="url.original that wrk requested; its counts differ between runs")
+
+    arguments = parser.parse_args()
+    failed = check_run(arguments) if arguments.command == "check" else compare_runs(arguments)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "matchers/pii/pii_scanner.h"
+#include "matchers/pii/redact.h"
+
+namespace sluice::matchers {
+namespace {
+
+constexpr uint32_t kAllFields =
+    kPiiRequestBody | kPiiResponseBody | kPiiRequestHeaders | kPiiResponseHeaders | kPiiQuery;
+
+class PiiScannerTest : public ::testing::Test {
+ protected:
+  void Make(uint32_t fields, uint32_t types = kAllPiiTypes) {
+    std::string error;
+    detectors_ = PiiDetectorSet::Create(PiiConfig{"test-key", fields, types}, &error);
+    ASSERT_NE(detectors_, nullptr) << error;
+    scanner_ = PiiScanner::Create(detectors_, PiiScannerConfig{4}, &error);
+    ASSERT_NE(scanner_, nullptr) << error;
+    state_ = std::make_unique<PiiDirectionState>();
+  }
+  void SetUp() override { Make(kAllFields); }
+
+  uint32_t Count(PiiType type) const { return state_->summary.of(type).count; }
+
+  std::shared_ptr<const PiiDetectorSet> detectors_;
+  std::unique_ptr<PiiScanner> scanner_;
+  std::unique_ptr<PiiDirectionState> state_;
+};
+
+struct BodyCase {
+  const char* text;
+  PiiType type;
+  uint32_t count;
+};
+
+const BodyCase kBodyCases[] = {
+    {"mail alice@example.com now", PiiType::kEmail, 1},
+    {"{\"e\":\"bob.smith+x@mail.example.org\"}", PiiType::kEmail, 1},
+    {"end of sentence a@b.io.", PiiType::kEmail, 1},
+    {"no tld a@localhost here", PiiType::kEmail, 0},
+    {"at end alice@example.com", PiiType::kEmail, 1},
+    {"card 4111 1111 1111 1111 exp", PiiType::kPaymentCard, 1},
+    {"card=4111111111111111", PiiType::kPaymentCard, 1},
+    {"bad 4111111111111112 luhn", PiiType::kPaymentCard, 0},
+    {"order 12345678901234 id", PiiType::kPaymentCard, 0},
+    {"ssn 123-45-6789.", PiiType::kUsSsn, 1},
+    {"ssn 666-45-6789", PiiType::kUsSsn, 0},
+    {"ssn 123-45-67890", PiiType::kUsSsn, 0},
+    {"iban DE89370400440532013000 ok", PiiType::kIban, 1},
+    {"iban DE89370400440532013001 ok", PiiType::kIban, 0},
+    {"tel +14155552671;", PiiType::kPhoneE164, 1},
+    {"tel +1415555267100000000", PiiType::kPhoneE164, 0},
+    {"t=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln&x", PiiType::kJwt, 1},
+    {"key AKIAIOSFODNN7EXAMPLE,", PiiType::kAwsAccessKey, 1},
+    {"key AKIAIOSFODNN7EXAMPLEX", PiiType::kAwsAccessKey, 0},
+    {"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t\n",
+     PiiType::kPemPrivateKey, 1},
+    {"a@example.com b@example.com a@example.com", PiiType::kEmail, 3},
+};
+
+TEST_F(PiiScannerTest, BodyCasesSplitAtEveryPoint) {
+  for (const BodyCase& c : kBodyCases) {
+    std::string text = c.text;
+    for (size_t split = 0; split <= text.size(); ++split) {
+      scanner_->ScanBody(state_.get(), Direction::kRequest, text.data(), split);
+      scanner_->ScanBody(state_.get(), Direction::kRequest, text.data() + split,
+                         text.size() - split);
+      scanner_->EndBody(state_.get(), Direction::kRequest);
+      EXPECT_EQ(Count(c.type), c.count) << c.text << " split " << split;
+      scanner_->Release(state_.get(), Direction::kRequest);
+    }
+    // Byte by byte.
+    for (char ch : text) scanner_->ScanBody(state_.get(), Direction::kRequest, &ch, 1);
+    scanner_->EndBody(state_.get(), Direction::kRequest);
+    EXPECT_EQ(Count(c.type), c.count) << c.text << " byte by byte";
+    scanner_->Release(state_.get(), Direction::kRequest);
+  }
+}
+
+TEST_F(PiiScannerTest, FingerprintsAreDistinctAndBounded) {
+  std::string body;
+  for (int i = 0; i < 12; ++i) body += "user" + std::to_string(i) + "@example.com ";
+  body += "user0@example.com";
+  scanner_->ScanBody(state_.get(), Direction::kResponse, body.data(), body.size());
+  scanner_->EndBody(state_.get(), Direction::kResponse);
+  const PiiTypeSummary& email = state_->summary.of(PiiType::kEmail);
+  EXPECT_EQ(email.count, 13u);
+  EXPECT_EQ(email.fingerprint_count, kMaxFingerprintsPerType);
+  EXPECT_NE(email.fingerprints[0], email.fingerprints[1]);
+}
+
+TEST_F(PiiScannerTest, SplitValueBeyondTailIsCounted) {
+  // An e-mail address whose local part is longer than the tail, split near its end.
+  std::string body = "x " + std::string(kPiiTailBytes + 20, 'a') + "@example.com ";
+  size_t split = body.size() - 6;
+  scanner_->ScanBody(state_.get(), Direction::kRequest, body.data(), split);
+  scanner_->ScanBody(state_.get(), Direction::kRequest, body.data() + split, body.size() - split);
+  scanner_->EndBody(state_.get(), Direction::kRequest);
+  EXPECT_EQ(Count(PiiType::kEmail), 0u);
+  EXPECT_EQ(scanner_->counters().split_values_lost, 1u);
+}
+
+TEST_F(PiiScannerTest, HeadersAndQuery) {
+  struct Case {
+    const char* name;
+    const char* value;
+    PiiType type;
+    uint32_t count;
+  };
+  const Case cases[] = {
+      {"Authorization", "Bearer abc.def-123", PiiType::kBearerToken, 1},
+      {"authorization", "bearer   tok", PiiType::kBearerToken, 1},
+      {"Authorization", "Basic dXNlcjpwYXNz", PiiType::kBearerToken, 0},
+      {"X-API-Key", " 0123456789abcdef ", PiiType::kApiKey, 1},
+      {"Api-Key", "k", PiiType::kApiKey, 1},
+      {"X-Auth-Token", "t0k3n", PiiType::kApiKey, 1},
+      {"X-Other", "0123456789abcdef", PiiType::kApiKey, 0},
+      {"From", "alice@example.com", PiiType::kEmail, 1},
+      {"Authorization",
+       "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln",
+       PiiType::kJwt, 1},
+  };
+  for (const Case& c : cases) {
+    scanner_->ScanHeader(state_.get(), Direction::kRequest, c.name, c.value);
+    EXPECT_EQ(Count(c.type), c.count) << c.name << ": " << c.value;
+    scanner_->Release(state_.get(), Direction::kRequest);
+  }
+  scanner_->ScanQuery(state_.get(), "email=alice@example.com&ssn=123-45-6789");
+  EXPECT_EQ(Count(PiiType::kEmail), 1u);
+  EXPECT_EQ(Count(PiiType::kUsSsn), 1u);
+}
+
+TEST_F(PiiScannerTest, FieldSwitchesAreHonoured) {
+  Make(kPiiResponseBody | kPiiResponseHeaders, PiiTypeBit(PiiType::kEmail));
+  const std::string text = "alice@example.com 123-45-6789";
+  scanner_->ScanBody(state_.get(), Direction::kRequest, text.data(), text.size());
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "From", text);
+  scanner_->ScanQuery(state_.get(), text);
+  EXPECT_EQ(Count(PiiType::kEmail), 0u);
+  scanner_->ScanBody(state_.get(), Direction::kResponse, text.data(), text.size());
+  scanner_->EndBody(state_.get(), Direction::kResponse);
+  EXPECT_EQ(Count(PiiType::kEmail), 1u);
+  EXPECT_EQ(Count(PiiType::kUsSsn), 0u);  // type switched off
+}
+
+TEST_F(PiiScannerTest, StreamPoolExhaustionIsCounted) {
+  std::unique_ptr<PiiDirectionState> states[5];
+  for (auto& s : states) {
+    s = std::make_unique<PiiDirectionState>();
+    scanner_->ScanBody(s.get(), Direction::kRequest, "x", 1);
+  }
+  EXPECT_EQ(scanner_->counters().stream_pool_exhausted, 1u);
+  for (auto& s : states) scanner_->Release(s.get(), Direction::kRequest);
+}
+
+TEST_F(PiiScannerTest, RedactReplacesEachValue) {
+  const std::string text = "to alice@example.com, card 4111111111111111.";
+  PiiSpan spans[8];
+  size_t n = scanner_->DetectSpans(text, spans, 8);
+  ASSERT_EQ(n, 2u);
+  EXPECT_EQ(text.substr(spans[0].start, spans[0].end - spans[0].start), "alice@example.com");
+  EXPECT_EQ(spans[1].type, PiiType::kPaymentCard);
+
+  char out[256];
+  size_t len = Redact(text, spans, n, out, sizeof(out));
+  ASSERT_EQ(len, RedactedLength(text, spans, n));
+  std::string redacted(out, len);
+  EXPECT_EQ(redacted.find("alice"), std::string::npos) << redacted;
+  EXPECT_EQ(redacted.find("4111"), std::string::npos) << redacted;
+  char hex[32];
+  FingerprintToHex(detectors_->fingerprinter().Compute("alice@example.com"), hex);
+  EXPECT_EQ(redacted.substr(0, 3 + 7 + 32 + 1), "to [email:" + std::string(hex, 32) + "]")
+      << redacted;
+  EXPECT_TRUE(redacted.ends_with("].")) << redacted;
+  EXPECT_EQ(Redact(text, spans, n, out, len - 1), 0u);
+}
+
+TEST(PiiDetectorSet, RejectsEmptyKey) {
+  std::string error;
+  EXPECT_EQ(PiiDetectorSet::Create(PiiConfig{"", kAllFields}, &error), nullptr);
+  EXPECT_NE(error.find("hmac_key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::matchers
