@@ -426,14 +426,14 @@ void EcsFormatter::WritePiiDirection(const char* direction, const PiiVector* lis
 
 // Writes the entries of `list` that belong under `key` as one object, so a type listed twice
 // still gives one JSON key: counts are summed and fingerprints joined in wire order. Scanning the
-// list once per key costs 11 passes, which is cheap next to the JSON text itself.
+// list once per key (11 keys) keeps the cost linear in its length and needs no allocation.
 void EcsFormatter::WritePiiType(const char* key, const PiiVector& list) {
   uint64_t count = 0;
   bool found = false;
   for (const wire::PiiCount* entry : list) {
     if (!PiiEntryMatches(*entry, key)) continue;
     found = true;
-    count += entry->count();  // a buffer under 2 GiB has < 2^32 entries, so no overflow
+    count += entry->count();  // fewer than 2^32 entries fit in 2 GiB, so the sum fits
   }
   if (!found) return;
 

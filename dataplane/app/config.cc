@@ -283,6 +283,9 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
                  "Benchmark: replay the capture from memory for this many seconds, new flows each loop")
       ->check(CLI::Range(0.0, 86400.0));
   cli.add_option("--stats-json", config->stats_json, "Also write the end-of-run summary as JSON to this file");
+  std::string pii_key_file;
+  cli.add_option("--pii-key-file", pii_key_file,
+                 "File with the HMAC key for PII fingerprints (default: a random key per run)");
   std::string rules;
   cli.add_option("--rules", rules, "YAML rule file (rules: id, msg, field/pattern or all:/any:, action)");
   cli.add_option("--check-rules", config->check_rules,
@@ -305,6 +308,7 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
   }
   if (!config->check_rules.empty()) return true;
   if (!rules.empty()) config->rules = rules;
+  if (!pii_key_file.empty()) config->pii.key_file = pii_key_file;
   if (!pcap.empty()) {
     config->pcap = pcap;
     config->mode = Mode::kOffline;

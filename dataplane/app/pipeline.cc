@@ -124,7 +124,9 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
     pii = matchers::PiiScanner::Create(pii_, matchers::PiiScannerConfig{}, error);
     if (pii == nullptr) return nullptr;
   }
-  return std::make_unique<inspect::Inspector>(std::move(scanner), std::move(pii), can_block);
+  inspect::InspectorConfig inspector;
+  inspector.can_block = can_block;
+  return std::make_unique<inspect::Inspector>(std::move(scanner), std::move(pii), inspector);
 }
 
 Pipeline::~Pipeline() {

@@ -39,7 +39,10 @@ struct Flow {
   uint32_t transactions;   // transactions emitted so far
   uint32_t next_index;     // index the next transaction of this flow gets
   uint32_t request_txn;    // transaction whose request is being parsed, or kNoIndex
-  uint8_t detect_tries;    // payload packets looked at to decide whether this flow is HTTP
+  uint32_t trial_bytes;    // mid-stream flows: bytes skipped while looking for a message start
+  bool synced[2];          // mid-stream flows: a message start was found in that direction
+  uint8_t pending_conflicts;  // directions (bit per Direction) with an overlap conflict not yet
+                              // attached to a transaction
   bool block_requested;    // inspection of the current packet asked to stop the connection
   bool blocked;            // inline: every later packet of the connection is dropped
   bool closed;             // records emitted; the entry stays only to drop a blocked flow's packets

@@ -37,6 +37,7 @@ enum class Anomaly : uint8_t {
   kMidstreamStart,           // capture began inside the connection
   kChunkSizeWhitespace,      // whitespace after a chunk size (RFC 9112 section 7.1.1 BWS): tolerated
   kSpaceInTarget,            // unescaped SP inside the request target: kept, version taken after the last SP
+  kOverlapConflict,          // overlapping TCP segments disagreed; the first copy was kept
   kCount
 };
 
@@ -72,6 +73,7 @@ inline const char* AnomalyName(Anomaly anomaly) {
       "tcp.midstream_start",
       "http.chunk_size_whitespace",
       "http.space_in_target",
+      "tcp.overlap_conflict",
   };
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(Anomaly::kCount));
   const auto index = static_cast<uint8_t>(anomaly);

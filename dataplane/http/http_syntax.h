@@ -111,7 +111,8 @@ inline bool ParseRequestLine(Span line, RequestLine* out, bool* control) {
   while (space > target && space[-1] != ' ') --space;
   if (space == target) return false;  // no SP after the target
   --space;
-  if (space == target) return false;  // empty target
+  // An empty target, or SP runs around it ("GET  / HTTP/1.1"), is not a request line.
+  if (space == target || target[0] == ' ' || space[-1] == ' ') return false;
   out->target = MakeSpan(target, static_cast<uint32_t>(space - target));
   out->target_has_space = std::memchr(target, ' ', out->target.length) != nullptr;
   if (HasControl(out->target.data, out->target.length)) {

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
+#include "matchers/decompress/body_inflater.h"
 #include "matchers/pii/pii_scanner.h"
 #include "matchers/scan/scanner.h"
 
@@ -17,12 +19,28 @@ namespace sluice::inspect {
 // What the record says inspection decided.
 enum class Verdict : uint8_t { kPass = 0, kTag = 1, kBlock = 2, kWouldBlock = 3 };
 
+// Body decoding anomalies beyond matchers::InflateAnomaly: no decoder was free.
+inline constexpr uint32_t kInflateUnavailable = 1u << 8;
+// Stable record names of the inflate anomaly bits ("body.inflate_corrupt", ...), or nullptr.
+const char* InflateAnomalyName(uint32_t bit);
+
 // Inspection state of one transaction; lives inside its transaction slot.
 struct TransactionInspection {
   matchers::TransactionMatchState match;
   matchers::PiiDirectionState pii[2];
   matchers::EvaluateResult result;
+  // Per direction: Content-Encoding to undo before matching, the decoder in use (an index into
+  // the inspector's pool, or -1) and what went wrong decoding.
+  int8_t encoding[2] = {-1, -1};
+  int32_t inflater[2] = {-1, -1};
+  uint32_t inflate_anomalies = 0;
   bool in_use = false;            // streams may be held: Release before reuse
+};
+
+struct InspectorConfig {
+  bool can_block = false;          // inline: a block verdict stops traffic
+  uint32_t inflaters = 64;         // compressed bodies decoded at once (about 64 KiB each)
+  uint64_t inflate_cap = 1 << 20;  // decoded bytes matched per body; the rest is not scanned
 };
 
 class Inspector {
@@ -30,7 +48,7 @@ class Inspector {
   // Either scanner may be null (no rules, or PII detection off). `can_block`: inline mode, where
   // a block verdict stops traffic; elsewhere it is recorded as would_block.
   Inspector(std::unique_ptr<matchers::Scanner> rules, std::unique_ptr<matchers::PiiScanner> pii,
-            bool can_block);
+            InspectorConfig config);
 
   bool active() const { return rules_ != nullptr || pii_ != nullptr; }
   const matchers::CompiledRuleSet* rule_set() const { return rules_ ? &rules_->rules() : nullptr; }
@@ -53,9 +71,15 @@ class Inspector {
   void Release(TransactionInspection* state);
 
  private:
+  void ScanDecoded(TransactionInspection* state, matchers::Direction direction, const char* data,
+                   size_t length);
+  void EndInflate(TransactionInspection* state, int direction);
+
   std::unique_ptr<matchers::Scanner> rules_;
   std::unique_ptr<matchers::PiiScanner> pii_;
-  bool can_block_;
+  InspectorConfig config_;
+  std::vector<std::unique_ptr<matchers::BodyInflater>> inflaters_;
+  std::vector<int32_t> free_inflaters_;  // reserved once
 };
 
 }  // namespace sluice::inspect

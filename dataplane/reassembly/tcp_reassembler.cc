@@ -336,6 +336,18 @@ void TcpStream::Flush(SegmentPool& pool, StreamSink& sink, ReassemblyCounters& c
   }
 }
 
+void TcpStream::SkipAcknowledgedHoles(uint32_t acked, SegmentPool& pool, StreamSink& sink,
+                                      ReassemblyCounters& counters) {
+  while (held_head_ != SegmentPool::kNoChunk && SeqLess(pool.Info(held_head_).seq, acked)) {
+    const uint32_t gap = pool.Info(held_head_).seq - next_seq_;
+    sink.OnGap(gap);
+    ++counters.gaps;
+    counters.gap_bytes += gap;
+    next_seq_ += gap;
+    DrainContiguous(pool, sink);
+  }
+}
+
 void TcpStream::Release(SegmentPool& pool) {
   uint32_t chunk = held_head_;
   while (chunk != SegmentPool::kNoChunk) {

@@ -122,6 +122,12 @@ class TcpStream {
   // Delivers everything held, reporting each hole as a gap. Called when the connection closes.
   void Flush(SegmentPool& pool, StreamSink& sink, ReassemblyCounters& counters);
 
+  // The receiver acknowledged everything before `acked`, so holes before it will never fill
+  // (the capture lost those bytes): each is reported as a gap and the held bytes after it are
+  // delivered. Holes at or after `acked` stay open.
+  void SkipAcknowledgedHoles(uint32_t acked, SegmentPool& pool, StreamSink& sink,
+                             ReassemblyCounters& counters);
+
   // Returns every held chunk to the pool and resets the stream.
   void Release(SegmentPool& pool);
 

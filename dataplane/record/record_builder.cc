@@ -48,10 +48,11 @@ constexpr uint32_t kNormalizedPathBytes = 3 * 4096;
 // Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
 // in a fixed array so no allocation happens per record.
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
-    flatbuffers::FlatBufferBuilder& fbb, http::AnomalySet anomaly_set, uint16_t url_flags) {
-  if (anomaly_set == 0 && url_flags == 0) return 0;
+    flatbuffers::FlatBufferBuilder& fbb, http::AnomalySet anomaly_set, uint16_t url_flags,
+    uint32_t inflate_flags) {
+  if (anomaly_set == 0 && url_flags == 0 && inflate_flags == 0) return 0;
   std::array<flatbuffers::Offset<flatbuffers::String>,
-             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount>
+             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32>
       names;
   size_t count = 0;
   for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
@@ -63,6 +64,10 @@ flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>
     if (url_flags & (1u << bit)) {
       names[count++] = fbb.CreateSharedString(http::UrlFlagName(static_cast<http::UrlFlag>(1u << bit)));
     }
+  }
+  for (int bit = 0; bit < 32; ++bit) {
+    const char* name = inspect::InflateAnomalyName(inflate_flags & (1u << bit));
+    if (name != nullptr) names[count++] = fbb.CreateSharedString(name);
   }
   return fbb.CreateVector(names.data(), count);
 }
@@ -211,7 +216,8 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const std::string_view response_mime = MimeType(txn.response_mime.data, txn.response_mime.length);
   const auto request_mime_offset = fbb.CreateString(request_mime.data(), request_mime.size());
   const auto response_mime_offset = fbb.CreateString(response_mime.data(), response_mime.size());
-  const auto anomalies = TransactionAnomalies(fbb, txn.anomalies, normalized_path.flags);
+  const auto anomalies =
+      TransactionAnomalies(fbb, txn.anomalies, normalized_path.flags, txn.inspection.inflate_anomalies);
   const auto rules = Rules(txn);
   const bool inspected = inspector_ != nullptr && inspector_->active();
   const auto pii_request = inspected ? Pii(txn.inspection.pii[0].summary) : 0;

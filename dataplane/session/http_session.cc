@@ -12,6 +12,26 @@ namespace {
 
 using flow::Flow;
 
+// Bytes a connection picked up mid-stream may carry before its first message start before it is
+// judged not to be HTTP.
+constexpr uint32_t kTrialBytes = 64 * 1024;
+constexpr uint32_t kNotFound = UINT32_MAX;
+
+// Offset of the first plausible message start: at the beginning of `data` or right after a LF.
+uint32_t FindMessageStart(const uint8_t* data, uint32_t length, bool request) {
+  const auto looks = [request](const uint8_t* at, uint32_t size) {
+    return request ? HttpSession::LooksLikeRequest(at, size) : HttpSession::LooksLikeResponse(at, size);
+  };
+  if (looks(data, length)) return 0;
+  for (uint32_t at = 0; at < length;) {
+    const auto* lf = static_cast<const uint8_t*>(std::memchr(data + at, '\n', length - at));
+    if (lf == nullptr) return kNotFound;
+    at = static_cast<uint32_t>(lf - data) + 1;
+    if (at < length && looks(data + at, length - at)) return at;
+  }
+  return kNotFound;
+}
+
 bool NameIs(http::Span name, const char* expected, uint32_t expected_length) {
   return name.length == expected_length && strncasecmp(name.data, expected, expected_length) == 0;
 }
@@ -95,18 +115,34 @@ void HttpSession::Deliver(Flow& flow, flow::Direction direction, uint32_t seq,
   Bind(&flow, direction, ts_ns);
   reassembly::TcpStream& stream = flow.streams[direction];
   if (!stream.started()) stream.StartAt(seq);
-  stream.AddSegment(seq, payload, length, *segments_, limits_.stream, *this, *reassembly_counters_);
+  const uint8_t outcome =
+      stream.AddSegment(seq, payload, length, *segments_, limits_.stream, *this, *reassembly_counters_);
+  // The destination keeps the first copy of overlapping bytes, as the record does; a different
+  // second copy is an evasion attempt or a broken sender, and either is worth recording.
+  if (outcome & reassembly::kConflict) {
+    Transaction* txn = flow.http ? DirectionTransaction() : nullptr;
+    if (txn != nullptr) {
+      txn->anomalies |= http::AnomalyBit(http::Anomaly::kOverlapConflict);
+      ++counters_.anomalies[static_cast<int>(http::Anomaly::kOverlapConflict)];
+    } else {
+      flow.pending_conflicts |= static_cast<uint8_t>(1u << direction);  // for the next message
+    }
+  }
   if (flow.not_http) {
     flow.streams[flow::kToServer].Release(*segments_);
     flow.streams[flow::kToClient].Release(*segments_);
   }
 }
 
+void HttpSession::SkipAcknowledged(Flow& flow, flow::Direction direction, uint32_t acked, uint64_t ts_ns) {
+  if (flow.not_http || flow.finished[direction] || flow.streams[direction].held_bytes() == 0) return;
+  Bind(&flow, direction, ts_ns);
+  flow.streams[direction].SkipAcknowledgedHoles(acked, *segments_, *this, *reassembly_counters_);
+}
+
 bool HttpSession::DecideHttp(const uint8_t* data, uint32_t length) {
   Flow& flow = *flow_;
-  const bool http = direction_ == flow::kToServer ? LooksLikeRequest(data, length)
-                                                   : flow.syn_seen ? false
-                                                                   : LooksLikeResponse(data, length);
+  const bool http = direction_ == flow::kToServer && LooksLikeRequest(data, length);
   if (http) {
     flow.http = true;
     ++counters_.http_flows;
@@ -114,18 +150,43 @@ bool HttpSession::DecideHttp(const uint8_t* data, uint32_t length) {
     flow.parsers[flow::kToClient].Reset(false);
     return true;
   }
-  // A connection seen from its start is judged by the client's first bytes; one picked up in
-  // the middle gets a few more payloads to show a message start.
-  if (flow.syn_seen || ++flow.detect_tries >= 16) {
-    flow.not_http = true;
-    ++counters_.non_http_flows;
-  }
+  // A connection seen from its start is judged by the client's first bytes.
+  flow.not_http = true;
+  ++counters_.non_http_flows;
   return false;
+}
+
+// A connection picked up in the middle may start inside a body, in either direction: each
+// direction's bytes are skipped until a message start shows up, within a byte budget.
+bool HttpSession::SyncMidstream(const uint8_t** data, uint32_t* length) {
+  Flow& flow = *flow_;
+  const uint32_t offset = FindMessageStart(*data, *length, direction_ == flow::kToServer);
+  if (offset == kNotFound) {
+    flow.trial_bytes += *length;
+    if (flow.trial_bytes > kTrialBytes && !flow.http) {
+      flow.not_http = true;
+      ++counters_.non_http_flows;
+    }
+    return false;
+  }
+  flow.synced[direction_] = true;
+  if (!flow.http) {
+    flow.http = true;
+    ++counters_.http_flows;
+    flow.parsers[flow::kToServer].Reset(true);
+    flow.parsers[flow::kToClient].Reset(false);
+  }
+  *data += offset;
+  *length -= offset;
+  return true;
 }
 
 void HttpSession::OnData(const uint8_t* data, uint32_t length) {
   Flow& flow = *flow_;
-  if (!flow.http) {
+  if (!flow.syn_seen) {
+    if (flow.not_http) return;
+    if (!flow.synced[direction_] && !SyncMidstream(&data, &length)) return;
+  } else if (!flow.http) {
     if (flow.not_http || !DecideHttp(data, length)) return;
   }
   // After CONNECT 2xx or 101 Switching Protocols the connection carries another protocol: the
@@ -193,6 +254,7 @@ uint32_t HttpSession::PushTransaction() {
   Transaction& txn = transactions_->at(slot);
   txn.index = flow.next_index++;
   if (inspector_ != nullptr) inspector_->Begin(&txn.inspection);
+  AttachPendingConflict(&txn);
   const uint32_t tail = (flow.pending_head + flow.pending_count) % flow::kMaxPendingTransactions;
   flow.pending[tail] = slot;
   ++flow.pending_count;
@@ -232,6 +294,15 @@ void HttpSession::EmitFront() {
 
 void HttpSession::EmitAllPending() {
   while (flow_->pending_count > 0) EmitFront();
+}
+
+// An overlap conflict seen before any message of its direction was parsed belongs to the next one.
+void HttpSession::AttachPendingConflict(Transaction* txn) {
+  const auto bit = static_cast<uint8_t>(1u << direction_);
+  if ((flow_->pending_conflicts & bit) == 0) return;
+  flow_->pending_conflicts = static_cast<uint8_t>(flow_->pending_conflicts & ~bit);
+  txn->anomalies |= http::AnomalyBit(http::Anomaly::kOverlapConflict);
+  ++counters_.anomalies[static_cast<int>(http::Anomaly::kOverlapConflict)];
 }
 
 Transaction* HttpSession::DirectionTransaction() {
@@ -304,6 +375,7 @@ void HttpSession::OnStatusLine(uint16_t status_code, uint8_t version_minor, http
   }
   txn->has_response = true;
   txn->status_code = status_code;
+  AttachPendingConflict(txn);
   if (inspector_ != nullptr) {
     inspector_->Status(&txn->inspection, status_code);
     Inspect(txn);
@@ -371,6 +443,7 @@ void HttpSession::OnMessageComplete(const http::MessageInfo& info) {
     }
     txn->request_body_bytes = info.body_bytes;
     txn->request_complete = info.complete;
+    if (!info.complete) txn->anomalies |= http::AnomalyBit(http::Anomaly::kIncompleteMessage);
     flow_->request_txn = flow::kNoIndex;
     return;
   }
@@ -383,6 +456,7 @@ void HttpSession::OnMessageComplete(const http::MessageInfo& info) {
   }
   txn->response_body_bytes = info.body_bytes;
   txn->response_complete = info.complete;
+  if (!info.complete) txn->anomalies |= http::AnomalyBit(http::Anomaly::kIncompleteMessage);
   txn->response_end_ts_ns = ts_ns_;
   // A block decided on this very packet is carried out by the worker, which then ends the flow
   // and emits the transaction with what the block did.
@@ -393,6 +467,18 @@ void HttpSession::OnMessageComplete(const http::MessageInfo& info) {
 void HttpSession::OnAnomaly(http::Anomaly anomaly) {
   const auto index = static_cast<uint8_t>(anomaly);
   if (index < static_cast<uint8_t>(http::Anomaly::kCount)) ++counters_.anomalies[index];
+  // A request line too long to parse still gets its transaction, so that the server's answer
+  // (typically 414) pairs with it instead of with the next request.
+  if (anomaly == http::Anomaly::kLineTooLong && direction_ == flow::kToServer &&
+      RequestTransaction() == nullptr && !flow_->parsers[flow::kToServer].message_in_progress()) {
+    const uint32_t slot = PushTransaction();
+    flow_->request_txn = slot;
+    if (slot != flow::kNoIndex) {
+      Transaction& txn = transactions_->at(slot);
+      txn.has_request = true;
+      txn.request_ts_ns = ts_ns_;
+    }
+  }
   Transaction* txn = direction_ == flow::kToServer ? RequestTransaction() : ResponseTransaction();
   if (txn != nullptr) {
     txn->anomalies |= http::AnomalyBit(anomaly);

@@ -48,6 +48,8 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   // Adds one TCP segment's payload of `flow` travelling in `direction`.
   void Deliver(flow::Flow& flow, flow::Direction direction, uint32_t seq, const uint8_t* payload,
                uint32_t length, uint64_t ts_ns);
+  // The other side acknowledged up to `acked` in `direction`: holes before it are skipped.
+  void SkipAcknowledged(flow::Flow& flow, flow::Direction direction, uint32_t acked, uint64_t ts_ns);
   // Ends one direction: held bytes are flushed (holes become gaps) and its parser finishes.
   void FinishDirection(flow::Flow& flow, flow::Direction direction, uint64_t ts_ns);
   // Ends the flow: both directions finish, unanswered requests are emitted, then the flow summary.
@@ -86,6 +88,8 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   void EmitFront();
   void EmitAllPending();
   void Inspect(Transaction* txn);
+  void AttachPendingConflict(Transaction* txn);
+  bool SyncMidstream(const uint8_t** data, uint32_t* length);
   Transaction* DirectionTransaction();
 
   TransactionPool* transactions_;

@@ -227,6 +227,12 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
     seq += 1;  // data on a SYN (TCP Fast Open) starts after the SYN's sequence number
   }
   // Offline, offloaded checksums are the norm, so a bad checksum is counted but still parsed.
+  // An acknowledgement first: bytes the peer already has, and the capture never saw, are skipped
+  // before this packet's own data is parsed, so requests and responses stay in step.
+  if (flags & decode::kTcpAck) {
+    const auto other = direction == flow::kToServer ? flow::kToClient : flow::kToServer;
+    session_.SkipAcknowledged(flow, other, packet.tcp_ack, ts_ns);
+  }
   if (packet.payload_length > 0) {
     session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
   }

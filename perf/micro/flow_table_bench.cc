@@ -104,7 +104,7 @@ void BM_FlowLookupMiss(benchmark::State& state) {
   if (hits != 0) state.SkipWithError("an absent key was found");
 }
 
-// Inserts every key into an empty table (the Flow slot is value-initialised, as on a SYN); the
+// Inserts every key into an empty table, value-initialising each Flow slot as a SYN does. The
 // removal that empties the table again is not timed.
 void BM_FlowInsert(benchmark::State& state) {
   const auto count = static_cast<uint32_t>(state.range(0));

@@ -17,7 +17,7 @@ struct HttpCorpus {
 
 enum CorpusId : int {
   kSampleRequests,
-  kSampleResponses,  // connections that sent HEAD are left out: no parser is told about HEAD here
+  kSampleResponses,  // without connections that sent HEAD, because the sinks do not pair responses with requests
   kSmallRequests,
   kLargeHeaderRequests,
   kSmallResponses,

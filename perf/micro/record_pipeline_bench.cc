@@ -1,7 +1,7 @@
 // The record path alone: RecordBuilder -> BatchChannel -> Exporter (ZeroMQ DEALER over TCP
 // loopback) -> sluice-control's IngestServer (ROUTER, FlatBuffers verification, ECS formatting)
 // -> JSON-lines file. The builder and exporter share this thread, as a worker and the main lcore
-// would share one core; the ingest server runs on its own thread. After each run the records
+// would share one core. The ingest server runs on its own thread. After each run the records
 // sluice-control wrote must equal the records built.
 #include <benchmark/benchmark.h>
 #include <unistd.h>

@@ -87,8 +87,8 @@ void CutStreams(SampleCapture* capture) {
     stream.segments.push_back(std::move(segment));
   }
 
-  // A response to HEAD has no body whatever its headers say; parsers are told so separately, so
-  // mark both directions of such connections.
+  // A response to HEAD has no body, whatever Content-Length it carries, and only a caller that
+  // pairs it with its request can tell. Mark both directions so corpora can leave them out.
   for (auto& [key, index] : index_of) {
     SampleStream& stream = capture->streams[index];
     if (!stream.to_server) continue;

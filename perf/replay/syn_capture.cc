@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], error.c_str());
     return 1;
   }
+
   sluice::gen::FrameSource server;
   server.mac = {0x02, 0, 0, 0, 0, 2};
   server.ip.bytes = {198, 19, 0, 1};
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   sluice::gen::TcpSegmentFields syn;
   syn.flags = sluice::gen::kSyn;
   syn.window = 64240;
+
   std::vector<uint8_t> frame;
   // 1 µs apart: far inside any idle timeout, so every flow is still tracked at the end.
   int64_t timestamp_ns = 1710234000LL * 1000000000LL;
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     writer.Write(timestamp_ns, frame);
     timestamp_ns += 1000;
   }
+
   if (!writer.Close(&error)) {
     std::fprintf(stderr, "%s: error: %s\n", argv[0], error.c_str());
     return 1;

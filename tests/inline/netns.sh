@@ -35,11 +35,11 @@ ns_appliance() { ip netns exec "$NS_APPLIANCE" "$@"; }
 # a real network, and it must not run.
 netns_check_host() {
   if ip -4 addr show | grep -Eq 'inet 198\.(18|19)\.'; then
-    echo "netns: the host has an address in 198.18.0.0/15; refusing to run" >&2
+    echo "netns: the host has an address in 198.18.0.0/15; stopping before any traffic" >&2
     return 1
   fi
   if ip -4 route show | grep -Eq '^198\.(18|19)\.'; then
-    echo "netns: the host has a route into 198.18.0.0/15; refusing to run" >&2
+    echo "netns: the host has a route into 198.18.0.0/15; stopping before any traffic" >&2
     return 1
   fi
 }
@@ -56,7 +56,7 @@ netns_disable_offloads() {
 }
 
 # Keeps IPv6 router solicitations and duplicate address detection off the wire, so that the
-# appliance sees only the traffic that the checks send.
+# appliance receives only the traffic that the checks send.
 netns_disable_ipv6() {
   ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
@@ -120,8 +120,8 @@ netns_mirror_up() {
   done
   for interface in "$APPL_A" "$APPL_B"; do
     ns_appliance tc qdisc add dev "$interface" ingress || return 1
-    # u32 with an empty match takes every frame; it is used instead of matchall because some
-    # kernels (this one: CONFIG_NET_CLS_MATCHALL unset) build only u32.
+    # u32 with an empty match takes every frame. It is used instead of matchall because some
+    # kernels are built without CONFIG_NET_CLS_MATCHALL but with u32.
     ns_appliance tc filter add dev "$interface" parent ffff: protocol all u32 match u32 0 0 \
       action mirred egress mirror dev "$MIRROR_PEER" || return 1
   done

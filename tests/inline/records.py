@@ -53,7 +53,8 @@ def status_of(record):
 
 
 def verdict_of(record):
-    return record.get("sluice", {}).get("verdict")
+    """Returns sluice.verdict, or "pass" (the schema's default verdict) when the record has none."""
+    return record.get("sluice", {}).get("verdict", "pass")
 
 
 def rule_ids_of(record):

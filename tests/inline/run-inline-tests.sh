@@ -24,7 +24,7 @@ BLOCK_STATUS=${SLUICE_BLOCK_STATUS:-403}
 LOAD_URL="/api/v1/users/1?from=wrk"
 LOAD_SECONDS=10
 # Each of wrk's 4 connections waits this long before each request, which bounds the load at
-# 2000 requests a second by default; 0 sends as fast as the machine allows.
+# 2000 requests a second by default. With 0, wrk sends as fast as the machine allows.
 LOAD_DELAY_MS=${SLUICE_LOAD_DELAY_MS:-2}
 
 source "$INLINE_DIR/netns.sh"
@@ -61,7 +61,9 @@ usage_skip() {
 
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  # A second Ctrl-C or SIGTERM must not cut the cleanup short and leave namespaces behind.
+  trap - EXIT
+  trap '' INT TERM
   sluice_stop >/dev/null 2>&1
   server_stop >/dev/null 2>&1
   netns_teardown
@@ -105,8 +107,8 @@ require_environment() {
 
 # --- traffic and checks, the same in every mode -------------------------------------------------
 
-# Sends one request from the client namespace. Sets CURL_STATUS (exit code) and HTTP_CODE; the
-# body goes to `output`.
+# Sends one request from the client namespace. Sets CURL_STATUS (exit code) and HTTP_CODE, and
+# writes the body to `output`.
 client_request() {
   local output=$1
   shift
@@ -310,7 +312,7 @@ run_inline() {
   fi
   run_traffic
   stop_sluice_and_check "$RUN_DIR/inline"
-  # The next run sees only new traffic: nginx's log starts empty again.
+  # The passive run checks nginx's log for its own requests only, so the log starts empty again.
   : >"$SERVER_DIR/access.log"
 
   run_passive || return 1

@@ -5,6 +5,7 @@
 UDP_ECHO_PORT=9000
 BIG_FILE_MIB=6
 USER_IDS=(1 2 3)
+# The body that nginx.conf.in returns for POST /api/v1/orders. The two must stay equal.
 ORDER_BODY='{"order_id":5001,"status":"created"}'
 
 # Writes the static API files and a BIG_FILE_MIB MiB random file, and stores its SHA-256 in
@@ -63,7 +64,7 @@ server_stop() {
   UDP_ECHO_PID=
 }
 
-# Lines of nginx's access log that contain `text`.
+# Counts the lines of nginx's access log that contain the text $1.
 server_log_count() {
   grep -cF -- "$1" "$SERVER_DIR/access.log" 2>/dev/null || true
 }

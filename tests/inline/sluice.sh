@@ -21,8 +21,8 @@ sluice_wait_log() {
   return 1
 }
 
-# Waits up to `seconds` for process `pid` (a child of this shell) to exit; its status goes to
-# WAITED_STATUS, 124 when it did not exit in time.
+# Waits up to `seconds` for process `pid` (a child of this shell) to exit. Sets WAITED_STATUS to
+# its exit status, or to 124 when it did not exit in time.
 sluice_wait_exit() {
   local pid=$1 seconds=$2
   local tries=$((seconds * 10))
@@ -54,8 +54,8 @@ control:
 EOF
 }
 
-# Starts both daemons for `mode` (inline or passive) with their files under `dir`; records go to
-# dir/records.jsonl. Sets CONTROL_PID and DATAPLANE_PID.
+# Starts both daemons for `mode` (inline or passive) with their files under `dir`, and records
+# in dir/records.jsonl. Sets CONTROL_PID and DATAPLANE_PID.
 sluice_start() {
   local mode=$1 dir=$2 ports=$3
   mkdir -p "$dir" || return 1

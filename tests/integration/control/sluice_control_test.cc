@@ -324,7 +324,8 @@ TEST(SluiceControl, IngestsBatchesAndShutsDownCleanly) {
     if (record_type == "transaction") {
       const rapidjson::Value* verdict = rapidjson::Pointer("/sluice/verdict").Get(document);
       ASSERT_NE(verdict, nullptr) << line;
-      const bool inspected = rapidjson::Pointer("/sluice/transaction").Get(document)->GetUint() == 0;
+      const rapidjson::Value* index = rapidjson::Pointer("/sluice/transaction").Get(document);
+      const bool inspected = index->GetUint() == 0;
       EXPECT_STREQ(verdict->GetString(), inspected ? "block" : "pass") << line;
       EXPECT_EQ(rapidjson::Pointer("/sluice/rules/0/id").Get(document) != nullptr, inspected);
       EXPECT_EQ(rapidjson::Pointer("/sluice/pii/request/jwt/count").Get(document) != nullptr,

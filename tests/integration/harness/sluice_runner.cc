@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -155,10 +156,17 @@ DataplaneRun ControlServer::RunDataplane(const std::string& capture, unsigned wo
   DataplaneRun run;
   run.capture = capture;
   run.dataplane_id = "integ-" + std::to_string(getpid()) + "-" + std::to_string(++runs_);
+  // One fixed PII key for every run, so fingerprints compare across runs and worker counts.
+  const std::string key_file = directory_.File("pii.key");
+  if (FILE* key = std::fopen(key_file.c_str(), "wb")) {
+    std::fputs("sluice integration test key 0123456789", key);
+    std::fclose(key);
+  }
   std::vector<std::string> argv = {paths_.dataplane, "--pcap",    capture,
                                    "--control",      endpoint_,  "--id",
                                    run.dataplane_id, "--workers", std::to_string(workers),
-                                   "--progress",     "off"};
+                                   "--progress",     "off",      "--pii-key-file",
+                                   key_file};
   argv.insert(argv.end(), extra_arguments.begin(), extra_arguments.end());
   run.process = RunProcess(argv, timeout);
   if (const std::string error = CollectNewRecords(); !error.empty()) {

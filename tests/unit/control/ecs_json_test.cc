@@ -740,12 +740,13 @@ rapidjson::Document LoadSchema() {
 
 TEST(EcsSchema, PiiKeysMatchFormatter) {
   const rapidjson::Document schema = LoadSchema();
-  const rapidjson::Value* properties =
-      Find(schema, "/definitions/pii_direction/properties");
+  const rapidjson::Value* properties = Find(schema, "/definitions/pii_direction/properties");
   ASSERT_NE(properties, nullptr);
   ASSERT_TRUE(properties->IsObject());
   std::vector<std::string> schema_keys;
-  for (const auto& member : properties->GetObject()) schema_keys.emplace_back(member.name.GetString());
+  for (const auto& member : properties->GetObject()) {
+    schema_keys.emplace_back(member.name.GetString());
+  }
   std::vector<std::string> formatter_keys(std::begin(kPiiTypes), std::end(kPiiTypes));
   formatter_keys.emplace_back(kOtherPiiType);
   EXPECT_EQ(schema_keys, formatter_keys);
