@@ -149,6 +149,17 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     }
   } else if (key == "rules") {
     config->rules = value.as<std::string>();
+  } else if (key == "http_ports") {
+    if (!value.IsSequence()) {
+      *error = "'dataplane.http_ports' must be a list of TCP ports";
+      return false;
+    }
+    config->http_ports.clear();
+    for (const auto& item : value) {
+      uint32_t port = 0;
+      if (!ReadNumber(item, "dataplane.http_ports", 1, 65535, &port, error)) return false;
+      config->http_ports.push_back(static_cast<uint16_t>(port));
+    }
   } else if (key == "pii") {
     return ReadPii(value, &config->pii, error);
   } else if (key == "fail") {

@@ -41,12 +41,13 @@ struct DataplaneConfig {
   std::string control = "tcp://127.0.0.1:7750";
   std::vector<std::string> eal_args;     // config file's, then those after `--`
   Limits limits;
-  uint32_t records_per_batch = 256;
+  uint32_t records_per_batch = 512;
   uint32_t batch_buffers_per_worker = 64;
   uint32_t ack_timeout_s = 30;           // end of run: how long to wait for sluice-control
   std::string progress = "auto";         // auto: only when stderr is a terminal
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long
   std::string stats_json;                // also write the summary as JSON to this file
+  std::vector<uint16_t> http_ports;      // always parsed as HTTP; others by their first line
   std::string rules;                     // YAML rule file; empty: no rules
   std::string check_rules;               // --check-rules: compile this file, report, exit
   PiiSettings pii;

@@ -29,8 +29,28 @@ constexpr int kExitUndelivered = 3;
 constexpr uint64_t kMaxReplayBytes = 2ull << 30;
 
 volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_reload = 0;
 
 void OnSignal(int signal) { g_signal = signal; }
+void OnReload(int) { g_reload = 1; }
+
+// SIGHUP: recompile the rule file and hand it to the workers; a bad file keeps the old rules.
+void ReloadRules(Pipeline& pipeline, const DataplaneConfig& config) {
+  g_reload = 0;
+  if (config.rules.empty()) {
+    std::fprintf(stderr, "sluice-dataplane: SIGHUP ignored: no rule file configured (--rules)\n");
+    return;
+  }
+  std::string error;
+  if (pipeline.ReloadRules(config.rules, &error)) {
+    std::fprintf(stderr, "sluice-dataplane: reloaded %zu rule(s) from %s; new transactions "
+                         "use them, open ones finish on the old rules\n",
+                 pipeline.rule_count(), config.rules.c_str());
+  } else {
+    std::fprintf(stderr, "sluice-dataplane: error: reload of %s failed, old rules stay in force:\n%s\n",
+                 config.rules.c_str(), error.c_str());
+  }
+}
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "sluice-dataplane: error: %s\n", message.c_str());
@@ -119,6 +139,7 @@ int RunLive(const DataplaneConfig& config) {
                  config.ports.size(), config.workers, pipeline.rule_count());
     const auto start = std::chrono::steady_clock::now();
     while (g_signal == 0) {
+      if (g_reload != 0) ReloadRules(pipeline, config);
       pipeline.PollExporter();
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -151,5 +172,6 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  std::signal(SIGHUP, OnReload);
   return config.mode == sluice::app::Mode::kOffline ? RunOffline(config) : RunLive(config);
 }

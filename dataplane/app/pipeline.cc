@@ -1,6 +1,7 @@
 #include "dataplane/app/pipeline.h"
 
 #include <openssl/rand.h>
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "matchers/compile/check_rules.h"
 #include "matchers/rules/loader.h"
 
 namespace sluice::app {
@@ -43,6 +45,7 @@ worker::WorkerConfig MakeWorkerConfig(const DataplaneConfig& config, uint16_t id
   worker.limits.parser.max_headers = limits.max_headers;
   worker.limits.parser.max_header_bytes = limits.max_header_bytes;
   worker.limits.stream.max_held_bytes = limits.max_held_bytes_per_stream;
+  worker.limits.http_ports = config.http_ports;
   worker.records.dataplane_id = config.id;
   worker.records.run_id = run_id;
   worker.records.worker_id = id;
@@ -50,6 +53,7 @@ worker::WorkerConfig MakeWorkerConfig(const DataplaneConfig& config, uint16_t id
   worker.records.wait_for_buffers = offline;
   worker.records.redact = config.pii.redact;
   worker.inline_mode = config.mode == Mode::kInline;
+  worker.fail_closed = !config.fail_open;
   worker.block_response.http_error = config.block_with_http_error;
   worker.block_response.status = static_cast<uint16_t>(config.block_status);
   worker.block_response.body = config.block_body;
@@ -92,16 +96,43 @@ bool PiiKey(const PiiSettings& settings, std::string* key, std::string* error) {
 
 }  // namespace
 
+std::shared_ptr<const matchers::CompiledRuleSet> Pipeline::CompileRules(const std::string& path,
+                                                                         std::string* error) {
+  const matchers::CheckReport report = matchers::CheckRules(path);
+  if (!report.ok) {
+    *error = report.text;
+    return nullptr;
+  }
+  matchers::RuleLoadResult loaded = matchers::LoadRulesFile(path);
+  std::vector<matchers::RuleError> errors = loaded.errors;
+  std::shared_ptr<const matchers::CompiledRuleSet> rules;
+  if (errors.empty()) rules = matchers::CompiledRuleSet::Compile(loaded.rule_set, &errors);
+  if (!errors.empty() || rules == nullptr) {
+    *error = "rule file '" + path + "' has " + std::to_string(errors.size()) + " error(s)";
+    return nullptr;
+  }
+  return rules;
+}
+
+bool Pipeline::ReloadRules(const std::string& path, std::string* error) {
+  std::shared_ptr<const matchers::CompiledRuleSet> rules = CompileRules(path, error);
+  if (rules == nullptr) return false;
+  std::vector<std::unique_ptr<matchers::Scanner>> scanners;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    scanners.push_back(matchers::Scanner::Create(rules, matchers::ScannerConfig{}, error));
+    if (scanners.back() == nullptr) return false;
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (workers_[i]->inspector() != nullptr) workers_[i]->inspector()->OfferRules(std::move(scanners[i]));
+  }
+  rules_ = std::move(rules);
+  return true;
+}
+
 bool Pipeline::CompileInspection(const DataplaneConfig& config, std::string* error) {
   if (!config.rules.empty()) {
-    matchers::RuleLoadResult loaded = matchers::LoadRulesFile(config.rules);
-    std::vector<matchers::RuleError> errors = loaded.errors;
-    if (errors.empty()) rules_ = matchers::CompiledRuleSet::Compile(loaded.rule_set, &errors);
-    if (!errors.empty() || rules_ == nullptr) {
-      *error = "rule file '" + config.rules + "' has " + std::to_string(errors.size()) +
-               " error(s); run sluice-dataplane --check-rules " + config.rules + " to list them";
-      return false;
-    }
+    rules_ = CompileRules(config.rules, error);
+    if (rules_ == nullptr) return false;
   }
   if (config.pii.enabled) {
     matchers::PiiConfig pii;
@@ -186,6 +217,14 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
   return true;
 }
 
+void Pipeline::PollExporter() {
+  const uint64_t now = rte_rdtsc();
+  if (now < next_poll_tsc_) return;
+  if (poll_interval_tsc_ == 0) poll_interval_tsc_ = rte_get_tsc_hz() / 50000;
+  next_poll_tsc_ = now + poll_interval_tsc_;
+  exporter_.Poll(channel_pointers_);
+}
+
 bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   exporter::ExporterOptions options;
   options.endpoint = config.control;
@@ -218,6 +257,7 @@ bool Pipeline::Drain(uint32_t timeout_s) {
     bool finished = true;
     for (const auto& runtime : runtimes_) finished &= runtime->finished.load(std::memory_order_acquire);
     if (finished) {
+      next_poll_tsc_ = 0;
       PollExporter();  // pick up the last batches the workers handed over
       if (exporter_.in_flight() == 0) return true;
     }

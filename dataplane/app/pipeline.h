@@ -41,16 +41,24 @@ class Pipeline {
   rte_ring* input(uint32_t worker) { return inputs_[worker]; }
   uint32_t workers() const { return static_cast<uint32_t>(workers_.size()); }
   exporter::Exporter& exporter() { return exporter_; }
-  void PollExporter() { exporter_.Poll(channel_pointers_); }
+  // Sends ready batches and reads acknowledgements, at most every 20 us: each ZeroMQ call costs
+  // system calls, and the callers poll from tight wait loops.
+  void PollExporter();
   const std::vector<std::unique_ptr<worker::Worker>>& worker_list() const { return workers_; }
   std::vector<std::unique_ptr<worker::WorkerRuntime>>& runtimes() { return runtimes_; }
   std::atomic<bool> input_done{false};
   std::atomic<bool> stop{false};
   uint64_t run_id() const { return run_id_; }
   size_t rule_count() const { return rules_ ? rules_->rules().size() : 0; }
+  // Compiles `path` off the workers and offers it to every worker, which switches between
+  // bursts: new transactions use it, open ones finish on the old rules. A file with any error
+  // changes nothing; `error` then lists every bad rule.
+  bool ReloadRules(const std::string& path, std::string* error);
 
  private:
   bool CompileInspection(const DataplaneConfig& config, std::string* error);
+  static std::shared_ptr<const matchers::CompiledRuleSet> CompileRules(const std::string& path,
+                                                                       std::string* error);
   std::unique_ptr<inspect::Inspector> MakeInspector(bool can_block, std::string* error);
 
   std::shared_ptr<const matchers::CompiledRuleSet> rules_;
@@ -64,6 +72,8 @@ class Pipeline {
   exporter::Exporter exporter_;
   uint64_t run_id_ = 0;
   bool launched_ = false;
+  uint64_t next_poll_tsc_ = 0;
+  uint64_t poll_interval_tsc_ = 0;
 };
 
 }  // namespace sluice::app

@@ -1,5 +1,7 @@
 #include "dataplane/app/stats_report.h"
 
+#include <rte_ethdev.h>
+
 #include <cinttypes>
 
 #include "dataplane/http/http_anomaly.h"
@@ -9,6 +11,8 @@ namespace sluice::app {
 namespace {
 
 struct Totals {
+  worker::LatencyHistogram latency;
+  uint64_t tx_dropped = 0;
   worker::WorkerCounters worker;
   session::SessionCounters session;
   reassembly::ReassemblyCounters reassembly;
@@ -17,6 +21,10 @@ struct Totals {
 
 Totals Sum(Pipeline& pipeline) {
   Totals totals;
+  for (const auto& runtime : pipeline.runtimes()) {
+    totals.latency.Merge(runtime->latency);
+    totals.tx_dropped += runtime->tx_dropped;
+  }
   for (const auto& worker : pipeline.worker_list()) {
     const auto& w = worker->counters();
     totals.worker.packets += w.packets;
@@ -28,6 +36,12 @@ Totals Sum(Pipeline& pipeline) {
     totals.worker.flows_created += w.flows_created;
     for (int i = 0; i < flow::kFlowEndCount; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
     totals.worker.flow_table_full += w.flow_table_full;
+    totals.worker.forwarded += w.forwarded;
+    totals.worker.dropped_verdict += w.dropped_verdict;
+    totals.worker.blocked_flows += w.blocked_flows;
+    totals.worker.block_frames_failed += w.block_frames_failed;
+    totals.worker.uninspected += w.uninspected;
+    totals.worker.gap_blocks += w.gap_blocks;
     const auto& s = worker->session_counters();
     totals.session.requests += s.requests;
     totals.session.responses += s.responses;
@@ -54,6 +68,18 @@ Totals Sum(Pipeline& pipeline) {
 
 void Line(FILE* out, const char* name, uint64_t value, const char* note = "") {
   std::fprintf(out, "  %-28s %14" PRIu64 "%s\n", name, value, note);
+}
+
+// Frames in and out per DPDK port, and what the NIC dropped because the worker was behind.
+void PrintPortStats(FILE* out) {
+  uint16_t port = 0;
+  RTE_ETH_FOREACH_DEV(port) {
+    rte_eth_stats stats{};
+    if (rte_eth_stats_get(port, &stats) != 0) continue;
+    std::fprintf(out, "  port %u: in %" PRIu64 ", out %" PRIu64 ", dropped by the NIC (queue full) %" PRIu64
+                      ", receive errors %" PRIu64 ", transmit errors %" PRIu64 "\n",
+                 port, stats.ipackets, stats.opackets, stats.imissed, stats.ierrors, stats.oerrors);
+  }
 }
 
 }  // namespace
@@ -103,6 +129,20 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "records acknowledged", exported.records_acked);
   Line(out, "records dropped", t.records.dropped);
   Line(out, "batches rejected by control", exported.batches_rejected);
+  if (t.latency.total() > 0 || t.worker.forwarded > 0) {
+    std::fprintf(out, "inline and live\n");
+    Line(out, "forwarded", t.worker.forwarded);
+    Line(out, "dropped by verdict", t.worker.dropped_verdict);
+    Line(out, "blocked connections", t.worker.blocked_flows);
+    Line(out, "block frames not sent", t.worker.block_frames_failed);
+    Line(out, "uninspected (fail-open)", t.worker.uninspected);
+    Line(out, "stopped after a gap (closed)", t.worker.gap_blocks);
+    Line(out, "dropped at transmit", t.tx_dropped);
+    Line(out, "per-packet time p50 (ns)", t.latency.Quantile(0.50));
+    Line(out, "per-packet time p99 (ns)", t.latency.Quantile(0.99));
+    Line(out, "per-packet time max (ns)", t.latency.max());
+    PrintPortStats(out);
+  }
   bool header = false;
   for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {
     if (t.session.anomalies[i] == 0) continue;
@@ -149,6 +189,24 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("records_acknowledged", exported.records_acked);
   field("batches_sent", exported.batches_sent);
   field("batches_rejected", exported.batches_rejected);
+  field("batches_resent", exported.batches_resent);
+  field("forwarded", t.worker.forwarded);
+  field("dropped_verdict", t.worker.dropped_verdict);
+  field("blocked_flows", t.worker.blocked_flows);
+  field("block_frames_failed", t.worker.block_frames_failed);
+  field("uninspected", t.worker.uninspected);
+  field("gap_blocks", t.worker.gap_blocks);
+  field("tx_dropped", t.tx_dropped);
+  field("latency_p50_ns", t.latency.Quantile(0.50));
+  field("latency_p99_ns", t.latency.Quantile(0.99));
+  field("latency_max_ns", t.latency.max());
+  uint64_t nic_dropped = 0;
+  uint16_t port = 0;
+  RTE_ETH_FOREACH_DEV(port) {
+    rte_eth_stats stats{};
+    if (rte_eth_stats_get(port, &stats) == 0) nic_dropped += stats.imissed;
+  }
+  field("nic_dropped", nic_dropped);
   std::fprintf(out, "  \"anomalies\": {");
   bool first = true;
   for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {

@@ -46,6 +46,7 @@ struct Flow {
   bool block_requested;    // inspection of the current packet asked to stop the connection
   bool blocked;            // inline: every later packet of the connection is dropped
   bool closed;             // records emitted; the entry stays only to drop a blocked flow's packets
+  bool gapped;             // reassembly skipped bytes: what follows was not all inspected
   uint32_t anomalies;      // http::AnomalySet seen outside any transaction
   reassembly::TcpStream streams[2];
   http::HttpParser parsers[2];

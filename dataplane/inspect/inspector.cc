@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "dataplane/inspect/percent_decode.h"
+
 namespace sluice::inspect {
 
 using matchers::Direction;
@@ -43,6 +45,7 @@ const char* InflateAnomalyName(uint32_t bit) {
 Inspector::Inspector(std::unique_ptr<matchers::Scanner> rules, std::unique_ptr<matchers::PiiScanner> pii,
                      InspectorConfig config)
     : rules_(std::move(rules)), pii_(std::move(pii)), config_(config) {
+  decode_buffer_.resize(kDecodeBufferBytes);
   if (!active()) return;
   free_inflaters_.reserve(config_.inflaters);
   for (uint32_t i = 0; i < config_.inflaters; ++i) {
@@ -57,34 +60,39 @@ void Inspector::Begin(TransactionInspection* state) {
   state->encoding[0] = state->encoding[1] = -1;
   state->inflater[0] = state->inflater[1] = -1;
   state->inflate_anomalies = 0;
+  state->scanner = rules_.get();
+  if (state->scanner != nullptr) ++current_users_;
   state->in_use = true;
 }
 
 void Inspector::RequestLine(TransactionInspection* state, std::string_view method, std::string_view target,
                             std::string_view path, std::string_view query) {
-  if (rules_) {
-    rules_->ScanField(&state->match, FieldKind::kMethod, method.data(), method.size());
-    rules_->ScanField(&state->match, FieldKind::kUrlOriginal, target.data(), target.size());
-    rules_->ScanField(&state->match, FieldKind::kUrlPath, path.data(), path.size());
-    rules_->ScanField(&state->match, FieldKind::kUrlQuery, query.data(), query.size());
+  if (matchers::Scanner* scanner = state->scanner) {
+    scanner->ScanField(&state->match, FieldKind::kMethod, method.data(), method.size());
+    scanner->ScanField(&state->match, FieldKind::kUrlOriginal, target.data(), target.size());
+    scanner->ScanField(&state->match, FieldKind::kUrlPath, path.data(), path.size());
+    scanner->ScanField(&state->match, FieldKind::kUrlQuery, query.data(), query.size());
   }
-  if (pii_ && !query.empty()) pii_->ScanQuery(&state->pii[0], query);
+  if (pii_ && !query.empty()) {
+    const size_t decoded = PercentDecode(query, decode_buffer_.data(), decode_buffer_.size(), nullptr);
+    pii_->ScanQuery(&state->pii[0], std::string_view(decode_buffer_.data(), decoded));
+  }
 }
 
 void Inspector::Header(TransactionInspection* state, Direction direction, std::string_view name,
                        std::string_view value) {
-  if (rules_) rules_->ScanHeader(&state->match, direction, name, value.data(), value.size());
+  if (state->scanner) state->scanner->ScanHeader(&state->match, direction, name, value.data(), value.size());
   if (pii_) pii_->ScanHeader(&state->pii[static_cast<int>(direction)], direction, name, value);
   if (IEquals(name, "content-encoding")) state->encoding[static_cast<int>(direction)] = EncodingOf(value);
 }
 
 void Inspector::Status(TransactionInspection* state, uint16_t status_code) {
-  if (rules_) rules_->ScanStatusCode(&state->match, status_code);
+  if (state->scanner) state->scanner->ScanStatusCode(&state->match, status_code);
 }
 
 void Inspector::ScanDecoded(TransactionInspection* state, Direction direction, const char* data,
                             size_t length) {
-  if (rules_) rules_->ScanBody(&state->match, direction, data, length);
+  if (state->scanner) state->scanner->ScanBody(&state->match, direction, data, length);
   if (pii_) pii_->ScanBody(&state->pii[static_cast<int>(direction)], direction, data, length);
 }
 
@@ -122,16 +130,39 @@ void Inspector::EndInflate(TransactionInspection* state, int side) {
 
 void Inspector::BodyEnd(TransactionInspection* state, Direction direction) {
   EndInflate(state, static_cast<int>(direction));
-  if (rules_) rules_->EndBody(&state->match, direction);
+  if (state->scanner) state->scanner->EndBody(&state->match, direction);
   if (pii_) pii_->EndBody(&state->pii[static_cast<int>(direction)], direction);
 }
 
 bool Inspector::Evaluate(TransactionInspection* state) {
   // Evaluation walks only the matched patterns, so it is cheap enough to run after every field.
-  if (!rules_ || state->match.dirty_count() == 0) return false;
+  if (state->scanner == nullptr || state->match.dirty_count() == 0) return false;
   const bool was_block = state->result.verdict == matchers::Verdict::kBlock;
-  rules_->Evaluate(state->match, &state->result);
+  state->scanner->Evaluate(state->match, &state->result);
   return !was_block && state->result.verdict == matchers::Verdict::kBlock;
+}
+
+void Inspector::OfferRules(std::unique_ptr<matchers::Scanner> scanner) {
+  delete offered_.exchange(scanner.release(), std::memory_order_acq_rel);  // an older offer never taken
+}
+
+bool Inspector::AdoptPendingRules() {
+  if (offered_.load(std::memory_order_acquire) == nullptr) return false;
+  if (retiring_ != nullptr) return false;  // the previous switch is still draining
+  std::unique_ptr<matchers::Scanner> next(offered_.exchange(nullptr, std::memory_order_acq_rel));
+  if (next == nullptr) return false;
+  retiring_ = std::move(rules_);
+  retiring_users_ = current_users_;
+  current_users_ = 0;
+  rules_ = std::move(next);
+  ++generation_;
+  DropRetiredIfIdle();
+  return true;
+}
+
+// Frees the previous rule set once no transaction uses it. Runs on the worker, on reloads only.
+void Inspector::DropRetiredIfIdle() {
+  if (retiring_ != nullptr && retiring_users_ == 0) retiring_.reset();
 }
 
 Verdict Inspector::RecordedVerdict(const TransactionInspection& state) const {
@@ -147,7 +178,15 @@ void Inspector::Release(TransactionInspection* state) {
   if (!state->in_use) return;
   EndInflate(state, 0);
   EndInflate(state, 1);
-  if (rules_) rules_->Release(&state->match);
+  if (state->scanner != nullptr) {
+    state->scanner->Release(&state->match);
+    if (state->scanner == rules_.get()) {
+      --current_users_;
+    } else if (state->scanner == retiring_.get() && --retiring_users_ == 0) {
+      DropRetiredIfIdle();
+    }
+    state->scanner = nullptr;
+  }
   if (pii_) {
     pii_->Release(&state->pii[0], Direction::kRequest);
     pii_->Release(&state->pii[1], Direction::kResponse);

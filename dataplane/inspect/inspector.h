@@ -5,6 +5,7 @@
 // Ownership: one Inspector per worker lcore, with its own Hyperscan scratch and stream pools.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -34,6 +35,8 @@ struct TransactionInspection {
   int8_t encoding[2] = {-1, -1};
   int32_t inflater[2] = {-1, -1};
   uint32_t inflate_anomalies = 0;
+  // The rule set this transaction began with: after a reload it finishes on that one.
+  matchers::Scanner* scanner = nullptr;
   bool in_use = false;            // streams may be held: Release before reuse
 };
 
@@ -51,7 +54,10 @@ class Inspector {
             InspectorConfig config);
 
   bool active() const { return rules_ != nullptr || pii_ != nullptr; }
-  const matchers::CompiledRuleSet* rule_set() const { return rules_ ? &rules_->rules() : nullptr; }
+  // The rule set that names the rules `state` matched (the one it began with).
+  static const matchers::CompiledRuleSet* rule_set(const TransactionInspection& state) {
+    return state.scanner != nullptr ? &state.scanner->rules() : nullptr;
+  }
   matchers::PiiScanner* pii() { return pii_.get(); }
   const matchers::Scanner* scanner() const { return rules_.get(); }
 
@@ -65,6 +71,14 @@ class Inspector {
             uint32_t length);
   void BodyEnd(TransactionInspection* state, matchers::Direction direction);
 
+  // Hands over a scanner for a new rule set; any thread may call it. The worker takes it at its
+  // next AdoptPendingRules(): new transactions use it, open ones finish on the old rule set.
+  void OfferRules(std::unique_ptr<matchers::Scanner> scanner);
+  // Worker side, between bursts: switches to an offered rule set when the previous switch has
+  // drained. Returns true when it switched.
+  bool AdoptPendingRules();
+  uint64_t rule_generation() const { return generation_; }
+
   // Re-evaluates the rules. Returns true when the verdict became block with this call.
   bool Evaluate(TransactionInspection* state);
   Verdict RecordedVerdict(const TransactionInspection& state) const;
@@ -75,11 +89,21 @@ class Inspector {
                    size_t length);
   void EndInflate(TransactionInspection* state, int direction);
 
+  void DropRetiredIfIdle();
+
   std::unique_ptr<matchers::Scanner> rules_;
+  // The previous rule set, kept until its last transaction is released.
+  std::unique_ptr<matchers::Scanner> retiring_;
+  uint32_t retiring_users_ = 0;
+  uint32_t current_users_ = 0;
+  std::atomic<matchers::Scanner*> offered_{nullptr};
+  uint64_t generation_ = 0;
   std::unique_ptr<matchers::PiiScanner> pii_;
   InspectorConfig config_;
   std::vector<std::unique_ptr<matchers::BodyInflater>> inflaters_;
   std::vector<int32_t> free_inflaters_;  // reserved once
+  static constexpr size_t kDecodeBufferBytes = 8192;  // query strings are decoded here for PII
+  std::vector<char> decode_buffer_;
 };
 
 }  // namespace sluice::inspect

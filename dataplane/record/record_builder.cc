@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "dataplane/http/url_normalize.h"
+#include "dataplane/inspect/percent_decode.h"
 #include "matchers/pii/redact.h"
 
 namespace sluice::record {
@@ -84,6 +85,8 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
   records_.reserve(options_.records_per_batch);
   anomaly_names_.reserve(32);
   redact_buffer_.resize(kRedactBufferBytes);
+  decode_buffer_.resize(kRedactBufferBytes);
+  origin_.resize(kRedactBufferBytes + 1);
   spans_.resize(kMaxSpans);
   rule_offsets_.reserve(matchers::EvaluateResult::kMaxRules);
   pii_offsets_.reserve(matchers::kPiiTypeCount);
@@ -97,20 +100,42 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::stri
   if (!options_.redact || inspector_ == nullptr || inspector_->pii() == nullptr || text.empty()) {
     return fbb.CreateString(text.data(), text.size());
   }
-  const size_t spans = inspector_->pii()->DetectSpans(text, spans_.data(), spans_.size());
+  // Values hide behind percent-encoding ("a%40b.com"): detect in the decoded text, then map each
+  // span back onto the bytes it came from, so the original loses the whole encoded value.
+  const size_t decoded = inspect::PercentDecode(text, decode_buffer_.data(), decode_buffer_.size(), origin_.data());
+  const size_t spans = inspector_->pii()->DetectSpans(std::string_view(decode_buffer_.data(), decoded),
+                                                      spans_.data(), spans_.size());
   if (spans == 0) return fbb.CreateString(text.data(), text.size());
+  for (size_t i = 0; i < spans; ++i) {
+    spans_[i].start = origin_[spans_[i].start];
+    spans_[i].end = origin_[spans_[i].end];
+  }
   const size_t length = matchers::Redact(text, spans_.data(), spans, redact_buffer_.data(), redact_buffer_.size());
+  // Redact() refuses when the result would not fit: the field is then withheld, never sent raw.
+  if (length == 0) return fbb.CreateString("[redacted]");
   return fbb.CreateString(redact_buffer_.data(), length);
+}
+
+// "rule N" for the first block rule that matched the transaction.
+std::string RecordBuilder::BlockReason(const session::Transaction& txn) const {
+  const matchers::CompiledRuleSet* rule_set = inspect::Inspector::rule_set(txn.inspection);
+  const matchers::EvaluateResult& result = txn.inspection.result;
+  for (uint32_t i = 0; rule_set != nullptr && i < result.count; ++i) {
+    const matchers::Rule& rule = rule_set->source_rule(result.rule_indexes[i]);
+    if (rule.action == matchers::Action::kBlock) return "rule " + std::to_string(rule.id);
+  }
+  return "rule";
 }
 
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> RecordBuilder::Rules(
     const session::Transaction& txn) {
   const matchers::EvaluateResult& result = txn.inspection.result;
-  if (inspector_ == nullptr || inspector_->rule_set() == nullptr || result.count == 0) return 0;
+  const matchers::CompiledRuleSet* rule_set = inspect::Inspector::rule_set(txn.inspection);
+  if (rule_set == nullptr || result.count == 0) return 0;
   flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
   rule_offsets_.clear();
   for (uint32_t i = 0; i < result.count; ++i) {
-    const matchers::Rule& rule = inspector_->rule_set()->source_rule(result.rule_indexes[i]);
+    const matchers::Rule& rule = rule_set->source_rule(result.rule_indexes[i]);
     std::string fields;
     for (const auto& condition : rule.conditions) {
       fields += (fields.empty() ? "" : ",") + matchers::FieldName(condition.field);
@@ -226,7 +251,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   if (txn.blocked && txn.block_packet != 0) {
     block = wire::CreateBlockInfo(fbb, txn.block_packet,
                                   fbb.CreateSharedString(txn.block_direction == 0 ? "request" : "response"),
-                                  txn.block_bytes_passed, fbb.CreateSharedString("rule"),
+                                  txn.block_bytes_passed, fbb.CreateString(BlockReason(txn)),
                                   txn.block_reset_sent);
   }
 

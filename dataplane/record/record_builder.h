@@ -62,6 +62,7 @@ class RecordBuilder {
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
+  std::string BlockReason(const session::Transaction& transaction) const;
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> Rules(
       const session::Transaction& transaction);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> Pii(
@@ -76,6 +77,8 @@ class RecordBuilder {
   RecordCounters counters_;
   inspect::Inspector* inspector_ = nullptr;
   std::vector<char> redact_buffer_;             // sized once for the longest recorded field
+  std::vector<char> decode_buffer_;             // the field percent-decoded, for detection
+  std::vector<uint32_t> origin_;                // decoded byte -> offset in the field
   std::vector<matchers::PiiSpan> spans_;        // sized once
   std::vector<flatbuffers::Offset<wire::RuleMatch>> rule_offsets_;
   std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;

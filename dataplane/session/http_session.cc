@@ -82,8 +82,10 @@ HttpSession::HttpSession(TransactionPool* transactions, http::LinePool* lines,
       records_(records),
       reassembly_counters_(reassembly_counters),
       limits_(limits),
-      inspector_(inspector != nullptr && inspector->active() ? inspector : nullptr) {
+      inspector_(inspector) {
   normalized_path_.resize(3 * 4096);  // NormalizeTarget writes at most 3 bytes per target byte
+  http_port_.assign(65536, false);
+  for (const uint16_t port : limits_.http_ports) http_port_[port] = true;
 }
 
 bool HttpSession::LooksLikeRequest(const uint8_t* data, uint32_t length) {
@@ -142,7 +144,8 @@ void HttpSession::SkipAcknowledged(Flow& flow, flow::Direction direction, uint32
 
 bool HttpSession::DecideHttp(const uint8_t* data, uint32_t length) {
   Flow& flow = *flow_;
-  const bool http = direction_ == flow::kToServer && LooksLikeRequest(data, length);
+  const uint16_t server_port = flow.client_is_a ? flow.key.port_b : flow.key.port_a;
+  const bool http = direction_ == flow::kToServer && (LooksLikeRequest(data, length) || http_port_[server_port]);
   if (http) {
     flow.http = true;
     ++counters_.http_flows;
@@ -198,6 +201,7 @@ void HttpSession::OnData(const uint8_t* data, uint32_t length) {
 void HttpSession::OnGap(uint32_t length) {
   Flow& flow = *flow_;
   if (!flow.http) return;
+  flow.gapped = true;
   flow.parsers[direction_].OnGap(length, *lines_, *this);
 }
 

@@ -36,6 +36,9 @@ struct SessionCounters {
 struct SessionLimits {
   http::ParserLimits parser;
   reassembly::StreamLimits stream;
+  // Server ports always parsed as HTTP. Connections to other ports are parsed when the client's
+  // first bytes look like a request line.
+  std::vector<uint16_t> http_ports;
 };
 
 class HttpSession final : public reassembly::StreamSink, public http::MessageSink {
@@ -100,6 +103,7 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   SessionLimits limits_;
   inspect::Inspector* inspector_;
   std::vector<char> normalized_path_;  // scratch for the url.path that rules see
+  std::vector<bool> http_port_;        // 65536 entries: limits_.http_ports as a lookup table
   SessionCounters counters_;
   // Bound context: valid only during Deliver, FinishDirection and Close.
   flow::Flow* flow_ = nullptr;

@@ -236,6 +236,10 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
   if (packet.payload_length > 0) {
     session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
   }
+  if (flow.gapped && config_.inline_mode && config_.fail_closed && !flow.block_requested) {
+    ++counters_.gap_blocks;
+    flow.block_requested = true;
+  }
   if (flow.block_requested) {
     Block(slot, packet, direction, ts_ns);
     return;

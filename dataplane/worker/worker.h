@@ -39,6 +39,9 @@ struct WorkerConfig {
   record::RecordBuilderOptions records;
   // Inline mode: blocks drop packets and send resets built from this pool.
   bool inline_mode = false;
+  // Inline fail-closed: a connection whose byte stream had to skip a hole (a late copy of it could
+  // reach the server uninspected) is stopped instead of forwarded.
+  bool fail_closed = false;
   rte_mempool* pool = nullptr;
   verdict::BlockResponse block_response;
 };
@@ -68,6 +71,7 @@ struct WorkerCounters {
   uint64_t blocked_flows = 0;            // connections stopped by a block verdict
   uint64_t block_frames_failed = 0;      // resets or error responses not sent: no free mbuf
   uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
+  uint64_t gap_blocks = 0;               // inline fail-closed: connections stopped after a reassembly gap
 };
 
 class Worker {
@@ -93,6 +97,9 @@ class Worker {
   void CloseAll();
   // Hands over a partly filled batch so records are not held back while traffic is slow.
   void FlushRecords() { records_.Flush(); }
+  // Switches to a rule set offered by the main lcore, if any (see Inspector::OfferRules).
+  bool AdoptPendingRules() { return inspector_ != nullptr && inspector_->AdoptPendingRules(); }
+  inspect::Inspector* inspector() { return inspector_.get(); }
 
   uint64_t last_ts_ns() const { return last_ts_ns_; }
   const WorkerCounters& counters() const { return counters_; }

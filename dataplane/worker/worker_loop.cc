@@ -144,6 +144,7 @@ int RunWorker(void* arg) {
     if (now >= next_tick) {
       // Offline, packet time drives expiry; live, the clock does, so idle flows end without traffic.
       worker.ExpireIdle(runtime.input != nullptr ? worker.last_ts_ns() : clock.Now(), kExpiryBudget);
+      worker.AdoptPendingRules();
       next_tick = now + tick_cycles;
     }
     if (now >= next_flush) {

@@ -126,6 +126,55 @@ def check_run(arguments):
     return report.failed
 
 
+def block_of(record):
+    return record.get("sluice", {}).get("block")
+
+
+def check_blocks(arguments):
+    """Checks that each blocked call has one record saying how the block ended it."""
+    report = Report(arguments.label)
+    calls = load_transactions(arguments.jsonl)
+    for url in arguments.url:
+        name = f"record {arguments.method} {url}"
+        records = calls.get((arguments.method, url), [])
+        report.check(len(records) == 1, f"{name}: one record", f"{len(records)} records")
+        if len(records) != 1:
+            continue
+        record = records[0]
+        report.check(verdict_of(record) == "block", f"{name}: verdict block",
+                     f"verdict {verdict_of(record)}")
+        report.check(arguments.rule in rule_ids_of(record), f"{name}: names rule {arguments.rule}",
+                     f"rules {sorted(map(str, rule_ids_of(record)))}")
+        block = block_of(record)
+        report.check(isinstance(block, dict), f"{name}: has sluice.block", f"block {block}")
+        if not isinstance(block, dict):
+            continue
+        report.check(block.get("direction") == arguments.direction,
+                     f"{name}: block direction {arguments.direction}",
+                     f"direction {block.get('direction')}")
+        packet = block.get("packet")
+        if arguments.packet is not None:
+            report.check(packet == arguments.packet, f"{name}: block packet {arguments.packet}",
+                         f"packet {packet}")
+        else:
+            report.check(isinstance(packet, int) and packet >= arguments.min_packet,
+                         f"{name}: block packet {arguments.min_packet} or later", f"packet {packet}")
+        report.check(block.get("bytes_passed") == arguments.bytes_passed,
+                     f"{name}: block bytes_passed {arguments.bytes_passed}",
+                     f"bytes_passed {block.get('bytes_passed')}")
+        report.check(block.get("reset") is True, f"{name}: block reset true",
+                     f"reset {block.get('reset')}")
+        status = status_of(record)
+        if arguments.response_status is None:
+            report.check(status in (None, 0), f"{name}: no server response",
+                         f"status {status}")
+        else:
+            report.check(status == arguments.response_status,
+                         f"{name}: server response {arguments.response_status}",
+                         f"status {status}")
+    return report.failed
+
+
 def compare_runs(arguments):
     """Compares an inline run with the passive run of the same calls."""
     report = Report("inline vs passive")
@@ -180,8 +229,27 @@ def main():
     compare.add_argument("--load-url", required=True,
                          help="url.original that wrk requested; its counts differ between runs")
 
+    block = commands.add_parser("block", help="check the records of blocked calls")
+    block.add_argument("jsonl", help="records.jsonl written by sluice-control")
+    block.add_argument("--label", required=True, help="run name printed in each check")
+    block.add_argument("--method", required=True, help="http.request.method of the calls")
+    block.add_argument("--url", action="append", required=True,
+                       help="url.original of one blocked call; repeat for more")
+    block.add_argument("--rule", type=int, required=True, help="id of the blocking rule")
+    block.add_argument("--direction", choices=["request", "response"], required=True,
+                       help="side whose packet was dropped")
+    position = block.add_mutually_exclusive_group(required=True)
+    position.add_argument("--packet", type=int, help="exact sluice.block.packet")
+    position.add_argument("--min-packet", type=int, help="lowest sluice.block.packet")
+    block.add_argument("--bytes-passed", type=int, required=True,
+                       help="exact sluice.block.bytes_passed")
+    block.add_argument("--response-status", type=int,
+                       help="http.response.status_code the server sent before the block "
+                            "(default: no response recorded)")
+
     arguments = parser.parse_args()
-    failed = check_run(arguments) if arguments.command == "check" else compare_runs(arguments)
+    commands_by_name = {"check": check_run, "compare": compare_runs, "block": check_blocks}
+    failed = commands_by_name[arguments.command](arguments)
     return 1 if failed else 0
 
 

@@ -6,6 +6,8 @@
 #   passive  the bridge forwards, and sluice-dataplane reads a mirror of both ports
 #   inline   sluice-dataplane forwards between the ports; then the passive run repeats the same
 #            calls and its records are compared with the inline ones
+#   policy   three inline runs with other configs (policy.sh): fail-open and fail-closed under
+#            overload, a configured HTTP error for blocked requests, and a block on a response
 #
 # Environment: SLUICE_CONTROL and SLUICE_DATAPLANE (paths of the binaries, for passive and
 # inline), SLUICE_RULES (rule file; default rules.yaml beside this script), SLUICE_BLOCK_STATUS
@@ -30,6 +32,7 @@ LOAD_DELAY_MS=${SLUICE_LOAD_DELAY_MS:-2}
 source "$INLINE_DIR/netns.sh"
 source "$INLINE_DIR/server.sh"
 source "$INLINE_DIR/sluice.sh"
+source "$INLINE_DIR/policy.sh"
 
 PASSED=0
 FAILED=0
@@ -79,9 +82,9 @@ cleanup() {
 
 require_environment() {
   case "$MODE" in
-    bridge | passive | inline) ;;
+    bridge | passive | inline | policy) ;;
     *)
-      echo "usage: $0 bridge|passive|inline" >&2
+      echo "usage: $0 bridge|passive|inline|policy" >&2
       exit 2
       ;;
   esac
@@ -98,10 +101,15 @@ require_environment() {
       exit 2
     }
   done
-  sluice_supports "$MODE" || usage_skip "sluice-dataplane --help does not mention mode $MODE"
+  local dataplane_mode=$MODE
+  [[ "$MODE" == policy ]] && dataplane_mode=inline
+  sluice_supports "$dataplane_mode" ||
+    usage_skip "sluice-dataplane --help does not mention mode $dataplane_mode"
   RULES_FILE=
   if sluice_supports --rules; then
     RULES_FILE=${SLUICE_RULES:-$INLINE_DIR/rules.yaml}
+  elif [[ "$MODE" == policy ]]; then
+    usage_skip "sluice-dataplane --help does not mention --rules, which every policy check needs"
   fi
 }
 

@@ -7,6 +7,12 @@ BIG_FILE_MIB=6
 USER_IDS=(1 2 3)
 # The body that nginx.conf.in returns for POST /api/v1/orders. The two must stay equal.
 ORDER_BODY='{"order_id":5001,"status":"created"}'
+# GET /api/v1/reports/7 returns about 20 KB of JSON with SECRET_MARKER in the
+# middle, so that a block on the response drops the rest of a body that has already begun.
+# rules-policy.yaml blocks responses whose body contains SECRET_MARKER; the two must stay equal.
+SECRET_URL=/api/v1/reports/7
+SECRET_MARKER=TOP-SECRET
+SECRET_ROWS=200
 
 # Writes the static API files and a BIG_FILE_MIB MiB random file, and stores its SHA-256 in
 # BIG_SHA256.
@@ -18,10 +24,29 @@ server_prepare() {
     printf '{"id":%s,"name":"user-%s","email":"user%s@example.test","roles":["reader"]}\n' \
       "$id" "$id" "$id" >"$SERVER_DIR/www/users/$id.json" || return 1
   done
+  server_write_secret_report "$SERVER_DIR/www/reports/7.json" || return 1
   head -c "$((BIG_FILE_MIB * 1024 * 1024))" /dev/urandom >"$SERVER_DIR/www/big" || return 1
   BIG_SHA256=$(sha256sum "$SERVER_DIR/www/big" | cut -d' ' -f1)
   sed -e "s|@DIR@|$SERVER_DIR|g" -e "s|@SERVER_IP@|$SERVER_IP|g" \
     "$inline_dir/nginx.conf.in" >"$SERVER_DIR/nginx.conf"
+}
+
+# Writes the JSON report of SECRET_URL to `file`: SECRET_ROWS rows before the marker and as many
+# after it, 50 bytes each. The marker sits in a fake US social security number record.
+server_write_secret_report() {
+  local file=$1 row
+  mkdir -p "$(dirname "$file")" || return 1
+  {
+    printf '{"report":7,"rows":['
+    for ((row = 0; row < SECRET_ROWS; row++)); do
+      printf '{"row":%d,"region":"north","amount":%8d},\n' "$((10000 + row))" "$((row * 37))"
+    done
+    printf '{"classification":"%s","ssn":"078-05-1120"},\n' "$SECRET_MARKER"
+    for ((row = SECRET_ROWS; row < 2 * SECRET_ROWS; row++)); do
+      printf '{"row":%d,"region":"south","amount":%8d},\n' "$((10000 + row))" "$((row * 37))"
+    done
+    printf '{"end":true}]}\n'
+  } >"$file"
 }
 
 # Waits up to `tries` tenths of a second for a TCP or UDP listener on `port` in the server

@@ -1,6 +1,7 @@
 # Starts and stops sluice-control and sluice-dataplane inside the appliance namespace. Sourced by
 # run-inline-tests.sh after netns.sh. Needs SLUICE_CONTROL and SLUICE_DATAPLANE (paths of the
-# binaries); SLUICE_RULES names the rule file passed with --rules when the data plane has it.
+# binaries). RULES_FILE names the rule file passed with --rules, and DATAPLANE_EXTRA_CONFIG contains
+# more lines of the dataplane: section (each indented by two spaces), such as `  fail: closed`.
 
 CONTROL_ENDPOINT=tcp://127.0.0.1:7750
 
@@ -48,14 +49,16 @@ dataplane:
   ports: $ports
   workers: 1
   control: $CONTROL_ENDPOINT
+${DATAPLANE_EXTRA_CONFIG:-}
 control:
   listen: $CONTROL_ENDPOINT
   jsonl: $jsonl
 EOF
 }
 
-# Starts both daemons for `mode` (inline or passive) with their files under `dir`, and records
-# in dir/records.jsonl. Sets CONTROL_PID and DATAPLANE_PID.
+# Starts both daemons for `mode` (inline or passive) with their files under `dir`: records in
+# dir/records.jsonl and, when the data plane has --stats-json, its end-of-run summary in
+# dir/stats.json. Sets CONTROL_PID and DATAPLANE_PID.
 sluice_start() {
   local mode=$1 dir=$2 ports=$3
   mkdir -p "$dir" || return 1
@@ -72,6 +75,9 @@ sluice_start() {
   local -a arguments=(--config "$dir/sluice.yaml" --progress off)
   if [[ -n "${RULES_FILE:-}" ]]; then
     arguments+=(--rules "$RULES_FILE")
+  fi
+  if sluice_supports --stats-json; then
+    arguments+=(--stats-json "$dir/stats.json")
   fi
   ip netns exec "$NS_APPLIANCE" "$SLUICE_DATAPLANE" "${arguments[@]}" >"$dir/dataplane.log" 2>&1 &
   DATAPLANE_PID=$!
