@@ -22,9 +22,15 @@ void PutBigEndian16(uint8_t* out, uint16_t value) {
 
 }  // namespace
 
-std::string_view CommunityIdV1(size_t ip_length, CommunityIdEndpoint a, CommunityIdEndpoint b,
-                               uint8_t protocol, uint16_t seed, char (&out)[kCommunityIdSize]) {
+CommunityIdHasher::CommunityIdHasher() : context_(EVP_MD_CTX_new()) {}
+
+CommunityIdHasher::~CommunityIdHasher() { EVP_MD_CTX_free(context_); }
+
+std::string_view CommunityIdHasher::Compute(size_t ip_length, CommunityIdEndpoint a,
+                                            CommunityIdEndpoint b, uint8_t protocol,
+                                            uint16_t seed, char (&out)[kCommunityIdSize]) {
   if (ip_length != 4 && ip_length != 16) return {};
+  if (context_ == nullptr) return {};
   if (!ComesFirst(ip_length, a, b)) std::swap(a, b);
 
   // Hash input: seed (2) | source address | destination address | protocol (1) | zero pad (1) |
@@ -44,9 +50,20 @@ std::string_view CommunityIdV1(size_t ip_length, CommunityIdEndpoint a, Communit
   PutBigEndian16(input + length, b.port);
   length += 2;
 
+  // A null digest reuses the SHA-1 implementation fetched by the first call, which skips
+  // OpenSSL 3's locked provider lookup and the allocation of a new EVP_MD_CTX.
+  // NOTE: OpenSSL 3.0 still frees and allocates the provider's SHA-1 state (96 bytes) on each
+  // init; no supported API in 3.0 avoids it.
+  const EVP_MD* digest_type = initialized_ ? nullptr : EVP_sha1();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
-  if (EVP_Digest(input, length, digest, &digest_length, EVP_sha1(), nullptr) != 1) return {};
+  if (EVP_DigestInit_ex2(context_, digest_type, nullptr) != 1 ||
+      EVP_DigestUpdate(context_, input, length) != 1 ||
+      EVP_DigestFinal_ex(context_, digest, &digest_length) != 1) {
+    initialized_ = false;
+    return {};
+  }
+  initialized_ = true;
 
   out[0] = '1';
   out[1] = ':';
@@ -54,6 +71,12 @@ std::string_view CommunityIdV1(size_t ip_length, CommunityIdEndpoint a, Communit
   const int encoded = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out + 2), digest,
                                       static_cast<int>(digest_length));
   return std::string_view(out, 2 + static_cast<size_t>(encoded));
+}
+
+std::string_view CommunityIdV1(size_t ip_length, CommunityIdEndpoint a, CommunityIdEndpoint b,
+                               uint8_t protocol, uint16_t seed, char (&out)[kCommunityIdSize]) {
+  CommunityIdHasher hasher;
+  return hasher.Compute(ip_length, a, b, protocol, seed, out);
 }
 
 }  // namespace sluice::control

@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <cstdio>
-#include <cstring>
 
 #include "control/sinks/community_id.h"
 #include "control/sinks/rfc3339.h"
@@ -43,10 +41,10 @@ bool IsKnownPiiType(std::string_view type) {
 }
 
 // Returns whether `entry` is written under `key`. kOtherPiiType collects every type outside
-// kPiiTypes, an absent type included.
-bool PiiEntryMatches(const wire::PiiCount& entry, const char* key) {
+// kPiiTypes, an absent type included. `key_is_other` is true when `key` is kOtherPiiType.
+bool PiiEntryMatches(const wire::PiiCount& entry, std::string_view key, bool key_is_other) {
   const std::string_view type = View(entry.type());
-  if (std::strcmp(key, kOtherPiiType) == 0) return !IsKnownPiiType(type);
+  if (key_is_other) return !IsKnownPiiType(type);
   return type == key;
 }
 
@@ -55,6 +53,44 @@ bool Duration(uint64_t start_ns, uint64_t end_ns, uint64_t& duration_ns) {
   if (end_ns < start_ns) return false;
   duration_ns = end_ns - start_ns;
   return true;
+}
+
+// The run id is written as 16 lower-case hex digits with leading zeros.
+constexpr size_t kRunIdDigits = 16;
+
+std::string_view FormatRunId(uint64_t run_id, char (&out)[kRunIdDigits]) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = kRunIdDigits; i-- > 0;) {
+    out[i] = kDigits[run_id & 0xF];
+    run_id >>= 4;
+  }
+  return std::string_view(out, kRunIdDigits);
+}
+
+// Writes `value` (0..255) in decimal without leading zeros and returns the end.
+char* PutOctet(char* out, unsigned value) {
+  if (value >= 100) *out++ = static_cast<char>('0' + value / 100);
+  if (value >= 10) *out++ = static_cast<char>('0' + value / 10 % 10);
+  *out++ = static_cast<char>('0' + value % 10);
+  return out;
+}
+
+// Formats an address in the text form of inet_ntop: dotted decimal for IPv4, RFC 5952 for IPv6.
+// IPv4 is written here because glibc's inet_ntop formats it with sprintf, a measurable cost per
+// record.
+std::string_view FormatIp(wire::IpVersion version, const uint8_t* ip,
+                          char (&out)[INET6_ADDRSTRLEN]) {
+  if (version == wire::IpVersion::V4) {
+    char* end = out;
+    for (int i = 0; i < 4; ++i) {
+      if (i != 0) *end++ = '.';
+      end = PutOctet(end, ip[i]);
+    }
+    return std::string_view(out, static_cast<size_t>(end - out));
+  }
+  // inet_ntop cannot fail here: the family is valid and the buffer fits any IPv6 address.
+  inet_ntop(AF_INET6, ip, out, sizeof(out));
+  return std::string_view(out);
 }
 
 }  // namespace
@@ -82,12 +118,31 @@ const char* VerdictName(wire::Verdict verdict) {
   return "unknown";
 }
 
-EcsFormatter::EcsFormatter() : writer_(buffer_) {}
+void EcsFormatter::BeginBatch(const BatchContext& batch) {
+  json_.Clear();
+
+  batch_members_.Clear();
+  batch_members_.Key("dataplane");
+  UntrustedString(batch_members_, batch.dataplane_id);
+  batch_members_.Key("worker");
+  batch_members_.Uint(batch.worker_id);
+  char run_id[kRunIdDigits];
+  batch_members_.Key("run_id");
+  batch_members_.PlainString(FormatRunId(batch.run_id, run_id));
+  batch_members_.Key("batch");
+  batch_members_.StartObject();
+  batch_members_.Key("sequence");
+  batch_members_.Uint(batch.sequence);
+  batch_members_.EndObject();
+}
 
 FormatResult EcsFormatter::Format(const wire::Record& record, const BatchContext& batch) {
-  buffer_.Clear();
-  writer_.Reset(buffer_);
+  BeginBatch(batch);
+  return Append(record);
+}
 
+FormatResult EcsFormatter::Append(const wire::Record& record) {
+  const size_t line_start = json_.size();
   FormatResult result = FormatResult::kOk;
   switch (record.body_type()) {
     case wire::RecordBody::NONE:
@@ -96,236 +151,231 @@ FormatResult EcsFormatter::Format(const wire::Record& record, const BatchContext
       const wire::Transaction& transaction = *record.body_as_Transaction();
       result = CheckAddressing(transaction.ip_version(), transaction.client(),
                                transaction.server());
-      if (result == FormatResult::kOk) FormatTransaction(transaction, batch);
+      if (result == FormatResult::kOk) FormatTransaction(transaction);
       break;
     }
     case wire::RecordBody::FlowSummary: {
       const wire::FlowSummary& flow = *record.body_as_FlowSummary();
       result = CheckAddressing(flow.ip_version(), flow.client(), flow.server());
-      if (result == FormatResult::kOk) FormatFlow(flow, batch);
+      if (result == FormatResult::kOk) FormatFlow(flow);
       break;
     }
     default:
       return FormatResult::kUnknownBody;
   }
   if (result != FormatResult::kOk) {
-    buffer_.Clear();
+    json_.Truncate(line_start);
     return result;
   }
-  buffer_.Put('\n');
+  json_.Newline();
   return FormatResult::kOk;
 }
 
-void EcsFormatter::FormatTransaction(const wire::Transaction& transaction,
-                                     const BatchContext& batch) {
-  writer_.StartObject();
+void EcsFormatter::FormatTransaction(const wire::Transaction& transaction) {
+  json_.StartObject();
   WriteTimestamp("@timestamp", transaction.request_ts_ns());
   WriteTransactionEvent(transaction);
 
-  Key("source");
+  json_.Key("source");
   WriteEndpoint(transaction.ip_version(), *transaction.client());
-  writer_.EndObject();
-  Key("destination");
+  json_.EndObject();
+  json_.Key("destination");
   WriteEndpoint(transaction.ip_version(), *transaction.server());
-  writer_.EndObject();
+  json_.EndObject();
 
-  Key("network");
-  writer_.StartObject();
+  json_.Key("network");
+  json_.StartObject();
   WriteCommunityId(transaction.ip_version(), *transaction.client(), *transaction.server());
-  writer_.EndObject();
+  json_.EndObject();
 
   WriteHttp(transaction);
   WriteUrl(transaction);
   if (!View(transaction.user_agent()).empty()) {
-    Key("user_agent");
-    writer_.StartObject();
+    json_.Key("user_agent");
+    json_.StartObject();
     OptionalString("original", transaction.user_agent());
-    writer_.EndObject();
+    json_.EndObject();
   }
 
-  Key("sluice");
-  writer_.StartObject();
-  Key("record_type");
-  Literal("transaction");
-  WriteSluiceBatch(transaction.flow_id(), batch);
-  Key("transaction");
-  writer_.Uint(transaction.index());
+  json_.Key("sluice");
+  json_.StartObject();
+  json_.Key("record_type");
+  json_.PlainString("transaction");
+  WriteSluiceBatch(transaction.flow_id());
+  json_.Key("transaction");
+  json_.Uint(transaction.index());
   if (!transaction.has_response()) {
-    Key("response_missing");
-    writer_.Bool(true);
+    json_.Key("response_missing");
+    json_.Bool(true);
   }
   WriteAnomalies(transaction.anomalies());
   WriteInspection(transaction);
-  writer_.EndObject();
+  json_.EndObject();
 
-  writer_.EndObject();
+  json_.EndObject();
 }
 
-void EcsFormatter::FormatFlow(const wire::FlowSummary& flow, const BatchContext& batch) {
-  writer_.StartObject();
+void EcsFormatter::FormatFlow(const wire::FlowSummary& flow) {
+  json_.StartObject();
   WriteTimestamp("@timestamp", flow.first_ts_ns());
   WriteFlowEvent(flow);
 
-  Key("source");
+  json_.Key("source");
   WriteEndpoint(flow.ip_version(), *flow.client());
-  Key("packets");
-  writer_.Uint64(flow.packets_to_server());
-  Key("bytes");
-  writer_.Uint64(flow.bytes_to_server());
-  writer_.EndObject();
+  json_.Key("packets");
+  json_.Uint(flow.packets_to_server());
+  json_.Key("bytes");
+  json_.Uint(flow.bytes_to_server());
+  json_.EndObject();
 
-  Key("destination");
+  json_.Key("destination");
   WriteEndpoint(flow.ip_version(), *flow.server());
-  Key("packets");
-  writer_.Uint64(flow.packets_to_client());
-  Key("bytes");
-  writer_.Uint64(flow.bytes_to_client());
-  writer_.EndObject();
+  json_.Key("packets");
+  json_.Uint(flow.packets_to_client());
+  json_.Key("bytes");
+  json_.Uint(flow.bytes_to_client());
+  json_.EndObject();
 
   // NOTE: a sum above 2^64 wraps; no real flow reaches it, and a hostile one only corrupts its own
   // record.
-  Key("network");
-  writer_.StartObject();
+  json_.Key("network");
+  json_.StartObject();
   WriteCommunityId(flow.ip_version(), *flow.client(), *flow.server());
-  Key("packets");
-  writer_.Uint64(flow.packets_to_server() + flow.packets_to_client());
-  Key("bytes");
-  writer_.Uint64(flow.bytes_to_server() + flow.bytes_to_client());
-  writer_.EndObject();
+  json_.Key("packets");
+  json_.Uint(flow.packets_to_server() + flow.packets_to_client());
+  json_.Key("bytes");
+  json_.Uint(flow.bytes_to_server() + flow.bytes_to_client());
+  json_.EndObject();
 
-  Key("sluice");
-  writer_.StartObject();
-  Key("record_type");
-  Literal("flow");
-  WriteSluiceBatch(flow.flow_id(), batch);
-  Key("flow");
-  writer_.StartObject();
-  Key("end");
-  Literal(FlowEndName(flow.end()));
-  Key("http");
-  writer_.Bool(flow.http());
-  Key("transactions");
-  writer_.Uint(flow.transactions());
-  writer_.EndObject();
+  json_.Key("sluice");
+  json_.StartObject();
+  json_.Key("record_type");
+  json_.PlainString("flow");
+  WriteSluiceBatch(flow.flow_id());
+  json_.Key("flow");
+  json_.StartObject();
+  json_.Key("end");
+  json_.PlainString(FlowEndName(flow.end()));
+  json_.Key("http");
+  json_.Bool(flow.http());
+  json_.Key("transactions");
+  json_.Uint(flow.transactions());
+  json_.EndObject();
   WriteAnomalies(flow.anomalies());
-  writer_.EndObject();
+  json_.EndObject();
 
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 void EcsFormatter::WriteTransactionEvent(const wire::Transaction& transaction) {
-  Key("event");
-  writer_.StartObject();
-  Key("kind");
-  Literal("event");
-  Key("category");
-  writer_.StartArray();
-  Literal("network");
-  Literal("web");
-  writer_.EndArray();
-  Key("type");
-  writer_.StartArray();
-  Literal("access");
-  writer_.EndArray();
-  Key("dataset");
-  Literal("sluice.transaction");
+  json_.Key("event");
+  json_.StartObject();
+  json_.Key("kind");
+  json_.PlainString("event");
+  json_.Key("category");
+  json_.StartArray();
+  json_.PlainString("network");
+  json_.PlainString("web");
+  json_.EndArray();
+  json_.Key("type");
+  json_.StartArray();
+  json_.PlainString("access");
+  json_.EndArray();
+  json_.Key("dataset");
+  json_.PlainString("sluice.transaction");
   uint64_t duration_ns = 0;
   if (transaction.has_response() &&
       Duration(transaction.request_ts_ns(), transaction.response_end_ts_ns(), duration_ns)) {
-    Key("duration");
-    writer_.Uint64(duration_ns);
+    json_.Key("duration");
+    json_.Uint(duration_ns);
   }
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 void EcsFormatter::WriteFlowEvent(const wire::FlowSummary& flow) {
-  Key("event");
-  writer_.StartObject();
-  Key("kind");
-  Literal("event");
-  Key("category");
-  writer_.StartArray();
-  Literal("network");
-  writer_.EndArray();
-  Key("type");
-  writer_.StartArray();
-  Literal("connection");
-  Literal("end");
-  writer_.EndArray();
-  Key("dataset");
-  Literal("sluice.flow");
+  json_.Key("event");
+  json_.StartObject();
+  json_.Key("kind");
+  json_.PlainString("event");
+  json_.Key("category");
+  json_.StartArray();
+  json_.PlainString("network");
+  json_.EndArray();
+  json_.Key("type");
+  json_.StartArray();
+  json_.PlainString("connection");
+  json_.PlainString("end");
+  json_.EndArray();
+  json_.Key("dataset");
+  json_.PlainString("sluice.flow");
   WriteTimestamp("start", flow.first_ts_ns());
   WriteTimestamp("end", flow.last_ts_ns());
   uint64_t duration_ns = 0;
   if (Duration(flow.first_ts_ns(), flow.last_ts_ns(), duration_ns)) {
-    Key("duration");
-    writer_.Uint64(duration_ns);
+    json_.Key("duration");
+    json_.Uint(duration_ns);
   }
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 // Opens an object with `ip` and `port`; the caller may add fields and must close it.
 void EcsFormatter::WriteEndpoint(wire::IpVersion version, const wire::Endpoint& endpoint) {
-  char text[INET6_ADDRSTRLEN] = {};
-  const int family = version == wire::IpVersion::V4 ? AF_INET : AF_INET6;
-  // inet_ntop cannot fail here: the family is valid and the buffer fits any IPv6 address.
-  inet_ntop(family, endpoint.ip()->Data(), text, sizeof(text));
-
-  writer_.StartObject();
-  Key("ip");
-  writer_.String(text, static_cast<rapidjson::SizeType>(std::strlen(text)));
-  Key("port");
-  writer_.Uint(endpoint.port());
+  char text[INET6_ADDRSTRLEN];
+  json_.StartObject();
+  json_.Key("ip");
+  json_.PlainString(FormatIp(version, endpoint.ip()->Data(), text));
+  json_.Key("port");
+  json_.Uint(endpoint.port());
 }
 
 // Writes transport, type and community_id into the open `network` object.
 void EcsFormatter::WriteCommunityId(wire::IpVersion version, const wire::Endpoint& client,
                                     const wire::Endpoint& server) {
-  Key("transport");
-  Literal("tcp");
-  Key("type");
-  Literal(version == wire::IpVersion::V4 ? "ipv4" : "ipv6");
+  json_.Key("transport");
+  json_.PlainString("tcp");
+  json_.Key("type");
+  json_.PlainString(version == wire::IpVersion::V4 ? "ipv4" : "ipv6");
 
   char community_id[kCommunityIdSize];
-  const std::string_view id =
-      CommunityIdV1(IpLength(version), {client.ip()->Data(), client.port()},
-                    {server.ip()->Data(), server.port()}, kIpProtoTcp, 0, community_id);
+  const std::string_view id = community_id_hasher_.Compute(
+      IpLength(version), {client.ip()->Data(), client.port()},
+      {server.ip()->Data(), server.port()}, kIpProtoTcp, 0, community_id);
   if (!id.empty()) {
-    Key("community_id");
-    writer_.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    json_.Key("community_id");
+    json_.PlainString(id);
   }
 }
 
 void EcsFormatter::WriteHttp(const wire::Transaction& transaction) {
-  Key("http");
-  writer_.StartObject();
+  json_.Key("http");
+  json_.StartObject();
   OptionalString("version", transaction.http_version());
 
-  Key("request");
-  writer_.StartObject();
+  json_.Key("request");
+  json_.StartObject();
   OptionalString("method", transaction.method());
-  Key("body");
-  writer_.StartObject();
-  Key("bytes");
-  writer_.Uint64(transaction.request_body_bytes());
-  writer_.EndObject();
+  json_.Key("body");
+  json_.StartObject();
+  json_.Key("bytes");
+  json_.Uint(transaction.request_body_bytes());
+  json_.EndObject();
   OptionalString("mime_type", transaction.request_mime_type());
-  writer_.EndObject();
+  json_.EndObject();
 
   if (transaction.has_response()) {
-    Key("response");
-    writer_.StartObject();
-    Key("status_code");
-    writer_.Uint(transaction.status_code());
-    Key("body");
-    writer_.StartObject();
-    Key("bytes");
-    writer_.Uint64(transaction.response_body_bytes());
-    writer_.EndObject();
+    json_.Key("response");
+    json_.StartObject();
+    json_.Key("status_code");
+    json_.Uint(transaction.status_code());
+    json_.Key("body");
+    json_.StartObject();
+    json_.Key("bytes");
+    json_.Uint(transaction.response_body_bytes());
+    json_.EndObject();
     OptionalString("mime_type", transaction.response_mime_type());
-    writer_.EndObject();
+    json_.EndObject();
   }
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 void EcsFormatter::WriteUrl(const wire::Transaction& transaction) {
@@ -335,53 +385,39 @@ void EcsFormatter::WriteUrl(const wire::Transaction& transaction) {
                        !View(transaction.host()).empty() || transaction.host_port() != 0;
   if (!has_url) return;
 
-  Key("url");
-  writer_.StartObject();
+  json_.Key("url");
+  json_.StartObject();
   OptionalString("original", transaction.url_original());
   OptionalString("path", transaction.url_path());
   OptionalString("query", transaction.url_query());
   OptionalString("domain", transaction.host());
   if (transaction.host_port() != 0) {
-    Key("port");
-    writer_.Uint(transaction.host_port());
+    json_.Key("port");
+    json_.Uint(transaction.host_port());
   }
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 // Writes the `sluice.*` fields shared by every record type into the open `sluice` object.
-void EcsFormatter::WriteSluiceBatch(uint64_t flow_id, const BatchContext& batch) {
-  Key("flow_id");
-  writer_.Uint64(flow_id);
-  Key("dataplane");
-  UntrustedString(batch.dataplane_id);
-  Key("worker");
-  writer_.Uint(batch.worker_id);
-
-  char run_id[17];
-  std::snprintf(run_id, sizeof(run_id), "%016llx", static_cast<unsigned long long>(batch.run_id));
-  Key("run_id");
-  writer_.String(run_id, 16);
-
-  Key("batch");
-  writer_.StartObject();
-  Key("sequence");
-  writer_.Uint64(batch.sequence);
-  writer_.EndObject();
+void EcsFormatter::WriteSluiceBatch(uint64_t flow_id) {
+  json_.Key("flow_id");
+  json_.Uint(flow_id);
+  json_.Raw(batch_members_.view());
 }
 
 void EcsFormatter::WriteAnomalies(const StringVector* list) {
   if (list == nullptr || list->size() == 0) return;
-  Key("anomalies");
-  writer_.StartArray();
+  json_.Key("anomalies");
+  json_.StartArray();
   for (const flatbuffers::String* anomaly : *list) UntrustedString(View(anomaly));
-  writer_.EndArray();
+  json_.EndArray();
 }
 
 // Writes verdict, rules, pii and block into the open `sluice` object. A record from a data plane
 // older than these fields reads them as defaults: verdict pass, and no rules, PII or block.
 void EcsFormatter::WriteInspection(const wire::Transaction& transaction) {
-  Key("verdict");
-  Literal(VerdictName(transaction.verdict()));
+  json_.Key("verdict");
+  json_.PlainString(VerdictName(transaction.verdict()));
   WriteRules(transaction.rules());
   WritePii(transaction.pii_request(), transaction.pii_response());
   WriteBlock(transaction.block());
@@ -389,118 +425,110 @@ void EcsFormatter::WriteInspection(const wire::Transaction& transaction) {
 
 void EcsFormatter::WriteRules(const RuleVector* rules) {
   if (rules == nullptr || rules->size() == 0) return;
-  Key("rules");
-  writer_.StartArray();
+  json_.Key("rules");
+  json_.StartArray();
   for (const wire::RuleMatch* rule : *rules) {
-    writer_.StartObject();
-    Key("id");
-    writer_.Uint(rule->id());
+    json_.StartObject();
+    json_.Key("id");
+    json_.Uint(rule->id());
     OptionalString("msg", rule->msg());
     OptionalString("field", rule->field());
     OptionalString("action", rule->action());
     OptionalString("severity", rule->severity());
-    writer_.EndObject();
+    json_.EndObject();
   }
-  writer_.EndArray();
+  json_.EndArray();
 }
 
 void EcsFormatter::WritePii(const PiiVector* request, const PiiVector* response) {
   const bool has_request = request != nullptr && request->size() != 0;
   const bool has_response = response != nullptr && response->size() != 0;
   if (!has_request && !has_response) return;
-  Key("pii");
-  writer_.StartObject();
+  json_.Key("pii");
+  json_.StartObject();
   WritePiiDirection("request", request);
   WritePiiDirection("response", response);
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 void EcsFormatter::WritePiiDirection(const char* direction, const PiiVector* list) {
   if (list == nullptr || list->size() == 0) return;
-  Key(direction);
-  writer_.StartObject();
+  json_.Key(direction);
+  json_.StartObject();
   for (const char* type : kPiiTypes) WritePiiType(type, *list);
   WritePiiType(kOtherPiiType, *list);
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 // Writes the entries of `list` that belong under `key` as one object, so a type listed twice
 // still gives one JSON key: counts are summed and fingerprints joined in wire order. Scanning the
 // list once per key (11 keys) keeps the cost linear in its length and needs no allocation.
 void EcsFormatter::WritePiiType(const char* key, const PiiVector& list) {
+  const std::string_view key_view = key;
+  const bool key_is_other = key_view == kOtherPiiType;
   uint64_t count = 0;
   bool found = false;
   for (const wire::PiiCount* entry : list) {
-    if (!PiiEntryMatches(*entry, key)) continue;
+    if (!PiiEntryMatches(*entry, key_view, key_is_other)) continue;
     found = true;
     count += entry->count();  // fewer than 2^32 entries fit in 2 GiB, so the sum fits
   }
   if (!found) return;
 
-  Key(key);
-  writer_.StartObject();
-  Key("count");
-  writer_.Uint64(count);
-  Key("fingerprints");
-  writer_.StartArray();
+  json_.Key(key_view);
+  json_.StartObject();
+  json_.Key("count");
+  json_.Uint(count);
+  json_.Key("fingerprints");
+  json_.StartArray();
   for (const wire::PiiCount* entry : list) {
-    if (!PiiEntryMatches(*entry, key) || entry->fingerprints() == nullptr) continue;
+    if (!PiiEntryMatches(*entry, key_view, key_is_other) || entry->fingerprints() == nullptr) continue;
     for (const flatbuffers::String* fingerprint : *entry->fingerprints()) {
       UntrustedString(View(fingerprint));
     }
   }
-  writer_.EndArray();
-  if (std::strcmp(key, kOtherPiiType) == 0) {
+  json_.EndArray();
+  if (key_is_other) {
     // The type names go into a value, never a key, and may repeat.
-    Key("types");
-    writer_.StartArray();
+    json_.Key("types");
+    json_.StartArray();
     for (const wire::PiiCount* entry : list) {
-      if (PiiEntryMatches(*entry, key)) UntrustedString(View(entry->type()));
+      if (PiiEntryMatches(*entry, key_view, key_is_other)) UntrustedString(View(entry->type()));
     }
-    writer_.EndArray();
+    json_.EndArray();
   }
-  writer_.EndObject();
+  json_.EndObject();
 }
 
 void EcsFormatter::WriteBlock(const wire::BlockInfo* block) {
   if (block == nullptr) return;
-  Key("block");
-  writer_.StartObject();
-  Key("packet");
-  writer_.Uint64(block->packet());
+  json_.Key("block");
+  json_.StartObject();
+  json_.Key("packet");
+  json_.Uint(block->packet());
   OptionalString("direction", block->direction());
-  Key("bytes_passed");
-  writer_.Uint64(block->bytes_passed());
+  json_.Key("bytes_passed");
+  json_.Uint(block->bytes_passed());
   OptionalString("reason", block->reason());
-  Key("reset");
-  writer_.Bool(block->reset());
-  writer_.EndObject();
+  json_.Key("reset");
+  json_.Bool(block->reset());
+  json_.EndObject();
 }
 
-void EcsFormatter::WriteTimestamp(const char* key, uint64_t unix_ns) {
+void EcsFormatter::WriteTimestamp(std::string_view key, uint64_t unix_ns) {
   char text[kRfc3339NanosSize];
-  const std::string_view formatted = FormatRfc3339Nanos(unix_ns, text);
-  Key(key);
-  writer_.String(formatted.data(), static_cast<rapidjson::SizeType>(formatted.size()));
+  json_.Key(key);
+  json_.PlainString(FormatRfc3339Nanos(unix_ns, text));
 }
 
-void EcsFormatter::Key(const char* literal) {
-  writer_.Key(literal, static_cast<rapidjson::SizeType>(std::strlen(literal)));
+void EcsFormatter::UntrustedString(JsonWriter& json, std::string_view text) {
+  json.String(RepairUtf8(text, utf8_scratch_));
 }
 
-void EcsFormatter::Literal(const char* literal) {
-  writer_.String(literal, static_cast<rapidjson::SizeType>(std::strlen(literal)));
-}
-
-void EcsFormatter::UntrustedString(std::string_view text) {
-  const std::string_view repaired = RepairUtf8(text, utf8_scratch_);
-  writer_.String(repaired.data(), static_cast<rapidjson::SizeType>(repaired.size()));
-}
-
-void EcsFormatter::OptionalString(const char* key, const flatbuffers::String* text) {
+void EcsFormatter::OptionalString(std::string_view key, const flatbuffers::String* text) {
   const std::string_view view = View(text);
   if (view.empty()) return;
-  Key(key);
+  json_.Key(key);
   UntrustedString(view);
 }
 

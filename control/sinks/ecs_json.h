@@ -7,9 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
+#include "control/sinks/community_id.h"
+#include "control/sinks/json_writer.h"
 #include "records_generated.h"
 
 namespace sluice::control {
@@ -31,22 +30,37 @@ enum class FormatResult : uint8_t {
   kMissingEndpoint,  // the client or server endpoint is absent
 };
 
-// Formats records as ECS JSON lines. Strings from the wire are untrusted: RapidJSON escapes
+// Formats records as ECS JSON lines. Strings from the wire are untrusted: JsonWriter escapes
 // quotes, backslashes and control characters, and RepairUtf8 first replaces each ill-formed
 // UTF-8 subpart with U+FFFD, so every line is valid UTF-8 JSON.
-// Not thread-safe. The buffers are reused, so formatting allocates only while they grow.
+// The lines of one batch accumulate in one buffer so that the sink can write them with one
+// system call. Not thread-safe. The buffers are reused, so formatting allocates only while they
+// grow.
 class EcsFormatter {
  public:
-  EcsFormatter();
+  EcsFormatter() = default;
 
-  // Formats `record` as one JSON object followed by '\n'; line() returns it until the next call.
-  // On any result other than kOk, line() is empty.
+  // Starts a batch: drops the buffered lines and formats the batch header fields, which every
+  // line of the batch repeats, once.
+  void BeginBatch(const BatchContext& batch);
+
+  // Appends `record` as one JSON object followed by '\n' to lines(). On any result other than
+  // kOk, nothing is appended.
+  FormatResult Append(const wire::Record& record);
+
+  // The lines appended since BeginBatch or ClearLines.
+  std::string_view lines() const { return json_.view(); }
+  // Drops the buffered lines, for example once the sink has taken them, and keeps the batch.
+  void ClearLines() { json_.Clear(); }
+
+  // Formats `record` alone: BeginBatch(batch) then Append(record). line() returns the line until
+  // the next call. On any result other than kOk, line() is empty.
   FormatResult Format(const wire::Record& record, const BatchContext& batch);
-  std::string_view line() const { return {buffer_.GetString(), buffer_.GetSize()}; }
+  std::string_view line() const { return lines(); }
 
  private:
-  void FormatTransaction(const wire::Transaction& transaction, const BatchContext& batch);
-  void FormatFlow(const wire::FlowSummary& flow, const BatchContext& batch);
+  void FormatTransaction(const wire::Transaction& transaction);
+  void FormatFlow(const wire::FlowSummary& flow);
 
   void WriteTransactionEvent(const wire::Transaction& transaction);
   void WriteFlowEvent(const wire::FlowSummary& flow);
@@ -55,7 +69,7 @@ class EcsFormatter {
                         const wire::Endpoint& server);
   void WriteHttp(const wire::Transaction& transaction);
   void WriteUrl(const wire::Transaction& transaction);
-  void WriteSluiceBatch(uint64_t flow_id, const BatchContext& batch);
+  void WriteSluiceBatch(uint64_t flow_id);
   void WriteAnomalies(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* list);
 
   // Inspection results under `sluice.*`. They take wire parts rather than a Transaction so that
@@ -69,17 +83,18 @@ class EcsFormatter {
   void WritePiiType(const char* key,
                     const flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>& list);
   void WriteBlock(const wire::BlockInfo* block);
-  void WriteTimestamp(const char* key, uint64_t unix_ns);
+  void WriteTimestamp(std::string_view key, uint64_t unix_ns);
 
-  void Key(const char* literal);
-  void Literal(const char* literal);
-  void UntrustedString(std::string_view text);
+  void UntrustedString(JsonWriter& json, std::string_view text);
+  void UntrustedString(std::string_view text) { UntrustedString(json_, text); }
   // Writes `key: text` unless `text` is absent or empty.
-  void OptionalString(const char* key, const flatbuffers::String* text);
+  void OptionalString(std::string_view key, const flatbuffers::String* text);
 
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  JsonWriter json_;
+  // The `sluice.*` members taken from the batch header, formatted by BeginBatch.
+  JsonWriter batch_members_;
   std::string utf8_scratch_;
+  CommunityIdHasher community_id_hasher_;
 };
 
 // Returns the JSON name of a flow end ("open", "fin", ...), or "unknown" for a value this build

@@ -1,37 +1,47 @@
 #include "control/sinks/jsonl_sink.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
 namespace sluice::control {
 
 JsonlSink::~JsonlSink() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (fd_ >= 0) close(fd_);
 }
 
 std::string JsonlSink::Open(const std::string& path) {
   path_ = path;
-  file_ = std::fopen(path.c_str(), "a");
-  if (file_ == nullptr) {
+  // The same flags and mode as fopen(path, "a"): every write lands at the end of the file.
+  fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
     return "cannot open JSON-lines file " + path + " for appending: " + std::strerror(errno) +
            "; check the directory exists and is writable, or choose another path with --jsonl";
   }
-  // A large buffer turns a batch of lines into a few write(2) calls; Flush() ends each batch.
-  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   return {};
 }
 
-bool JsonlSink::Write(std::string_view line) {
-  if (std::fwrite(line.data(), 1, line.size(), file_) == line.size()) return true;
-  last_error_ = errno;
-  return false;
+bool JsonlSink::Write(std::string_view lines) {
+  while (!lines.empty()) {
+    const ssize_t written = write(fd_, lines.data(), lines.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      // write(2) returns 0 only for an empty request; report it rather than spin.
+      last_error_ = written < 0 ? errno : EIO;
+      write_failed_ = true;
+      return false;
+    }
+    lines.remove_prefix(static_cast<size_t>(written));
+  }
+  return true;
 }
 
 bool JsonlSink::Flush() {
-  if (std::fflush(file_) == 0) return true;
-  last_error_ = errno;
-  std::clearerr(file_);
-  return false;
+  const bool ok = !write_failed_;
+  write_failed_ = false;
+  return ok;
 }
 
 }  // namespace sluice::control

@@ -1,7 +1,6 @@
 // Append-only JSON-lines file: the ECS sink.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -19,21 +18,26 @@ class JsonlSink {
   // an error message naming the path and the reason.
   std::string Open(const std::string& path);
 
-  // Buffers one line, which must already end in '\n'. Returns false on a write error.
-  bool Write(std::string_view line);
+  // Hands `lines`, any number of whole lines each ending in '\n', to the kernel with as few
+  // write(2) calls as it takes (one, unless the kernel accepts part). Returns false on a write
+  // error; part of `lines` may then be in the file.
+  bool Write(std::string_view lines);
 
-  // Hands buffered lines to the kernel. Returns false on a write error.
-  // NOTE: this is fflush, not fsync: a power loss can still lose acknowledged lines.
+  // Returns whether every earlier Write succeeded since the last Flush. Write keeps nothing
+  // buffered, so there is nothing left to hand over; the call marks where a batch becomes
+  // durable enough to acknowledge.
+  // NOTE: nothing here calls fsync: a power loss can still lose acknowledged lines.
   bool Flush();
 
   const std::string& path() const { return path_; }
-  // The errno of the last failed write or flush, for the caller's log line.
+  // The errno of the last failed write, for the caller's log line.
   int last_error() const { return last_error_; }
 
  private:
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   std::string path_;
   int last_error_ = 0;
+  bool write_failed_ = false;
 };
 
 }  // namespace sluice::control

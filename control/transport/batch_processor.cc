@@ -58,15 +58,21 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
 
 bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& context) {
   uint64_t written = 0;
+  formatter_.BeginBatch(context);
   for (const wire::Record* record : *batch.records()) {
-    const FormatResult result = formatter_.Format(*record, context);
+    const FormatResult result = formatter_.Append(*record);
     if (result != FormatResult::kOk) {
       ++stats_.records_skipped[static_cast<size_t>(result)];
       continue;
     }
-    if (!sink_.Write(formatter_.line())) return false;
     ++written;
+    if (formatter_.lines().size() >= kMaxBufferedBytes) {
+      if (!sink_.Write(formatter_.lines())) return false;
+      formatter_.ClearLines();
+    }
   }
+  if (!sink_.Write(formatter_.lines())) return false;
+  formatter_.ClearLines();
   if (!sink_.Flush()) return false;
   stats_.records_written += written;
   return true;

@@ -31,6 +31,9 @@ class BatchProcessor {
  public:
   // Bounds the sequence state; each stream costs about 100 bytes.
   static constexpr size_t kMaxStreams = 65536;
+  // The formatted lines of a batch go to the sink in one write once the batch is done, or
+  // earlier whenever this many bytes are buffered, which bounds the memory a large batch takes.
+  static constexpr size_t kMaxBufferedBytes = 1 << 20;
 
   BatchProcessor(JsonlSink& sink, ControlStats& stats)
       : sink_(sink), stats_(stats), tracker_(kMaxStreams) {}

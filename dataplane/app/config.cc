@@ -149,6 +149,12 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     }
   } else if (key == "rules") {
     config->rules = value.as<std::string>();
+  } else if (key == "checksums") {
+    config->checksums = value.as<std::string>();
+    if (config->checksums != "auto" && config->checksums != "on" && config->checksums != "off") {
+      *error = "'dataplane.checksums' is '" + config->checksums + "'; expected auto, on or off";
+      return false;
+    }
   } else if (key == "http_ports") {
     if (!value.IsSequence()) {
       *error = "'dataplane.http_ports' must be a list of TCP ports";

@@ -47,6 +47,9 @@ struct DataplaneConfig {
   std::string progress = "auto";         // auto: only when stderr is a terminal
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long
   std::string stats_json;                // also write the summary as JSON to this file
+  // auto: verify; inline, skip corrupt segments (offloaded ones are parsed); offline and passive,
+  // count bad ones and parse them. on: skip every bad one. off: never verify.
+  std::string checksums = "auto";
   std::vector<uint16_t> http_ports;      // always parsed as HTTP; others by their first line
   std::string rules;                     // YAML rule file; empty: no rules
   std::string check_rules;               // --check-rules: compile this file, report, exit

@@ -131,7 +131,7 @@ int RunLive(const DataplaneConfig& config) {
   {
     Pipeline pipeline;
     if (!pipeline.Build(config, sluice::decode::kLinkEthernet, false, &error)) return Fail(error);
-    if (!sluice::app::SetUpPorts(pipeline, &error)) return Fail(error);
+    if (!sluice::app::SetUpPorts(pipeline, config.mode == sluice::app::Mode::kInline, &error)) return Fail(error);
     if (!pipeline.Connect(config, &error)) return Fail(error);
     if (!pipeline.Launch(&error)) return Fail(error);
     std::fprintf(stderr, "sluice-dataplane: %s on %zu port(s) with %u worker(s), %zu rule(s); stop with SIGINT\n",

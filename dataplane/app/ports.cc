@@ -15,7 +15,7 @@ uint8_t kSymmetricKey[40] = {
 
 constexpr uint16_t kRxDescriptors = 1024;
 
-bool SetUpPort(uint16_t port, Pipeline& pipeline, std::string* error) {
+bool SetUpPort(uint16_t port, Pipeline& pipeline, bool transmit, std::string* error) {
   rte_eth_dev_info info{};
   if (rte_eth_dev_info_get(port, &info) != 0) {
     *error = "cannot read port " + std::to_string(port) + " information";
@@ -36,7 +36,9 @@ bool SetUpPort(uint16_t port, Pipeline& pipeline, std::string* error) {
     conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(kSymmetricKey);
     conf.rx_adv_conf.rss_conf.rss_hf = rss & info.flow_type_rss_offloads;
   }
-  int rc = rte_eth_dev_configure(port, queues, queues, &conf);
+  // Passive ports never transmit, and some PMDs (net_pcap replaying a file) refuse TX queues.
+  const uint16_t tx_queues = transmit ? queues : 0;
+  int rc = rte_eth_dev_configure(port, queues, tx_queues, &conf);
   if (rc != 0) {
     *error = "cannot configure port " + std::to_string(port) + ": " + rte_strerror(-rc);
     return false;
@@ -44,7 +46,7 @@ bool SetUpPort(uint16_t port, Pipeline& pipeline, std::string* error) {
   for (uint16_t queue = 0; queue < queues; ++queue) {
     rc = rte_eth_rx_queue_setup(port, queue, kRxDescriptors, rte_eth_dev_socket_id(port), nullptr,
                                 pipeline.mbufs());
-    if (rc == 0) rc = rte_eth_tx_queue_setup(port, queue, 512, rte_eth_dev_socket_id(port), nullptr);
+    if (rc == 0 && transmit) rc = rte_eth_tx_queue_setup(port, queue, 512, rte_eth_dev_socket_id(port), nullptr);
     if (rc != 0) {
       *error = "cannot set up queue " + std::to_string(queue) + " of port " + std::to_string(port) +
                ": " + rte_strerror(-rc);
@@ -65,14 +67,14 @@ bool SetUpPort(uint16_t port, Pipeline& pipeline, std::string* error) {
 
 }  // namespace
 
-bool SetUpPorts(Pipeline& pipeline, std::string* error) {
+bool SetUpPorts(Pipeline& pipeline, bool transmit, std::string* error) {
   if (rte_eth_dev_count_avail() == 0) {
     *error = "no DPDK port found: check dataplane.ports (PCI devices must be bound to vfio-pci)";
     return false;
   }
   uint16_t port = 0;
   RTE_ETH_FOREACH_DEV(port) {
-    if (!SetUpPort(port, pipeline, error)) return false;
+    if (!SetUpPort(port, pipeline, transmit, error)) return false;
   }
   return true;
 }

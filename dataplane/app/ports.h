@@ -9,7 +9,8 @@
 namespace sluice::app {
 
 // Configures and starts every probed port and assigns queue `i` of each port to worker `i`.
-bool SetUpPorts(Pipeline& pipeline, std::string* error);
+// `transmit`: inline mode, which sends on every port too.
+bool SetUpPorts(Pipeline& pipeline, bool transmit, std::string* error);
 void StopPorts();
 
 }  // namespace sluice::app

@@ -32,6 +32,8 @@ Totals Sum(Pipeline& pipeline) {
     for (int i = 0; i < static_cast<int>(decode::DecodeResult::kCount); ++i) totals.worker.decode[i] += w.decode[i];
     totals.worker.ip_checksum_bad += w.ip_checksum_bad;
     totals.worker.tcp_checksum_bad += w.tcp_checksum_bad;
+    totals.worker.tcp_checksum_offloaded += w.tcp_checksum_offloaded;
+    totals.worker.bad_checksum_skipped += w.bad_checksum_skipped;
     totals.worker.tcp_without_flow += w.tcp_without_flow;
     totals.worker.flows_created += w.flows_created;
     for (int i = 0; i < flow::kFlowEndCount; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
@@ -106,8 +108,10 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
     std::fprintf(out, "  decode error %-15s %14" PRIu64 "\n",
                  decode::DecodeResultName(static_cast<decode::DecodeResult>(i)), t.worker.decode[i]);
   }
-  Line(out, "bad ip checksums", t.worker.ip_checksum_bad, "  (counted, still parsed)");
-  Line(out, "bad tcp checksums", t.worker.tcp_checksum_bad, "  (counted, still parsed)");
+  Line(out, "bad ip checksums", t.worker.ip_checksum_bad);
+  Line(out, "bad tcp checksums", t.worker.tcp_checksum_bad);
+  Line(out, "  of which offloaded", t.worker.tcp_checksum_offloaded, "  (sender left it to its NIC: parsed)");
+  Line(out, "segments skipped (checksum)", t.worker.bad_checksum_skipped, "  (the receiver drops them too)");
   Line(out, "flows", t.worker.flows_created);
   Line(out, "  ended by fin", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kFin)]);
   Line(out, "  ended by rst", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kRst)]);
@@ -175,6 +179,8 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("decode_errors", decode_errors);
   field("ip_checksum_bad", t.worker.ip_checksum_bad);
   field("tcp_checksum_bad", t.worker.tcp_checksum_bad);
+  field("tcp_checksum_offloaded", t.worker.tcp_checksum_offloaded);
+  field("bad_checksum_skipped", t.worker.bad_checksum_skipped);
   field("flows", t.worker.flows_created);
   field("flows_evicted", t.worker.flows_ended[static_cast<int>(flow::FlowEnd::kEvicted)]);
   field("flows_not_tracked", t.worker.flow_table_full);

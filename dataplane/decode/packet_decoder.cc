@@ -245,6 +245,20 @@ bool TcpChecksumIsValid(const DecodedPacket& out, const uint8_t* segment, uint32
   return ChecksumIsValid(ChecksumAdd(segment, length, sum));
 }
 
+// The folded pseudo-header sum in network order: what a host that offloads TCP checksums to its
+// NIC writes in the checksum field (Linux stores it as is; some stacks store its complement).
+bool LooksOffloaded(const DecodedPacket& out, const uint8_t* tcp, uint32_t length) {
+  const uint32_t address_bytes = out.ip_version == 4 ? 4 : 16;
+  uint32_t sum = kProtoTcp + (length & 0xffff) + (length >> 16);
+  for (uint32_t i = 0; i < address_bytes; i += 2) {
+    sum += static_cast<uint32_t>(out.src_ip[i] << 8 | out.src_ip[i + 1]);
+    sum += static_cast<uint32_t>(out.dst_ip[i] << 8 | out.dst_ip[i + 1]);
+  }
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  const uint16_t field = LoadBe16(tcp + 16);
+  return field == sum || field == static_cast<uint16_t>(~sum);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transport layer.
 
@@ -263,7 +277,10 @@ DecodeResult DecodeTcp(const uint8_t* tcp, uint32_t length, const DecodeOptions&
   out->tcp_window = LoadBe16(tcp + 14);
   out->payload = tcp + header_length;
   out->payload_length = length - header_length;
-  if (options.verify_checksums) out->l4_checksum_ok = TcpChecksumIsValid(*out, tcp, length);
+  if (options.verify_checksums) {
+    out->l4_checksum_ok = TcpChecksumIsValid(*out, tcp, length);
+    if (!out->l4_checksum_ok) out->l4_checksum_offloaded = LooksOffloaded(*out, tcp, length);
+  }
   return DecodeResult::kTcp;
 }
 

@@ -68,6 +68,9 @@ struct DecodedPacket {
   // Checksums, verified only when DecodeOptions::verify_checksums is set.
   bool ip_checksum_ok = true;
   bool l4_checksum_ok = true;
+  // The TCP checksum is wrong but holds exactly the pseudo-header sum: the sending host left it
+  // for its NIC to finish (checksum offload), so the segment itself is not corrupt.
+  bool l4_checksum_offloaded = false;
   const uint8_t* l3 = nullptr;      // start of the IP header
   uint32_t l3_length = 0;           // IP header plus payload, trailer padding excluded
   const uint8_t* payload = nullptr; // TCP payload

@@ -59,6 +59,12 @@ FragmentReassembler::AddResult FragmentReassembler::Add(rte_mbuf* mbuf, uint32_t
   }
   if (*datagram == nullptr) return AddResult::kPending;
   ++counters_.datagrams;
+  if (ip_version == 4) {
+    // rte_ip_frag rewrites the length and fragment fields but leaves the old header checksum.
+    auto* header = rte_pktmbuf_mtod_offset(*datagram, rte_ipv4_hdr*, (*datagram)->l2_len);
+    header->hdr_checksum = 0;
+    header->hdr_checksum = rte_ipv4_cksum(header);
+  }
   return AddResult::kComplete;
 }
 

@@ -148,11 +148,17 @@ void Inspector::OfferRules(std::unique_ptr<matchers::Scanner> scanner) {
 
 bool Inspector::AdoptPendingRules() {
   if (offered_.load(std::memory_order_acquire) == nullptr) return false;
-  if (retiring_ != nullptr) return false;  // the previous switch is still draining
+  Retiring* slot = nullptr;
+  for (Retiring& retiring : retiring_) {
+    if (retiring.scanner == nullptr) slot = &retiring;
+  }
+  if (slot == nullptr && rules_ != nullptr) return false;  // every earlier rule set still drains
   std::unique_ptr<matchers::Scanner> next(offered_.exchange(nullptr, std::memory_order_acq_rel));
   if (next == nullptr) return false;
-  retiring_ = std::move(rules_);
-  retiring_users_ = current_users_;
+  if (rules_ != nullptr) {
+    slot->scanner = std::move(rules_);
+    slot->users = current_users_;
+  }
   current_users_ = 0;
   rules_ = std::move(next);
   ++generation_;
@@ -160,9 +166,21 @@ bool Inspector::AdoptPendingRules() {
   return true;
 }
 
-// Frees the previous rule set once no transaction uses it. Runs on the worker, on reloads only.
+void Inspector::ReleaseScanner(matchers::Scanner* scanner) {
+  if (scanner == rules_.get()) {
+    --current_users_;
+    return;
+  }
+  for (Retiring& retiring : retiring_) {
+    if (retiring.scanner.get() == scanner && --retiring.users == 0) DropRetiredIfIdle();
+  }
+}
+
+// Frees earlier rule sets once no transaction uses them. Runs on the worker, on reloads only.
 void Inspector::DropRetiredIfIdle() {
-  if (retiring_ != nullptr && retiring_users_ == 0) retiring_.reset();
+  for (Retiring& retiring : retiring_) {
+    if (retiring.scanner != nullptr && retiring.users == 0) retiring.scanner.reset();
+  }
 }
 
 Verdict Inspector::RecordedVerdict(const TransactionInspection& state) const {
@@ -180,11 +198,7 @@ void Inspector::Release(TransactionInspection* state) {
   EndInflate(state, 1);
   if (state->scanner != nullptr) {
     state->scanner->Release(&state->match);
-    if (state->scanner == rules_.get()) {
-      --current_users_;
-    } else if (state->scanner == retiring_.get() && --retiring_users_ == 0) {
-      DropRetiredIfIdle();
-    }
+    ReleaseScanner(state->scanner);
     state->scanner = nullptr;
   }
   if (pii_) {

@@ -90,12 +90,18 @@ class Inspector {
   void EndInflate(TransactionInspection* state, int direction);
 
   void DropRetiredIfIdle();
+  void ReleaseScanner(matchers::Scanner* scanner);
 
   std::unique_ptr<matchers::Scanner> rules_;
-  // The previous rule set, kept until its last transaction is released.
-  std::unique_ptr<matchers::Scanner> retiring_;
-  uint32_t retiring_users_ = 0;
   uint32_t current_users_ = 0;
+  // Earlier rule sets, each kept until its last transaction is released. A reload waits only
+  // when every slot still drains.
+  static constexpr int kRetiringSlots = 4;
+  struct Retiring {
+    std::unique_ptr<matchers::Scanner> scanner;
+    uint32_t users = 0;
+  };
+  Retiring retiring_[kRetiringSlots];
   std::atomic<matchers::Scanner*> offered_{nullptr};
   uint64_t generation_ = 0;
   std::unique_ptr<matchers::PiiScanner> pii_;

@@ -152,11 +152,21 @@ decode::DecodeResult Worker::DecodeAndProcess(const uint8_t* frame, uint32_t len
   const decode::DecodeResult result = decode::DecodeFrame(config_.link_type, frame, length, options, packet);
   ++counters_.decode[static_cast<int>(result)];
   if (result != decode::DecodeResult::kTcp) return result;
-  // Captures taken on the sending host carry offloaded, wrong checksums: count, never drop offline.
   if (!packet->ip_checksum_ok) ++counters_.ip_checksum_bad;
-  if (!packet->l4_checksum_ok) ++counters_.tcp_checksum_bad;
+  if (!packet->l4_checksum_ok) {
+    ++counters_.tcp_checksum_bad;
+    if (packet->l4_checksum_offloaded) ++counters_.tcp_checksum_offloaded;
+  }
   ProcessTcp(*packet, ts_ns);
   return result;
+}
+
+// A receiver drops a segment whose checksum fails, so parsing it would show what the endpoint
+// never saw; an offloaded checksum is not a corrupt segment.
+bool Worker::ChecksumsAcceptable(const decode::DecodedPacket& packet) const {
+  if (!config_.skip_bad_checksums) return true;
+  if (!packet.ip_checksum_ok) return false;
+  return packet.l4_checksum_ok || (config_.trust_offloaded && packet.l4_checksum_offloaded);
 }
 
 uint32_t Worker::CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
@@ -234,14 +244,19 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
     session_.SkipAcknowledged(flow, other, packet.tcp_ack, ts_ns);
   }
   if (packet.payload_length > 0) {
-    session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
+    if (ChecksumsAcceptable(packet)) {
+      session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
+    } else {
+      ++counters_.bad_checksum_skipped;
+    }
   }
   if (flow.gapped && config_.inline_mode && config_.fail_closed && !flow.block_requested) {
     ++counters_.gap_blocks;
-    flow.block_requested = true;
+    Block(slot, packet, direction, ts_ns, /*by_rule=*/false);
+    return;
   }
   if (flow.block_requested) {
-    Block(slot, packet, direction, ts_ns);
+    Block(slot, packet, direction, ts_ns, /*by_rule=*/true);
     return;
   }
   if (flags & decode::kTcpRst) {
@@ -260,12 +275,12 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
 // Stops a connection at the current packet: it is dropped, both ends get what the block response
 // says, the records end now, and the flow entry stays (closed) to drop what follows.
 void Worker::Block(uint32_t slot, const decode::DecodedPacket& packet, flow::Direction direction,
-                   uint64_t ts_ns) {
+                   uint64_t ts_ns, bool by_rule) {
   flow::Flow& flow = flows_.at(slot);
   flow.block_requested = false;
   flow.blocked = true;
   drop_current_ = true;
-  ++counters_.blocked_flows;
+  if (by_rule) ++counters_.blocked_flows;
   bool reset_sent = false;
   if (inline_out_ != nullptr && config_.pool != nullptr) {
     verdict::BlockFrames frames;

@@ -32,7 +32,12 @@ struct WorkerConfig {
   uint32_t segment_chunks = 16384;       // 2 KiB each: 32 MiB of out-of-order data
   uint32_t line_buffers = 4096;
   uint32_t line_bytes = 8192;
-  bool verify_checksums = true;          // bad checksums are counted, never used to drop offline
+  bool verify_checksums = true;          // off: checksums are not looked at
+  // Whether a segment with a bad TCP or IP checksum is parsed. A receiver discards such a segment,
+  // so it is not reassembled, except one whose checksum was left for the NIC to fill in (offload:
+  // captures taken on the sending host) when `trust_offloaded` is set.
+  bool skip_bad_checksums = true;
+  bool trust_offloaded = true;
   uint32_t fragment_datagrams = 4096;    // IP datagrams being reassembled at once
   uint64_t fragment_timeout_ns = 30ull * 1000 * 1000 * 1000;  // Linux's default ipfrag_time
   session::SessionLimits limits;
@@ -61,6 +66,8 @@ struct WorkerCounters {
   uint64_t decode[static_cast<int>(decode::DecodeResult::kCount)] = {};
   uint64_t ip_checksum_bad = 0;
   uint64_t tcp_checksum_bad = 0;
+  uint64_t tcp_checksum_offloaded = 0;   // bad only because the sender offloaded it: parsed
+  uint64_t bad_checksum_skipped = 0;     // segments not reassembled because of a bad checksum
   uint64_t tcp_without_flow = 0;         // ACK, FIN or RST of a connection not tracked
   uint64_t flows_created = 0;
   uint64_t flows_ended[flow::kFlowEndCount] = {};  // by flow::FlowEnd
@@ -68,7 +75,7 @@ struct WorkerCounters {
   uint64_t multi_segment_frames = 0;     // frames copied out of chained mbufs
   uint64_t forwarded = 0;                // inline: frames sent on to the peer port
   uint64_t dropped_verdict = 0;          // inline: frames dropped because their flow was blocked
-  uint64_t blocked_flows = 0;            // connections stopped by a block verdict
+  uint64_t blocked_flows = 0;            // connections stopped by a block verdict (gap stops apart)
   uint64_t block_frames_failed = 0;      // resets or error responses not sent: no free mbuf
   uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
   uint64_t gap_blocks = 0;               // inline fail-closed: connections stopped after a reassembly gap
@@ -117,10 +124,13 @@ class Worker {
   bool ProcessMbuf(rte_mbuf* mbuf);
   void ProcessDatagram(rte_mbuf* datagram, uint64_t ts_ns);
   void ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns);
+  bool ChecksumsAcceptable(const decode::DecodedPacket& packet) const;
   uint32_t CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
                       bool a_to_b, uint64_t ts_ns);
   void CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns);
-  void Block(uint32_t slot, const decode::DecodedPacket& packet, flow::Direction direction, uint64_t ts_ns);
+  // `by_rule`: a block verdict; otherwise fail-closed after a reassembly gap.
+  void Block(uint32_t slot, const decode::DecodedPacket& packet, flow::Direction direction, uint64_t ts_ns,
+             bool by_rule);
   void OfferFragment(rte_mbuf* mbuf, const uint8_t* data, const decode::DecodedPacket& packet,
                      uint64_t ts_ns, bool copy);
 

@@ -168,7 +168,7 @@ class RuleParser {
     } else if (ReadScalar(node["field"], "field", &field_name) &&
                !ParseFieldName(field_name, &condition.field)) {
       AddError("", "unknown field '" + field_name +
-                       "': see the rule language reference for the supported fields");
+                       "': see docs/rules.md for the supported fields");
       valid = false;
     }
     if (!node["pattern"]) {

@@ -7,9 +7,11 @@ that the driver sends in every mode.
 """
 
 import argparse
+import calendar
 import collections
 import json
 import sys
+import time
 
 BLOCK_RULE_ID = 9001
 TAG_RULE_ID = 9002
@@ -175,6 +177,74 @@ def check_blocks(arguments):
     return report.failed
 
 
+def timestamp_of(record):
+    """Returns @timestamp (RFC 3339 in UTC, as sluice-control writes it) as seconds since the
+    epoch, or None when the record has none or it does not parse."""
+    text = record.get("@timestamp")
+    if not isinstance(text, str) or not text.endswith("Z"):
+        return None
+    whole, _, fraction = text[:-1].partition(".")
+    try:
+        seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+        return seconds + (float("0." + fraction) if fraction else 0.0)
+    except ValueError:
+        return None
+
+
+def parse_rule_spec(spec):
+    """Splits "+8001,-8002" into the rule ids a record must name and those it must not."""
+    required, forbidden = set(), set()
+    for item in filter(None, spec.split(",")):
+        (required if item[0] == "+" else forbidden).add(int(item[1:]))
+    return required, forbidden
+
+
+def check_reload(arguments):
+    """Checks the records of a run whose rule file was reloaded while calls were running."""
+    report = Report(arguments.label)
+    calls = load_transactions(arguments.jsonl)
+
+    for method, url, verdict, spec in arguments.call:
+        name = f"record {method} {url}"
+        records = calls.get((method, url), [])
+        report.check(len(records) == 1, f"{name}: one record", f"{len(records)} records")
+        if len(records) != 1:
+            continue
+        record = records[0]
+        report.check(verdict_of(record) == verdict, f"{name}: verdict {verdict}",
+                     f"verdict {verdict_of(record)}")
+        required, forbidden = parse_rule_spec(spec)
+        ids = rule_ids_of(record)
+        if required or forbidden:
+            report.check(required <= ids and not forbidden & ids,
+                         f"{name}: names {sorted(required)}, not {sorted(forbidden)}",
+                         f"rules {sorted(map(str, ids))}")
+
+    # wrk's calls run through the switch. Those that began before SIGHUP was sent ran on the old
+    # rules. Those that began after the "reloaded" line appeared run on the new ones. Calls within
+    # the margin of either time are left out, because the records' clock is the TSC scaled to wall
+    # time when the worker started, and it can drift from `date` (estimate: milliseconds a minute).
+    load = calls.get(("GET", arguments.load_url), [])
+    report.check(len(load) >= arguments.load_requests > 0, "a record for every wrk response",
+                 f"{len(load)} records, wrk completed {arguments.load_requests}")
+    margin = arguments.margin_ms / 1000.0
+    stamps = [(timestamp_of(r), r) for r in load]
+    unstamped = [r for stamp, r in stamps if stamp is None]
+    report.check(not unstamped, "wrk records have a valid @timestamp", f"{len(unstamped)} without")
+    before = [r for stamp, r in stamps
+              if stamp is not None and stamp < arguments.switch_after - margin]
+    after = [r for stamp, r in stamps
+             if stamp is not None and stamp > arguments.switch_before + margin]
+    old = arguments.old_rule
+    missing = [r for r in before if old not in rule_ids_of(r) or verdict_of(r) != "tag"]
+    report.check(before and not missing, f"wrk calls before the switch: tag, rule {old}",
+                 f"{len(missing)} of {len(before)} not")
+    on_old_rules = [r for r in after if old in rule_ids_of(r) or verdict_of(r) != "pass"]
+    report.check(after and not on_old_rules, f"wrk calls after the switch: pass, no rule {old}",
+                 f"{len(on_old_rules)} of {len(after)} not")
+    return report.failed
+
+
 def compare_runs(arguments):
     """Compares an inline run with the passive run of the same calls."""
     report = Report("inline vs passive")
@@ -247,8 +317,28 @@ def main():
                        help="http.response.status_code the server sent before the block "
                             "(default: no response recorded)")
 
+    reload = commands.add_parser("reload", help="check the records of a run with rule reloads")
+    reload.add_argument("jsonl", help="records.jsonl written by sluice-control")
+    reload.add_argument("--label", required=True, help="run name printed in each check")
+    reload.add_argument("--call", nargs=4, action="append", default=[],
+                        metavar=("METHOD", "URL", "VERDICT", "RULES"),
+                        help="one call that must have exactly one record with VERDICT; RULES "
+                             "lists ids it must name (+ID) or must not name (-ID), comma-separated")
+    reload.add_argument("--load-url", required=True, help="url.original that wrk requested")
+    reload.add_argument("--load-requests", type=int, required=True,
+                        help="responses that wrk counted")
+    reload.add_argument("--switch-after", type=float, required=True,
+                        help="epoch seconds just before SIGHUP was sent")
+    reload.add_argument("--switch-before", type=float, required=True,
+                        help="epoch seconds just after the reload was logged")
+    reload.add_argument("--old-rule", type=int, required=True,
+                        help="tag rule that wrk calls match before the switch only")
+    reload.add_argument("--margin-ms", type=float, default=250,
+                        help="calls this close to either switch time are not checked")
+
     arguments = parser.parse_args()
-    commands_by_name = {"check": check_run, "compare": compare_runs, "block": check_blocks}
+    commands_by_name = {"check": check_run, "compare": compare_runs, "block": check_blocks,
+                        "reload": check_reload}
     failed = commands_by_name[arguments.command](arguments)
     return 1 if failed else 0
 

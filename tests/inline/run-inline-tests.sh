@@ -8,6 +8,8 @@
 #            calls and its records are compared with the inline ones
 #   policy   three inline runs with other configs (policy.sh): fail-open and fail-closed under
 #            overload, a configured HTTP error for blocked requests, and a block on a response
+#   reload   one inline run under paced load whose rule file is rewritten and reloaded with
+#            SIGHUP, once with a valid file and once with a broken one (reload.sh)
 #
 # Environment: SLUICE_CONTROL and SLUICE_DATAPLANE (paths of the binaries, for passive and
 # inline), SLUICE_RULES (rule file; default rules.yaml beside this script), SLUICE_BLOCK_STATUS
@@ -33,6 +35,7 @@ source "$INLINE_DIR/netns.sh"
 source "$INLINE_DIR/server.sh"
 source "$INLINE_DIR/sluice.sh"
 source "$INLINE_DIR/policy.sh"
+source "$INLINE_DIR/reload.sh"
 
 PASSED=0
 FAILED=0
@@ -82,9 +85,9 @@ cleanup() {
 
 require_environment() {
   case "$MODE" in
-    bridge | passive | inline | policy) ;;
+    bridge | passive | inline | policy | reload) ;;
     *)
-      echo "usage: $0 bridge|passive|inline|policy" >&2
+      echo "usage: $0 bridge|passive|inline|policy|reload" >&2
       exit 2
       ;;
   esac
@@ -102,14 +105,14 @@ require_environment() {
     }
   done
   local dataplane_mode=$MODE
-  [[ "$MODE" == policy ]] && dataplane_mode=inline
+  [[ "$MODE" == policy || "$MODE" == reload ]] && dataplane_mode=inline
   sluice_supports "$dataplane_mode" ||
     usage_skip "sluice-dataplane --help does not mention mode $dataplane_mode"
   RULES_FILE=
   if sluice_supports --rules; then
     RULES_FILE=${SLUICE_RULES:-$INLINE_DIR/rules.yaml}
-  elif [[ "$MODE" == policy ]]; then
-    usage_skip "sluice-dataplane --help does not mention --rules, which every policy check needs"
+  elif [[ "$MODE" == policy || "$MODE" == reload ]]; then
+    usage_skip "sluice-dataplane --help does not mention --rules, which every $MODE check needs"
   fi
 }
 

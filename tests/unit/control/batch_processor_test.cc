@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "tests/unit/control/ecs_schema_check.h"
@@ -131,9 +133,43 @@ TEST_F(BatchProcessorTest, SkippedRecordsCounted) {
   for (const std::string& line : Lines()) EXPECT_EQ(schema.Check(line), "");
 }
 
+TEST_F(BatchProcessorTest, BatchLargerThanBufferWrittenInOrder) {
+  // 40 lines of over 64 KiB each pass kMaxBufferedBytes twice, so the batch takes several writes.
+  BatchSpec spec = Batch(0, 40);
+  for (testing::RecordSpec& record : spec.records) {
+    std::get<TransactionSpec>(record).url_original = "/" + std::string(64 * 1024, 'a');
+  }
+  EXPECT_EQ(Send(spec).action, BatchAction::kAcknowledge);
+  EXPECT_EQ(stats_.records_written, 40u);
+
+  const std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), 40u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_GT(lines[i].size(), 64u * 1024) << "line " << i;
+    EXPECT_NE(lines[i].find("\"transaction\":" + std::to_string(i) + ","), std::string::npos)
+        << "line " << i;
+  }
+}
+
+TEST(JsonlSink, FlushReportsEarlierWriteFailure) {
+  JsonlSink sink;
+  ASSERT_EQ(sink.Open("/dev/full"), "");
+  EXPECT_FALSE(sink.Write("{}\n"));
+  EXPECT_EQ(sink.last_error(), ENOSPC);
+  EXPECT_FALSE(sink.Flush());
+  // The failure is reported once; a batch with no failed write may be acknowledged again.
+  EXPECT_TRUE(sink.Flush());
+}
+
+TEST(JsonlSink, OpenFailureNamesPath) {
+  JsonlSink sink;
+  const std::string error = sink.Open("/nonexistent-directory/out.jsonl");
+  EXPECT_NE(error.find("/nonexistent-directory/out.jsonl"), std::string::npos) << error;
+}
+
 TEST(BatchProcessorSinkFailure, NotAcknowledgedAndRetried) {
   JsonlSink sink;
-  ASSERT_EQ(sink.Open("/dev/full"), "");  // every flush fails with ENOSPC
+  ASSERT_EQ(sink.Open("/dev/full"), "");  // every write fails with ENOSPC
   ControlStats stats;
   BatchProcessor processor(sink, stats);
   BatchSpec spec;
