@@ -1,5 +1,6 @@
 #include "dataplane/app/config.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -134,6 +135,128 @@ bool ReadBlockResponse(const YAML::Node& node, DataplaneConfig* config, std::str
   return true;
 }
 
+// More entries would make the per-flow lookup, a linear scan, cost more than the flow setup.
+constexpr size_t kMaxOverlapNetworks = 256;
+
+// Reads a policy name. The OS names are aliases of the two behaviours implemented, named after
+// stacks that follow them; nothing else of those stacks is modelled.
+bool ReadOverlapPolicyName(const YAML::Node& node, const std::string& key,
+                           reassembly::OverlapPolicy* policy, std::string* error) {
+  const std::string name = node.as<std::string>();
+  if (name == "first" || name == "linux" || name == "bsd" || name == "windows") {
+    *policy = reassembly::OverlapPolicy::kFirst;
+  } else if (name == "last" || name == "solaris" || name == "hpux") {
+    *policy = reassembly::OverlapPolicy::kLast;
+  } else {
+    *error = "'" + key + "' is '" + name +
+             "'; expected first or last (aliases: linux, bsd, windows for first; solaris, hpux for "
+             "last)";
+    return false;
+  }
+  return true;
+}
+
+// Parses "ADDRESS/PREFIX" (IPv4 or IPv6) or a bare address, which means a single host.
+bool ParseNetwork(const std::string& text, const std::string& key, reassembly::OverlapNetwork* network,
+                  std::string* error) {
+  const size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  *network = {};
+  uint32_t max_prefix = 32;
+  network->ip_version = 4;
+  if (inet_pton(AF_INET, address.c_str(), network->address) != 1) {
+    max_prefix = 128;
+    network->ip_version = 6;
+    if (inet_pton(AF_INET6, address.c_str(), network->address) != 1) {
+      *error = "'" + key + "' is '" + text + "'; expected a network such as 198.51.100.0/24 or 2001:db8::/32";
+      return false;
+    }
+  }
+  uint32_t prefix = max_prefix;
+  if (slash != std::string::npos) {
+    const std::string digits = text.substr(slash + 1);
+    bool valid = !digits.empty() && digits.size() <= 3;
+    for (const char c : digits) valid = valid && c >= '0' && c <= '9';
+    if (valid) prefix = static_cast<uint32_t>(std::stoul(digits));
+    if (!valid || prefix > max_prefix) {
+      *error = "'" + key + "' is '" + text + "'; the prefix length must be 0 to " +
+               std::to_string(max_prefix);
+      return false;
+    }
+  }
+  network->prefix_length = static_cast<uint8_t>(prefix);
+  for (uint32_t bit = prefix; bit < max_prefix; ++bit) {
+    if (network->address[bit / 8] & (0x80 >> (bit % 8))) {
+      *error = "'" + key + "' is '" + text + "'; it has host bits set after the /" +
+               std::to_string(prefix) + " prefix: give the network address";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ReadOverlapNetworks(const YAML::Node& node, std::vector<reassembly::OverlapNetwork>* networks,
+                         std::string* error) {
+  const std::string list_key = "dataplane.overlap_policy.networks";
+  if (!node.IsSequence()) {
+    *error = "'" + list_key + "' must be a list of {network: CIDR, policy: first|last}";
+    return false;
+  }
+  if (node.size() > kMaxOverlapNetworks) {
+    *error = "'" + list_key + "' has " + std::to_string(node.size()) + " entries; at most " +
+             std::to_string(kMaxOverlapNetworks) + " are supported";
+    return false;
+  }
+  networks->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string entry_key = list_key + "[" + std::to_string(i) + "]";
+    const YAML::Node entry = node[i];
+    if (!entry.IsMap() || !entry["network"] || !entry["policy"] || entry.size() != 2) {
+      *error = "'" + entry_key + "' must have exactly the keys network and policy";
+      return false;
+    }
+    reassembly::OverlapNetwork network;
+    if (!ParseNetwork(entry["network"].as<std::string>(), entry_key + ".network", &network, error) ||
+        !ReadOverlapPolicyName(entry["policy"], entry_key + ".policy", &network.policy, error)) {
+      return false;
+    }
+    for (size_t j = 0; j < networks->size(); ++j) {
+      const reassembly::OverlapNetwork& other = (*networks)[j];
+      if (other.ip_version == network.ip_version && other.prefix_length == network.prefix_length &&
+          std::memcmp(other.address, network.address, sizeof(network.address)) == 0) {
+        *error = "'" + entry_key + ".network' repeats the network of '" + list_key + "[" +
+                 std::to_string(j) + "]'";
+        return false;
+      }
+    }
+    networks->push_back(network);
+  }
+  return true;
+}
+
+bool ReadOverlapPolicy(const YAML::Node& node, reassembly::OverlapPolicyTable* table,
+                       std::string* error) {
+  if (!node.IsMap()) {
+    *error = "'dataplane.overlap_policy' must be a mapping with the keys default and networks";
+    return false;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (key == "default") {
+      if (!ReadOverlapPolicyName(entry.second, "dataplane.overlap_policy.default",
+                                 &table->default_policy, error)) {
+        return false;
+      }
+    } else if (key == "networks") {
+      if (!ReadOverlapNetworks(entry.second, &table->networks, error)) return false;
+    } else {
+      *error = "unknown key 'dataplane.overlap_policy." + key + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, DataplaneConfig* config,
                       std::string* error) {
   if (key == "id") {
@@ -168,6 +291,8 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     }
   } else if (key == "pii") {
     return ReadPii(value, &config->pii, error);
+  } else if (key == "overlap_policy") {
+    return ReadOverlapPolicy(value, &config->overlap_policies, error);
   } else if (key == "fail") {
     const std::string fail = value.as<std::string>();
     if (fail != "open" && fail != "closed") {

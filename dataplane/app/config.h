@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/reassembly/tcp_reassembler.h"
+
 namespace sluice::app {
 
 enum class Mode { kOffline, kPassive, kInline };
@@ -22,7 +24,7 @@ struct PiiSettings {
 struct Limits {
   uint32_t flows_per_worker = 65536;
   uint32_t flow_idle_timeout_s = 120;
-  uint32_t transactions_per_worker = 16384;
+  uint32_t transactions_per_worker = 4096;
   uint32_t reassembly_chunks_per_worker = 16384;
   uint32_t max_held_bytes_per_stream = 256 * 1024;
   uint32_t line_buffers_per_worker = 4096;
@@ -51,6 +53,8 @@ struct DataplaneConfig {
   // count bad ones and parse them. on: skip every bad one. off: never verify.
   std::string checksums = "auto";
   std::vector<uint16_t> http_ports;      // always parsed as HTTP; others by their first line
+  // dataplane.overlap_policy: which copy of overlapping TCP bytes each destination network keeps.
+  reassembly::OverlapPolicyTable overlap_policies;
   std::string rules;                     // YAML rule file; empty: no rules
   std::string check_rules;               // --check-rules: compile this file, report, exit
   PiiSettings pii;

@@ -46,6 +46,7 @@ worker::WorkerConfig MakeWorkerConfig(const DataplaneConfig& config, uint16_t id
   worker.limits.parser.max_header_bytes = limits.max_header_bytes;
   worker.limits.stream.max_held_bytes = limits.max_held_bytes_per_stream;
   worker.limits.http_ports = config.http_ports;
+  worker.overlap_policies = config.overlap_policies;
   // auto: inline, the frames are the ones on the wire and a receiver drops a corrupt segment, so
   // it is not parsed. Captures and mirror ports, taken on or near a sending host, often carry
   // checksums left for the NIC or rewritten, so there they are counted but never trusted.

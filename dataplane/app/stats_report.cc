@@ -43,7 +43,7 @@ Totals Sum(Pipeline& pipeline) {
     totals.worker.blocked_flows += w.blocked_flows;
     totals.worker.block_frames_failed += w.block_frames_failed;
     totals.worker.uninspected += w.uninspected;
-    totals.worker.gap_blocks += w.gap_blocks;
+    totals.worker.gapped_flows += w.gapped_flows;
     const auto& s = worker->session_counters();
     totals.session.requests += s.requests;
     totals.session.responses += s.responses;
@@ -140,7 +140,7 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
     Line(out, "blocked connections", t.worker.blocked_flows);
     Line(out, "block frames not sent", t.worker.block_frames_failed);
     Line(out, "uninspected (fail-open)", t.worker.uninspected);
-    Line(out, "stopped after a gap (closed)", t.worker.gap_blocks);
+    Line(out, "connections with a skipped hole", t.worker.gapped_flows);
     Line(out, "dropped at transmit", t.tx_dropped);
     Line(out, "per-packet time p50 (ns)", t.latency.Quantile(0.50));
     Line(out, "per-packet time p99 (ns)", t.latency.Quantile(0.99));
@@ -201,7 +201,7 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("blocked_flows", t.worker.blocked_flows);
   field("block_frames_failed", t.worker.block_frames_failed);
   field("uninspected", t.worker.uninspected);
-  field("gap_blocks", t.worker.gap_blocks);
+  field("gapped_flows", t.worker.gapped_flows);
   field("tx_dropped", t.tx_dropped);
   field("latency_p50_ns", t.latency.Quantile(0.50));
   field("latency_p99_ns", t.latency.Quantile(0.99));

@@ -69,7 +69,7 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
       zmq_msg_close(&message);
       continue;
     }
-    const auto* data = static_cast<const uint8_t*>(zmq_msg_data(&message));
+    const uint8_t* data = Aligned(message);
     flatbuffers::Verifier verifier(data, zmq_msg_size(&message));
     const bool ok = wire::VerifyMessageBuffer(verifier) &&
                     wire::GetMessage(data)->body_type() == wire::MessageBody::HelloAck;
@@ -80,6 +80,15 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
   *error = "sluice-control at " + options.endpoint + " did not answer within " +
            std::to_string(options.hello_timeout_ms) + " ms; start it first or check --control";
   return false;
+}
+
+// ZeroMQ keeps small messages inside zmq_msg_t at any alignment, and FlatBuffers reads 4-byte
+// fields in place, so a message is copied to an aligned buffer first.
+const uint8_t* Exporter::Aligned(zmq_msg_t& message) {
+  const size_t size = zmq_msg_size(&message);
+  if (receive_buffer_.size() < size) receive_buffer_.resize(size);  // grows to the largest ack once
+  std::memcpy(receive_buffer_.data(), zmq_msg_data(&message), size);
+  return receive_buffer_.data();
 }
 
 bool Exporter::Transmit(ExportBatch* batch) {
@@ -137,7 +146,7 @@ void Exporter::ReceiveAcks(const std::vector<BatchChannel*>& channels) {
       zmq_msg_close(&message);
       return;
     }
-    const auto* data = static_cast<const uint8_t*>(zmq_msg_data(&message));
+    const uint8_t* data = Aligned(message);
     flatbuffers::Verifier verifier(data, zmq_msg_size(&message));
     if (!wire::VerifyMessageBuffer(verifier)) {
       ++counters_.unexpected_messages;

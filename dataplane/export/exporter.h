@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <zmq.h>
+
 #include "dataplane/export/batch_channel.h"
 
 namespace sluice::exporter {
@@ -55,6 +57,7 @@ class Exporter {
   const ExporterCounters& counters() const { return counters_; }
 
  private:
+  const uint8_t* Aligned(zmq_msg_t& message);
   bool SendBatch(ExportBatch* batch);
   bool Transmit(ExportBatch* batch);
   void ResendOverdue();
@@ -71,6 +74,7 @@ class Exporter {
   std::vector<ExportBatch*> unsent_;
   ExporterCounters counters_;
   uint64_t last_reject_log_s_ = 0;
+  std::vector<uint8_t> receive_buffer_;
 };
 
 }  // namespace sluice::exporter

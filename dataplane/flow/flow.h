@@ -47,7 +47,11 @@ struct Flow {
   bool blocked;            // inline: every later packet of the connection is dropped
   bool closed;             // records emitted; the entry stays only to drop a blocked flow's packets
   bool gapped;             // reassembly skipped bytes: what follows was not all inspected
+  bool gap_counted;
   uint32_t anomalies;      // http::AnomalySet seen outside any transaction
+  // How the receiving stack of each direction resolves overlapping segments: kToServer from the
+  // server's address, kToClient from the client's. Set once when the flow is created.
+  reassembly::OverlapPolicy overlap_policy[2];
   reassembly::TcpStream streams[2];
   http::HttpParser parsers[2];
   // FIFO of transaction slots: requests seen, response not finished yet.

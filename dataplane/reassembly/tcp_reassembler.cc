@@ -11,8 +11,8 @@
 //                                      the senders and the tap. High ratio: check the mirror/tap.
 //   reassembly.retransmitted_segments  Segments with no new byte. Loss on the path, or a tap that
 //                                      duplicates packets (e.g. a SPAN session seeing both ports).
-//   reassembly.overlap_conflicts       Resent bytes that differ from the held first copy. Rare in
-//                                      honest traffic; can mean an evasion attempt (insertion).
+//   reassembly.overlap_conflicts       Resent bytes that differ from the held copy. Rare in honest
+//                                      traffic; can mean an evasion attempt (insertion).
 //   reassembly.gaps / gap_bytes        Holes skipped at Flush or by the hold limit, so the parser
 //                                      saw a damaged stream. High: capture loss (rx drops, a tap
 //                                      that misses packets).
@@ -35,6 +35,17 @@ constexpr uint32_t kMaxSegmentBytes = (1u << 30) - 1;
 constexpr uint32_t kChunkBytes = SegmentPool::kChunkBytes;
 
 uint32_t SeqMin(uint32_t a, uint32_t b) { return SeqLess(a, b) ? a : b; }
+uint32_t SeqMax(uint32_t a, uint32_t b) { return SeqLess(a, b) ? b : a; }
+
+// Whether the first `prefix_length` bits of `address` equal those of `network`.
+bool PrefixMatches(const uint8_t* network, const uint8_t* address, uint8_t prefix_length) {
+  const uint32_t whole_bytes = prefix_length / 8;
+  if (std::memcmp(network, address, whole_bytes) != 0) return false;
+  const uint32_t rest_bits = prefix_length % 8;
+  if (rest_bits == 0) return true;
+  const auto mask = static_cast<uint8_t>(0xff << (8 - rest_bits));
+  return ((network[whole_bytes] ^ address[whole_bytes]) & mask) == 0;
+}
 
 }  // namespace
 
@@ -62,6 +73,18 @@ void SegmentPool::Give(uint32_t chunk) {
   info_[chunk].next = free_head_;
   free_head_ = chunk;
   ++free_count_;
+}
+
+OverlapPolicy OverlapPolicyTable::Lookup(uint8_t ip_version, const uint8_t* address) const {
+  OverlapPolicy policy = default_policy;
+  int longest = -1;
+  for (const OverlapNetwork& network : networks) {
+    if (network.ip_version != ip_version || network.prefix_length <= longest) continue;
+    if (!PrefixMatches(network.address, address, network.prefix_length)) continue;
+    policy = network.policy;
+    longest = network.prefix_length;
+  }
+  return policy;
 }
 
 void TcpStream::StartFromSyn(uint32_t isn) { StartAt(isn + 1); }
@@ -116,6 +139,15 @@ uint8_t TcpStream::AddSegmentSlow(uint32_t seq, const uint8_t* data, uint32_t le
     return kDropped;
   }
 
+  // kLast: the newer copy replaces the held bytes before anything below delivers or compares
+  // them, so a conflict is found and counted only here. Delivered bytes were trimmed above and
+  // never change: a kLast stack that received the first copy in order keeps it as well.
+  if (limits.overlap == OverlapPolicy::kLast && held_head_ != SegmentPool::kNoChunk &&
+      OverwriteHeld(seq, data, length, pool)) {
+    ++counters.overlap_conflicts;
+    outcome |= kConflict;
+  }
+
   if (seq == next_seq_) {
     ++counters.in_order_segments;
     return outcome | DeliverInOrder(data, length, /*compare=*/true, pool, sink, counters);
@@ -123,8 +155,9 @@ uint8_t TcpStream::AddSegmentSlow(uint32_t seq, const uint8_t* data, uint32_t le
   return outcome | HoldOutOfOrder(seq, data, length, pool, limits, sink, counters);
 }
 
-// Delivers a segment that starts at next_seq_. Where it overlaps held chunks, the held first copy
-// is delivered and the new bytes are only compared with it (when `compare`).
+// Delivers a segment that starts at next_seq_. Where it overlaps held chunks, the held copy is
+// delivered (under kLast it already holds these bytes) and the new bytes are only compared with
+// it (when `compare`).
 uint8_t TcpStream::DeliverInOrder(const uint8_t* data, uint32_t length, bool compare,
                                   SegmentPool& pool, StreamSink& sink,
                                   ReassemblyCounters& counters) {
@@ -291,6 +324,27 @@ bool TcpStream::FillHoles(uint32_t seq, const uint8_t* data, uint32_t length, Se
     }
   }
   return true;
+}
+
+// Copies the bytes of [seq, seq + length) that held chunks cover over the held copy. Returns true
+// when any of them differed.
+bool TcpStream::OverwriteHeld(uint32_t seq, const uint8_t* data, uint32_t length,
+                              SegmentPool& pool) {
+  const uint32_t end = seq + length;
+  bool differed = false;
+  for (uint32_t chunk = held_head_;
+       chunk != SegmentPool::kNoChunk && SeqLess(pool.Info(chunk).seq, end);
+       chunk = pool.Info(chunk).next) {
+    if (SeqLessEq(pool.End(chunk), seq)) continue;
+    const uint32_t from = SeqMax(pool.Info(chunk).seq, seq);
+    const uint32_t bytes = SeqMin(pool.End(chunk), end) - from;
+    uint8_t* held = pool.Data(chunk) + (from - pool.Info(chunk).seq);
+    const uint8_t* newer = data + (from - seq);
+    if (std::memcmp(held, newer, bytes) == 0) continue;
+    std::memcpy(held, newer, bytes);
+    differed = true;
+  }
+  return differed;
 }
 
 // Reports the hole before the first held chunk, or before `seq` if that comes first, as a gap,

@@ -4,9 +4,10 @@
 // here is thread-safe. Memory is bounded: out-of-order bytes are copied into fixed-size chunks
 // taken from the worker's pool, and each stream may hold at most `max_held_bytes` of them.
 //
-// Overlap policy: the first bytes received for a sequence range win, so a later copy only fills
-// holes. A later segment that disagrees with held bytes is counted and flagged as kConflict. Bytes
-// already delivered are gone and cannot be compared, so a resent copy of them is only counted.
+// Overlap policy, chosen per stream (StreamLimits::overlap): when a later segment repeats held
+// bytes, kFirst keeps the held copy and kLast replaces it with the newer one. Either way a later
+// copy that disagrees with held bytes is counted and flagged as kConflict. Bytes already delivered
+// are gone and cannot be compared or replaced, so a resent copy of them is only counted.
 #pragma once
 
 #include <cstddef>
@@ -19,12 +20,20 @@ namespace sluice::reassembly {
 inline bool SeqLess(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
 inline bool SeqLessEq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
 
+// Receiver behaviour when a segment repeats, with different content, bytes the receiver holds out
+// of order. Stacks differ here, so an observer must resolve overlaps as the destination does.
+// NOTE: the stacks named below are the config aliases' mapping, not verified against each stack.
+enum class OverlapPolicy : uint8_t {
+  kFirst = 0,  // keep the held copy (config aliases: linux, bsd, windows)
+  kLast = 1,   // replace it with the newer copy (config aliases: solaris, hpux)
+};
+
 // Counters summed per worker. What a high value of each means: the list in tcp_reassembler.cc.
 struct ReassemblyCounters {
   uint64_t in_order_segments = 0;
   uint64_t out_of_order_segments = 0;   // held for later
   uint64_t retransmitted_segments = 0;  // no new byte: all already delivered or held
-  uint64_t overlap_conflicts = 0;       // segments whose bytes differ from the held first copy
+  uint64_t overlap_conflicts = 0;       // segments whose bytes differ from the held copy
   uint64_t gaps = 0;                    // holes skipped at flush or when the hold limit was hit
   uint64_t gap_bytes = 0;
   uint64_t held_limit_hits = 0;  // a stream's max_held_bytes reached: oldest hole skipped
@@ -79,7 +88,7 @@ enum SegmentOutcome : uint8_t {
   kDelivered = 0x01,  // some bytes were passed to the sink
   kHeld = 0x02,       // some bytes were held out of order
   kRetransmission = 0x04,
-  kConflict = 0x08,    // overlapping bytes differed from the first copy
+  kConflict = 0x08,    // overlapping bytes differed from the held copy
   kGapSkipped = 0x10,  // a hole was skipped and reported to the sink
   kDropped = 0x20,     // bytes could not be held (pool exhausted, or segment out of window)
 };
@@ -98,6 +107,26 @@ struct StreamLimits {
   // Out-of-order bytes one direction may hold. The stream may also use at most
   // ceil(max_held_bytes / kChunkBytes) chunks, so scattered small segments reach the limit sooner.
   uint32_t max_held_bytes = 256 * 1024;
+  // Copy of held bytes that wins when a later segment repeats them (the destination's behaviour).
+  OverlapPolicy overlap = OverlapPolicy::kFirst;
+};
+
+// The receivers of one destination network and the overlap policy their stacks follow.
+struct OverlapNetwork {
+  uint8_t address[16];    // network address with host bits zero; IPv4 in the first 4 bytes
+  uint8_t ip_version;     // 4 or 6
+  uint8_t prefix_length;  // 0 to 32 (IPv4) or 128 (IPv6)
+  OverlapPolicy policy;
+};
+
+// Overlap policy per destination network, built at startup. Lookup scans every entry (the
+// longest matching prefix wins), so it is called once per new flow, never per packet.
+struct OverlapPolicyTable {
+  OverlapPolicy default_policy = OverlapPolicy::kFirst;
+  std::vector<OverlapNetwork> networks;
+
+  // `address` as decode::DecodedPacket stores it: IPv4 in the first 4 bytes. Allocates nothing.
+  OverlapPolicy Lookup(uint8_t ip_version, const uint8_t* address) const;
 };
 
 // One direction of a TCP connection, 20 bytes. An all-zero TcpStream is a valid unstarted stream,
@@ -149,6 +178,7 @@ class TcpStream {
   HoleCount ScanHeld(uint32_t seq, const uint8_t* data, uint32_t length, SegmentPool& pool,
                      bool* conflict) const;
   bool FillHoles(uint32_t seq, const uint8_t* data, uint32_t length, SegmentPool& pool);
+  bool OverwriteHeld(uint32_t seq, const uint8_t* data, uint32_t length, SegmentPool& pool);
   bool Fits(const HoleCount& need, const StreamLimits& limits) const;
   void SkipOldestHole(uint32_t seq, SegmentPool& pool, StreamSink& sink,
                       ReassemblyCounters& counters);

@@ -74,6 +74,7 @@ flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>
 }
 
 constexpr size_t kRedactBufferBytes = 64 * 1024;
+constexpr size_t kMaxBatchBytes = 256 * 1024;
 constexpr size_t kMaxSpans = 64;
 
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
@@ -325,7 +326,11 @@ bool RecordBuilder::AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end) {
 
 void RecordBuilder::Commit(flatbuffers::Offset<wire::Record> record) {
   records_.push_back(record);
-  if (records_.size() >= options_.records_per_batch) Flush();
+  // The byte cap bounds each buffer however long the recorded URLs are: a buffer grows once to
+  // about this size and is reused from then on.
+  if (records_.size() >= options_.records_per_batch || batch_->builder.GetSize() >= kMaxBatchBytes) {
+    Flush();
+  }
 }
 
 void RecordBuilder::Flush() {

@@ -41,6 +41,9 @@ class RecordBuilder {
   RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptions options);
   // Names the rules and finds the personal data to redact. Null: no inspection.
   void SetInspector(inspect::Inspector* inspector) { inspector_ = inspector; }
+  // At shutdown a live worker may wait for buffers too: the exporter still runs, and dropping
+  // the records of every open flow would lose what a restart needs.
+  void WaitForBuffers() { options_.wait_for_buffers = true; }
 
   // Builds one record. Returns false when it was dropped (counted).
   bool AddTransaction(const flow::Flow& flow, const session::Transaction& transaction);

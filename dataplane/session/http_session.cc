@@ -117,10 +117,13 @@ void HttpSession::Deliver(Flow& flow, flow::Direction direction, uint32_t seq,
   Bind(&flow, direction, ts_ns);
   reassembly::TcpStream& stream = flow.streams[direction];
   if (!stream.started()) stream.StartAt(seq);
+  reassembly::StreamLimits stream_limits = limits_.stream;
+  stream_limits.overlap = flow.overlap_policy[direction];
   const uint8_t outcome =
-      stream.AddSegment(seq, payload, length, *segments_, limits_.stream, *this, *reassembly_counters_);
-  // The destination keeps the first copy of overlapping bytes, as the record does; a different
-  // second copy is an evasion attempt or a broken sender, and either is worth recording.
+      stream.AddSegment(seq, payload, length, *segments_, stream_limits, *this, *reassembly_counters_);
+  // The record keeps the copy of overlapping bytes that the receiving stack keeps (the flow's
+  // overlap policy for this direction); a different copy is an evasion attempt or a broken sender, and either is
+  // worth recording.
   if (outcome & reassembly::kConflict) {
     Transaction* txn = flow.http ? DirectionTransaction() : nullptr;
     if (txn != nullptr) {

@@ -198,6 +198,12 @@ uint32_t Worker::CreateFlow(const flow::FlowKey& key, uint32_t hash, const decod
     sender_is_client = packet.src_port > packet.dst_port;  // ephemeral ports are the high ones
   }
   flow.client_is_a = (sender_is_client == a_to_b);
+  // Each direction is reassembled as its receiver's stack does it. NOTE: a mid-stream flow whose
+  // client was guessed wrongly gets the two policies swapped.
+  const uint8_t* server_ip = flow.client_is_a ? key.ip_b : key.ip_a;
+  const uint8_t* client_ip = flow.client_is_a ? key.ip_a : key.ip_b;
+  flow.overlap_policy[flow::kToServer] = config_.overlap_policies.Lookup(key.ip_version, server_ip);
+  flow.overlap_policy[flow::kToClient] = config_.overlap_policies.Lookup(key.ip_version, client_ip);
   return slot;
 }
 
@@ -250,10 +256,12 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
       ++counters_.bad_checksum_skipped;
     }
   }
-  if (flow.gapped && config_.inline_mode && config_.fail_closed && !flow.block_requested) {
-    ++counters_.gap_blocks;
-    Block(slot, packet, direction, ts_ns, /*by_rule=*/false);
-    return;
+  // NOTE: a hole the reassembler skipped (hold limit, or bytes the capture lost) can later be
+  // filled by a retransmission that reaches the server uninspected. Stopping such connections
+  // fail-closed also stopped legitimate large downloads after ordinary loss, so they are counted.
+  if (flow.gapped && config_.inline_mode && !flow.gap_counted) {
+    flow.gap_counted = true;
+    ++counters_.gapped_flows;
   }
   if (flow.block_requested) {
     Block(slot, packet, direction, ts_ns, /*by_rule=*/true);

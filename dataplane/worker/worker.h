@@ -28,7 +28,7 @@ struct WorkerConfig {
   uint32_t link_type = decode::kLinkEthernet;
   uint32_t max_flows = 65536;
   uint64_t idle_timeout_ns = 120ull * 1000 * 1000 * 1000;
-  uint32_t transaction_slots = 16384;
+  uint32_t transaction_slots = 4096;
   uint32_t segment_chunks = 16384;       // 2 KiB each: 32 MiB of out-of-order data
   uint32_t line_buffers = 4096;
   uint32_t line_bytes = 8192;
@@ -41,12 +41,12 @@ struct WorkerConfig {
   uint32_t fragment_datagrams = 4096;    // IP datagrams being reassembled at once
   uint64_t fragment_timeout_ns = 30ull * 1000 * 1000 * 1000;  // Linux's default ipfrag_time
   session::SessionLimits limits;
+  // Overlap policy per server network, looked up once per new flow.
+  reassembly::OverlapPolicyTable overlap_policies;
   record::RecordBuilderOptions records;
   // Inline mode: blocks drop packets and send resets built from this pool.
   bool inline_mode = false;
-  // Inline fail-closed: a connection whose byte stream had to skip a hole (a late copy of it could
-  // reach the server uninspected) is stopped instead of forwarded.
-  bool fail_closed = false;
+  bool fail_closed = false;              // inline: never forward uninspected when behind
   rte_mempool* pool = nullptr;
   verdict::BlockResponse block_response;
 };
@@ -78,7 +78,7 @@ struct WorkerCounters {
   uint64_t blocked_flows = 0;            // connections stopped by a block verdict (gap stops apart)
   uint64_t block_frames_failed = 0;      // resets or error responses not sent: no free mbuf
   uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
-  uint64_t gap_blocks = 0;               // inline fail-closed: connections stopped after a reassembly gap
+  uint64_t gapped_flows = 0;             // inline: connections whose stream skipped a hole (see NOTE)
 };
 
 class Worker {
@@ -102,6 +102,9 @@ class Worker {
   void ExpireIdle(uint64_t now_ns, uint32_t budget);
   // End of input: closes every flow (as still open) and hands over the last batch.
   void CloseAll();
+  // From now on, wait for a free batch buffer instead of dropping records. For shutdown, while
+  // the main lcore still exports.
+  void WaitForRecordBuffers() { records_.WaitForBuffers(); }
   // Hands over a partly filled batch so records are not held back while traffic is slow.
   void FlushRecords() { records_.Flush(); }
   // Switches to a rule set offered by the main lcore, if any (see Inspector::OfferRules).

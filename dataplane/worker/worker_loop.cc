@@ -152,6 +152,9 @@ int RunWorker(void* arg) {
       next_flush = now + flush_cycles;
     }
   }
+  // The main lcore keeps exporting until every worker finished, so shutdown can wait for batch
+  // buffers: the records of every open flow reach sluice-control.
+  worker.WaitForRecordBuffers();
   worker.CloseAll();
   runtime.finished.store(true, std::memory_order_release);
   return 0;

@@ -33,7 +33,7 @@ struct PiiMatchContext {
     size_t from_tail = static_cast<size_t>(std::min(to, piece_offset) - from);
     std::memcpy(buffer, tail + tail_len - (piece_offset - from), from_tail);
     size_t from_piece = to > piece_offset ? static_cast<size_t>(to - piece_offset) : 0;
-    std::memcpy(buffer + from_tail, piece, from_piece);
+    if (from_piece > 0) std::memcpy(buffer + from_tail, piece, from_piece);
     *out = std::string_view(buffer, from_tail + from_piece);
     return true;
   }

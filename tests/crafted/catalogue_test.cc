@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -684,6 +685,115 @@ TEST(CatalogueReassembly, OverlapConflictCounted) {
     EXPECT_EQ(out.transactions[0].path, "/first") << "isn " << isn;
   }
 }
+
+// --- Overlap policy per destination network --------------------------------------------------
+// The same conflicting conversations against networks of each policy. RunFrames's client is
+// 198.18.0.1 (2001:db8::1), its server 198.19.0.1 (2001:db8::2). Under `last` the newer "/evil"
+// replaces the held "/firs", so the request line reads "GET /evilt".
+
+// Response whose status code "200" arrives out of order first, then again as "404", then the
+// head of the status line fills the hole.
+void ResponseOverlapConflict(Script& s) {
+  s.Handshake();
+  s.Send(kClient, kGetA);
+  const uint32_t base = s.next(kServer);
+  s.SendAt(kServer, base + 9, kOk5.substr(9));
+  s.SendAt(kServer, base + 9, "404");
+  s.SendAt(kServer, base, kOk5.substr(0, 9));
+  s.Lose(kServer, static_cast<uint32_t>(kOk5.size()));
+  CloseBoth(s);
+}
+
+reassembly::OverlapNetwork Network(std::initializer_list<uint8_t> bytes, uint8_t ip_version,
+                                   uint8_t prefix_length, reassembly::OverlapPolicy policy) {
+  reassembly::OverlapNetwork network{{}, ip_version, prefix_length, policy};
+  std::copy(bytes.begin(), bytes.end(), network.address);
+  return network;
+}
+
+constexpr auto kFirst = reassembly::OverlapPolicy::kFirst;
+constexpr auto kLast = reassembly::OverlapPolicy::kLast;
+const std::initializer_list<uint8_t> kDocumentationV6 = {0x20, 0x01, 0x0d, 0xb8};
+
+struct OverlapPolicyCase {
+  const char* name;
+  void (*build)(Script&);
+  bool ipv6;
+  reassembly::OverlapPolicyTable policies;
+  std::string transaction;  // Describe() of the one transaction record
+};
+
+std::vector<OverlapPolicyCase> OverlapPolicyCases() {
+  const std::string first = "GET /first req=0 -> 200 resp=5 [tcp.overlap_conflict]";
+  const std::string last = "GET /evilt req=0 -> 200 resp=5 [tcp.overlap_conflict]";
+  return {
+      {"DefaultFirst", OverlapConflict, false, {}, first},
+      {"DefaultLast", OverlapConflict, false, {kLast, {}}, last},
+      {"ServerNetworkLast", OverlapConflict, false,
+       {kFirst, {Network({198, 19, 0, 0}, 4, 16, kLast)}}, last},
+      {"ServerNetworkFirstOverDefaultLast", OverlapConflict, false,
+       {kLast, {Network({198, 19, 0, 0}, 4, 16, kFirst)}}, first},
+      {"LongerPrefixFirstWins", OverlapConflict, false,
+       {kFirst, {Network({198, 19, 0, 0}, 4, 24, kFirst), Network({198, 0, 0, 0}, 4, 8, kLast)}},
+       first},
+      {"HostRouteLastWins", OverlapConflict, false,
+       {kFirst, {Network({198, 19, 0, 0}, 4, 16, kFirst), Network({198, 19, 0, 1}, 4, 32, kLast)}},
+       last},
+      // Requests are reassembled as the server keeps them, whatever the client's network says.
+      {"ClientNetworkLastIgnored", OverlapConflict, false,
+       {kFirst, {Network({198, 18, 0, 0}, 4, 16, kLast)}}, first},
+      {"Ipv6ServerNetworkLast", OverlapConflict, true,
+       {kFirst, {Network(kDocumentationV6, 6, 32, kLast), Network({198, 19, 0, 0}, 4, 16, kFirst)}},
+       last},
+      {"Ipv6LongerPrefixFirstWins", OverlapConflict, true,
+       {kFirst,
+        {Network(kDocumentationV6, 6, 32, kLast),
+         Network({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 6, 128, kFirst)}},
+       first},
+      // An IPv4 entry never matches an IPv6 server.
+      {"Ipv6IgnoresIpv4Networks", OverlapConflict, true,
+       {kFirst, {Network({198, 19, 0, 0}, 4, 16, kLast)}}, first},
+      // Responses are reassembled as the client keeps them.
+      {"ResponseClientNetworkFirst", ResponseOverlapConflict, false,
+       {kFirst, {Network({198, 19, 0, 0}, 4, 16, kLast)}},
+       "GET /a req=0 -> 200 resp=5 [tcp.overlap_conflict]"},
+      {"ResponseClientNetworkLast", ResponseOverlapConflict, false,
+       {kFirst, {Network({198, 18, 0, 0}, 4, 16, kLast)}},
+       "GET /a req=0 -> 404 resp=5 [tcp.overlap_conflict]"},
+  };
+}
+
+class CatalogueOverlapPolicy : public ::testing::TestWithParam<std::tuple<size_t, uint32_t>> {};
+
+TEST_P(CatalogueOverlapPolicy, ExactRecords) {
+  const auto [index, isn] = GetParam();
+  const OverlapPolicyCase c = OverlapPolicyCases()[index];
+  for (Split split : kSplits) {
+    Script script;
+    c.build(script);
+    if (c.ipv6) script.encapsulation = Encapsulation::kIpv6;
+    const auto frames = Materialize(script, isn, ~isn, split, static_cast<uint32_t>(2000 + index));
+    const RunOutput out = RunFrames(frames, c.policies);
+    std::vector<std::string> transactions;
+    for (const auto& t : out.transactions) transactions.push_back(Describe(t));
+    EXPECT_EQ(Lines(transactions), Lines({c.transaction}))
+        << "isn " << isn << ", split " << SplitName(split);
+    EXPECT_EQ(out.overlap_conflicts, 1u) << "isn " << isn << ", split " << SplitName(split);
+    ASSERT_EQ(out.flows.size(), 1u) << "isn " << isn << ", split " << SplitName(split);
+    EXPECT_EQ(Describe(out.flows[0]), "Fin txns=1 []")
+        << "isn " << isn << ", split " << SplitName(split);
+  }
+}
+
+std::string OverlapCaseName(const ::testing::TestParamInfo<std::tuple<size_t, uint32_t>>& info) {
+  return std::string(OverlapPolicyCases()[std::get<0>(info.param)].name) + "_isn" +
+         std::to_string(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, CatalogueOverlapPolicy,
+                         ::testing::Combine(::testing::Range<size_t>(0, OverlapPolicyCases().size()),
+                                            ::testing::ValuesIn(kInitialSequenceNumbers)),
+                         OverlapCaseName);
 
 // url.original stays as sent while url.path is normalised.
 TEST(CatalogueRecords, OriginalTargetKeptRaw) {

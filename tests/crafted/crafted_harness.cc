@@ -197,7 +197,8 @@ std::vector<std::vector<uint8_t>> Materialize(const Script& script, uint32_t cli
   return frames;
 }
 
-RunOutput RunFrames(const std::vector<std::vector<uint8_t>>& frames) {
+RunOutput RunFrames(const std::vector<std::vector<uint8_t>>& frames,
+                    const reassembly::OverlapPolicyTable& overlap_policies) {
   static int run = 0;
   exporter::BatchChannel channel;
   std::string error;
@@ -210,6 +211,7 @@ RunOutput RunFrames(const std::vector<std::vector<uint8_t>>& frames) {
   config.transaction_slots = 64;
   config.segment_chunks = 256;
   config.line_buffers = 16;
+  config.overlap_policies = overlap_policies;
   worker::Worker worker(config, &channel);
   EXPECT_TRUE(worker.Init(&error)) << error;
   uint64_t ts = 1700000000000000000ull;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/reassembly/tcp_reassembler.h"
 #include "records_generated.h"
 
 namespace sluice::crafted {
@@ -89,8 +90,10 @@ struct RunOutput {
   uint64_t tcp_decoded = 0;        // frames the decoder accepted as TCP
 };
 
-// Runs `frames` through a fresh Worker, closes every flow and collects the records.
-RunOutput RunFrames(const std::vector<std::vector<uint8_t>>& frames);
+// Runs `frames` through a fresh Worker, closes every flow and collects the records. The server
+// is 198.19.0.1 (IPv4) or 2001:db8::2 (IPv6), the client 198.18.0.1 or 2001:db8::1.
+RunOutput RunFrames(const std::vector<std::vector<uint8_t>>& frames,
+                    const reassembly::OverlapPolicyTable& overlap_policies = {});
 
 // "GET /a req=0 -> 200 resp=5 [http.bare_lf]" or "GET /a req=0 -> none [...]".
 std::string Describe(const TransactionView& transaction);

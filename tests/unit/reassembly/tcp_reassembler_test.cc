@@ -108,6 +108,9 @@ Piece Data(uint32_t offset, uint32_t length, uint8_t mask = 0) {
 }
 Piece Hole(uint32_t offset, uint32_t length) { return {true, offset, length, 0}; }
 
+// Every case runs under both overlap policies. `expected` is the stream under kFirst, and under
+// kLast too unless `expected_last` is given (only cases where a later copy differs need it).
+// Outcomes and counters are the same under both.
 struct Case {
   std::string name;
   std::vector<Segment> segments;
@@ -115,6 +118,7 @@ struct Case {
   ReassemblyCounters counters;
   uint32_t pool_chunks = 256;
   uint32_t max_held_bytes = 256 * 1024;
+  std::vector<Piece> expected_last;
 };
 
 std::vector<Case> Cases() {
@@ -140,13 +144,14 @@ std::vector<Case> Cases() {
        {{100, 100, H}, {100, 100, R}, {0, 100, D}},
        {Data(0, 200)},
        {.in_order_segments = 1, .out_of_order_segments = 1, .retransmitted_segments = 1}},
-      {"DuplicateHeldConflict",
-       {{100, 100, H}, {120, 50, R | C, 0x01}, {0, 100, D}},
-       {Data(0, 200)},
-       {.in_order_segments = 1,
-        .out_of_order_segments = 1,
-        .retransmitted_segments = 1,
-        .overlap_conflicts = 1}},
+      {.name = "DuplicateHeldConflict",
+       .segments = {{100, 100, H}, {120, 50, R | C, 0x01}, {0, 100, D}},
+       .expected = {Data(0, 200)},
+       .counters = {.in_order_segments = 1,
+                    .out_of_order_segments = 1,
+                    .retransmitted_segments = 1,
+                    .overlap_conflicts = 1},
+       .expected_last = {Data(0, 120), Data(120, 50, 0x01), Data(170, 30)}},
       {"PartialOverlapRetransmission",
        {{0, 100, D}, {50, 100, D | R}},
        {Data(0, 150)},
@@ -164,22 +169,63 @@ std::vector<Case> Cases() {
        {{100, 100, H}, {150, 100, H}, {0, 100, D}},
        {Data(0, 250)},
        {.in_order_segments = 1, .out_of_order_segments = 2}},
-      {"HeldOverlapConflict",
-       {{100, 100, H}, {150, 100, H | C, 0xff}, {0, 100, D}},
-       {Data(0, 200), Data(200, 50, 0xff)},
-       {.in_order_segments = 1, .out_of_order_segments = 2, .overlap_conflicts = 1}},
-      {"HeldCoveredByConflict",
-       {{100, 50, H}, {50, 150, H | C, 0xff}, {0, 50, D}},
-       {Data(0, 50), Data(50, 50, 0xff), Data(100, 50), Data(150, 50, 0xff)},
-       {.in_order_segments = 1, .out_of_order_segments = 2, .overlap_conflicts = 1}},
-      {"InOrderOverHeldConflict",
-       {{100, 100, H}, {0, 200, D | C, 0x5a}},
-       {Data(0, 100, 0x5a), Data(100, 100)},
-       {.in_order_segments = 1, .out_of_order_segments = 1, .overlap_conflicts = 1}},
-      {"RetransmissionOverHeldConflict",
-       {{0, 50, D}, {100, 100, H}, {0, 200, D | R | C, 0x5a}},
-       {Data(0, 50), Data(50, 50, 0x5a), Data(100, 100)},
-       {.in_order_segments = 2, .out_of_order_segments = 1, .overlap_conflicts = 1}},
+      {.name = "HeldOverlapConflict",
+       .segments = {{100, 100, H}, {150, 100, H | C, 0xff}, {0, 100, D}},
+       .expected = {Data(0, 200), Data(200, 50, 0xff)},
+       .counters = {.in_order_segments = 1, .out_of_order_segments = 2, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 150), Data(150, 100, 0xff)}},
+      {.name = "HeldCoveredByConflict",
+       .segments = {{100, 50, H}, {50, 150, H | C, 0xff}, {0, 50, D}},
+       .expected = {Data(0, 50), Data(50, 50, 0xff), Data(100, 50), Data(150, 50, 0xff)},
+       .counters = {.in_order_segments = 1, .out_of_order_segments = 2, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 50), Data(50, 150, 0xff)}},
+      {.name = "InOrderOverHeldConflict",
+       .segments = {{100, 100, H}, {0, 200, D | C, 0x5a}},
+       .expected = {Data(0, 100, 0x5a), Data(100, 100)},
+       .counters = {.in_order_segments = 1, .out_of_order_segments = 1, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 200, 0x5a)}},
+      // Delivered bytes [0, 50) keep the first copy under both policies.
+      {.name = "RetransmissionOverHeldConflict",
+       .segments = {{0, 50, D}, {100, 100, H}, {0, 200, D | R | C, 0x5a}},
+       .expected = {Data(0, 50), Data(50, 50, 0x5a), Data(100, 100)},
+       .counters = {.in_order_segments = 2, .out_of_order_segments = 1, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 50), Data(50, 150, 0x5a)}},
+      // The in-order segment ends inside the held chunk: under kLast only its overlap changes.
+      {.name = "InOrderEndsInsideHeldConflict",
+       .segments = {{100, 200, H}, {0, 150, D | C, 0x33}},
+       .expected = {Data(0, 100, 0x33), Data(100, 200)},
+       .counters = {.in_order_segments = 1, .out_of_order_segments = 1, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 150, 0x33), Data(150, 150)}},
+      // A later copy that covers two held chunks and the hole between them, then more.
+      {.name = "ConflictSpansSeveralHeld",
+       .segments = {{100, 50, H}, {200, 50, H}, {120, 200, H | C, 0x77}, {0, 100, D}},
+       .expected = {Data(0, 150), Data(150, 50, 0x77), Data(200, 50), Data(250, 70, 0x77)},
+       .counters = {.in_order_segments = 1, .out_of_order_segments = 3, .overlap_conflicts = 1},
+       .expected_last = {Data(0, 120), Data(120, 200, 0x77)}},
+      // Three copies of the same held range: kFirst keeps the first, kLast the third.
+      {.name = "ThreeCopiesOfHeldRange",
+       .segments = {{100, 100, H}, {100, 100, R | C, 0x01}, {100, 100, R | C, 0x02}, {0, 100, D}},
+       .expected = {Data(0, 200)},
+       .counters = {.in_order_segments = 1,
+                    .out_of_order_segments = 1,
+                    .retransmitted_segments = 2,
+                    .overlap_conflicts = 2},
+       .expected_last = {Data(0, 100), Data(100, 100, 0x02)}},
+      // Limit 4096 bytes = 2 chunks. The conflicting segment overlaps the held chunk's last 500
+      // bytes and needs 2 more chunks, so the oldest hole is skipped and the held chunk delivered:
+      // under kLast it already carries the newer copy.
+      {.name = "HeldLimitSkipAfterConflict",
+       .segments = {{0, 10, D}, {1000, 2000, H}, {2500, 3000, C | G | D, 0x44}},
+       .expected = {Data(0, 10), Hole(10, 990), Data(1000, 2000), Data(3000, 2500, 0x44)},
+       .counters = {.in_order_segments = 2,
+                    .out_of_order_segments = 1,
+                    .overlap_conflicts = 1,
+                    .gaps = 1,
+                    .gap_bytes = 990,
+                    .held_limit_hits = 1},
+       .pool_chunks = 256,
+       .max_held_bytes = 4096,
+       .expected_last = {Data(0, 10), Hole(10, 990), Data(1000, 1500), Data(2500, 3000, 0x44)}},
       {"HoleNeverFilled",
        {{0, 100, D}, {200, 100, H}},
        {Data(0, 100), Hole(100, 100), Data(200, 100)},
@@ -316,10 +362,15 @@ std::vector<Case> Cases() {
   };
 }
 
-// Feeds `test_case` at `isn`, then checks outcomes, the delivered stream, gaps and counters.
-void RunCase(const Case& test_case, uint32_t isn) {
+const char* PolicyName(OverlapPolicy policy) {
+  return policy == OverlapPolicy::kFirst ? "first" : "last";
+}
+
+// Feeds `test_case` at `isn` under `policy`, then checks outcomes, the delivered stream, gaps and
+// counters.
+void RunCase(const Case& test_case, OverlapPolicy policy, uint32_t isn) {
   SegmentPool pool(test_case.pool_chunks);
-  const StreamLimits limits{test_case.max_held_bytes};
+  const StreamLimits limits{test_case.max_held_bytes, policy};
   RecordingSink sink;
   ReassemblyCounters counters;
   TcpStream stream{};
@@ -338,10 +389,11 @@ void RunCase(const Case& test_case, uint32_t isn) {
   }
   stream.Flush(pool, sink, counters);
 
+  const bool last_differs = policy == OverlapPolicy::kLast && !test_case.expected_last.empty();
   std::vector<uint8_t> expected_bytes;
   std::vector<Gap> expected_gaps;
   uint32_t expected_end = 0;
-  for (const Piece& piece : test_case.expected) {
+  for (const Piece& piece : last_differs ? test_case.expected_last : test_case.expected) {
     ASSERT_EQ(piece.offset, expected_end) << "case table: pieces must be contiguous";
     if (piece.gap) {
       expected_gaps.push_back({piece.offset, piece.length});
@@ -366,9 +418,9 @@ void RunCase(const Case& test_case, uint32_t isn) {
 }
 
 // Feeds `test_case` at `isn` and releases without flushing: every chunk must come back.
-void RunCaseThenRelease(const Case& test_case, uint32_t isn) {
+void RunCaseThenRelease(const Case& test_case, OverlapPolicy policy, uint32_t isn) {
   SegmentPool pool(test_case.pool_chunks);
-  const StreamLimits limits{test_case.max_held_bytes};
+  const StreamLimits limits{test_case.max_held_bytes, policy};
   RecordingSink sink;
   ReassemblyCounters counters;
   TcpStream stream{};
@@ -384,22 +436,38 @@ void RunCaseThenRelease(const Case& test_case, uint32_t isn) {
   EXPECT_FALSE(stream.started());
 }
 
-class ReassemblyCaseTest : public testing::TestWithParam<std::tuple<Case, uint32_t>> {};
+constexpr OverlapPolicy kPolicies[] = {OverlapPolicy::kFirst, OverlapPolicy::kLast};
+
+using CaseParam = std::tuple<Case, OverlapPolicy, uint32_t>;
+
+class ReassemblyCaseTest : public testing::TestWithParam<CaseParam> {};
 
 TEST_P(ReassemblyCaseTest, DeliversExpectedStream) {
-  RunCase(std::get<0>(GetParam()), std::get<1>(GetParam()));
+  const auto& [test_case, policy, isn] = GetParam();
+  RunCase(test_case, policy, isn);
 }
 
 TEST_P(ReassemblyCaseTest, ReleaseReturnsChunks) {
-  RunCaseThenRelease(std::get<0>(GetParam()), std::get<1>(GetParam()));
+  const auto& [test_case, policy, isn] = GetParam();
+  RunCaseThenRelease(test_case, policy, isn);
 }
 
-std::string CaseName(const testing::TestParamInfo<std::tuple<Case, uint32_t>>& info) {
-  return std::get<0>(info.param).name + "_isn" + std::to_string(std::get<1>(info.param));
+// A case with a conflict must say what kLast delivers, or the kLast run would only repeat kFirst.
+TEST(ReassemblyCaseTable, ConflictCasesListLastStream) {
+  for (const Case& test_case : Cases()) {
+    if (test_case.counters.overlap_conflicts == 0) continue;
+    EXPECT_FALSE(test_case.expected_last.empty()) << test_case.name;
+  }
+}
+
+std::string CaseName(const testing::TestParamInfo<CaseParam>& info) {
+  return std::get<0>(info.param).name + "_" + PolicyName(std::get<1>(info.param)) + "_isn" +
+         std::to_string(std::get<2>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ReassemblyCaseTest,
-                         testing::Combine(testing::ValuesIn(Cases()), testing::ValuesIn(kIsns)),
+                         testing::Combine(testing::ValuesIn(Cases()), testing::ValuesIn(kPolicies),
+                                          testing::ValuesIn(kIsns)),
                          CaseName);
 
 // ---------------------------------------------------------------------------------------------
@@ -450,10 +518,12 @@ void Feed(const std::vector<RandomSegment>& segments, const std::vector<uint8_t>
   }
 }
 
-class ReassemblyRandomTest : public testing::TestWithParam<uint32_t> {};
+// Run under both overlap policies: without conflicting copies they must deliver the same stream.
+class ReassemblyRandomTest
+    : public testing::TestWithParam<std::tuple<OverlapPolicy, uint32_t>> {};
 
 TEST_P(ReassemblyRandomTest, PermutedSplitsDeliverExactStream) {
-  const uint32_t isn = GetParam();
+  const auto [policy, isn] = GetParam();
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     std::mt19937 rng(seed);
     const uint32_t stream_length = std::uniform_int_distribution<uint32_t>(1, 200000)(rng);
@@ -462,7 +532,7 @@ TEST_P(ReassemblyRandomTest, PermutedSplitsDeliverExactStream) {
     std::shuffle(segments.begin(), segments.end(), rng);
 
     SegmentPool pool(4096);
-    const StreamLimits limits{64u << 20};
+    const StreamLimits limits{64u << 20, policy};
     TcpStream stream{};
     stream.StartAt(isn);
     RandomRun run;
@@ -480,7 +550,7 @@ TEST_P(ReassemblyRandomTest, PermutedSplitsDeliverExactStream) {
 }
 
 TEST_P(ReassemblyRandomTest, RetransmissionsDeliverExactStream) {
-  const uint32_t isn = GetParam();
+  const auto [policy, isn] = GetParam();
   for (uint32_t seed = 100; seed < 120; ++seed) {
     std::mt19937 rng(seed);
     const uint32_t stream_length = std::uniform_int_distribution<uint32_t>(1, 100000)(rng);
@@ -490,7 +560,7 @@ TEST_P(ReassemblyRandomTest, RetransmissionsDeliverExactStream) {
     std::shuffle(segments.begin(), segments.end(), rng);
 
     SegmentPool pool(4096);
-    const StreamLimits limits{64u << 20};
+    const StreamLimits limits{64u << 20, policy};
     TcpStream stream{};
     stream.StartAt(isn);
     RandomRun run;
@@ -507,7 +577,7 @@ TEST_P(ReassemblyRandomTest, RetransmissionsDeliverExactStream) {
 // Under a small pool and limit, with segments lost, every delivered byte must still be the
 // reference byte at its stream offset, and the gaps must account for the rest.
 TEST_P(ReassemblyRandomTest, PressureKeepsStreamConsistent) {
-  const uint32_t isn = GetParam();
+  const auto [policy, isn] = GetParam();
   for (uint32_t seed = 200; seed < 240; ++seed) {
     std::mt19937 rng(seed);
     const uint32_t stream_length = std::uniform_int_distribution<uint32_t>(1, 60000)(rng);
@@ -518,7 +588,7 @@ TEST_P(ReassemblyRandomTest, PressureKeepsStreamConsistent) {
     segments.resize(segments.size() * 9 / 10);  // lose a tenth
 
     SegmentPool pool(seed % 4 + 1);
-    const StreamLimits limits{1000u + seed * 37};
+    const StreamLimits limits{1000u + seed * 37, policy};
     const uint32_t max_chunks =
         (limits.max_held_bytes + SegmentPool::kChunkBytes - 1) / SegmentPool::kChunkBytes;
     TcpStream stream{};
@@ -559,7 +629,98 @@ TEST_P(ReassemblyRandomTest, PressureKeepsStreamConsistent) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isns, ReassemblyRandomTest, testing::ValuesIn(kIsns));
+// Byte-level model of a receiver with unlimited memory: each byte at or after the next expected
+// one is held once, and a later copy of a held byte replaces it only under kLast. Independent of
+// chunks and held lists, so it checks the reassembler's overlap handling from outside.
+class ReceiverModel {
+ public:
+  ReceiverModel(uint32_t stream_length, OverlapPolicy policy)
+      : bytes_(stream_length), held_(stream_length, false), policy_(policy) {}
+
+  // Adds a segment and returns whether any byte it repeats differed from the byte held.
+  bool Add(uint32_t offset, const uint8_t* data, uint32_t length) {
+    bool conflict = false;
+    for (uint32_t i = 0; i < length; ++i) {
+      const uint32_t at = offset + i;
+      if (at < next_) continue;  // delivered: never compared or replaced
+      if (!held_[at]) {
+        held_[at] = true;
+        bytes_[at] = data[i];
+        continue;
+      }
+      if (bytes_[at] == data[i]) continue;
+      conflict = true;
+      if (policy_ == OverlapPolicy::kLast) bytes_[at] = data[i];
+    }
+    while (next_ < held_.size() && held_[next_]) ++next_;
+    return conflict;
+  }
+
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  std::vector<bool> held_;
+  uint32_t next_ = 0;
+  OverlapPolicy policy_;
+};
+
+// Random splits of the reference stream plus copies at random offsets, some of them altered, all
+// shuffled. The delivered stream and every segment's conflict flag must match the model.
+TEST_P(ReassemblyRandomTest, ConflictingCopiesMatchReceiverModel) {
+  const auto [policy, isn] = GetParam();
+  for (uint32_t seed = 300; seed < 330; ++seed) {
+    std::mt19937 rng(seed);
+    const uint32_t stream_length = std::uniform_int_distribution<uint32_t>(1, 30000)(rng);
+    const std::vector<uint8_t> reference = ReferenceBytes(0, stream_length);
+    std::vector<RandomSegment> segments = RandomSplit(stream_length, seed % 2 ? 1500 : 200, rng);
+    const size_t originals = segments.size();
+    AddRetransmissions(segments, stream_length, static_cast<uint32_t>(originals), rng);
+    // Altered copies carry a nonzero mask; the original split never does, so the stream is whole.
+    std::vector<uint8_t> masks(segments.size(), 0);
+    for (size_t i = originals; i < segments.size(); ++i) {
+      masks[i] = static_cast<uint8_t>(rng() % 2 ? 1 + rng() % 255 : 0);
+    }
+    std::vector<size_t> order(segments.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), rng);
+
+    SegmentPool pool(4096);
+    const StreamLimits limits{64u << 20, policy};
+    TcpStream stream{};
+    stream.StartAt(isn);
+    RecordingSink sink;
+    ReassemblyCounters counters;
+    ReceiverModel model(stream_length, policy);
+    uint64_t model_conflicts = 0;
+    for (size_t step = 0; step < order.size(); ++step) {
+      const RandomSegment& segment = segments[order[step]];
+      const std::vector<uint8_t> bytes =
+          ReferenceBytes(segment.offset, segment.length, masks[order[step]]);
+      const bool conflict = model.Add(segment.offset, bytes.data(), segment.length);
+      model_conflicts += conflict;
+      const uint8_t outcome = stream.AddSegment(isn + segment.offset, bytes.data(), segment.length,
+                                                pool, limits, sink, counters);
+      ASSERT_EQ((outcome & kConflict) != 0, conflict) << "seed " << seed << ", step " << step;
+    }
+
+    EXPECT_TRUE(sink.bytes == model.bytes()) << "seed " << seed;
+    EXPECT_TRUE(sink.gaps.empty()) << "seed " << seed;
+    EXPECT_EQ(counters.overlap_conflicts, model_conflicts) << "seed " << seed;
+    EXPECT_EQ(stream.next_seq(), isn + stream_length) << "seed " << seed;
+    EXPECT_EQ(pool.free_chunks(), pool.total_chunks()) << "seed " << seed;
+  }
+}
+
+std::string RandomCaseName(
+    const testing::TestParamInfo<std::tuple<OverlapPolicy, uint32_t>>& info) {
+  return std::string(PolicyName(std::get<0>(info.param))) + "_isn" +
+         std::to_string(std::get<1>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Isns, ReassemblyRandomTest,
+                         testing::Combine(testing::ValuesIn(kPolicies), testing::ValuesIn(kIsns)),
+                         RandomCaseName);
 
 // ---------------------------------------------------------------------------------------------
 // Single behaviours.
@@ -678,6 +839,79 @@ TEST(TcpStreamTest, StreamsShareOnePool) {
   b.Release(pool);
   EXPECT_EQ(pool.free_chunks(), pool.total_chunks());
   EXPECT_EQ(counters.pool_exhausted, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overlap policy per destination network.
+
+OverlapNetwork Ipv4Network(std::initializer_list<uint8_t> bytes, uint8_t prefix_length,
+                           OverlapPolicy policy) {
+  OverlapNetwork network{{}, 4, prefix_length, policy};
+  std::copy(bytes.begin(), bytes.end(), network.address);
+  return network;
+}
+
+OverlapNetwork Ipv6Network(std::initializer_list<uint8_t> bytes, uint8_t prefix_length,
+                           OverlapPolicy policy) {
+  OverlapNetwork network{{}, 6, prefix_length, policy};
+  std::copy(bytes.begin(), bytes.end(), network.address);
+  return network;
+}
+
+struct LookupCase {
+  const char* name;
+  uint8_t ip_version;
+  std::vector<uint8_t> address;  // padded with zeros to 16 bytes
+  OverlapPolicy expected;
+};
+
+TEST(OverlapPolicyTableTest, LongestPrefixWins) {
+  constexpr OverlapPolicy kFirst = OverlapPolicy::kFirst;
+  constexpr OverlapPolicy kLast = OverlapPolicy::kLast;
+  OverlapPolicyTable table;
+  table.default_policy = kFirst;
+  // Listed shortest first on purpose: the order of entries must not matter.
+  table.networks = {
+      Ipv4Network({198, 51, 0, 0}, 16, kLast),
+      Ipv4Network({198, 51, 100, 0}, 24, kFirst),
+      Ipv4Network({198, 51, 100, 128}, 25, kLast),
+      Ipv4Network({198, 51, 100, 7}, 32, kLast),
+      Ipv4Network({10, 0, 0, 0}, 9, kLast),
+      Ipv6Network({0x20, 0x01, 0x0d, 0xb8}, 32, kLast),
+      Ipv6Network({0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01}, 48, kFirst),
+  };
+  const LookupCase cases[] = {
+      {"Ipv4OnlyShortPrefix", 4, {198, 51, 7, 1}, kLast},
+      {"Ipv4LongerPrefix", 4, {198, 51, 100, 1}, kFirst},
+      {"Ipv4Slash25", 4, {198, 51, 100, 200}, kLast},
+      {"Ipv4Slash25Boundary", 4, {198, 51, 100, 127}, kFirst},
+      {"Ipv4HostRoute", 4, {198, 51, 100, 7}, kLast},
+      {"Ipv4NoMatch", 4, {198, 52, 0, 1}, kFirst},
+      {"Ipv4OddPrefixInside", 4, {10, 127, 255, 255}, kLast},
+      {"Ipv4OddPrefixOutside", 4, {10, 128, 0, 0}, kFirst},
+      {"Ipv6Slash32", 6, {0x20, 0x01, 0x0d, 0xb8, 0xff}, kLast},
+      {"Ipv6Slash48", 6, {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0xaa}, kFirst},
+      {"Ipv6NoMatch", 6, {0x20, 0x01, 0x0d, 0xb9}, kFirst},
+      // The IPv4 bytes of 198.51.100.7 as the start of an IPv6 address: families never mix.
+      {"Ipv6NotMatchedByIpv4", 6, {198, 51, 100, 7}, kFirst},
+      {"Ipv4NotMatchedByIpv6", 4, {0x20, 0x01, 0x0d, 0xb8}, kFirst},
+  };
+  for (const LookupCase& test_case : cases) {
+    uint8_t address[16] = {};
+    std::copy(test_case.address.begin(), test_case.address.end(), address);
+    EXPECT_EQ(table.Lookup(test_case.ip_version, address), test_case.expected) << test_case.name;
+  }
+}
+
+TEST(OverlapPolicyTableTest, DefaultAndZeroPrefix) {
+  const uint8_t address[16] = {192, 0, 2, 1};
+  OverlapPolicyTable table;
+  EXPECT_EQ(table.Lookup(4, address), OverlapPolicy::kFirst) << "empty table";
+  table.default_policy = OverlapPolicy::kLast;
+  EXPECT_EQ(table.Lookup(4, address), OverlapPolicy::kLast) << "default only";
+  table.networks = {Ipv4Network({}, 0, OverlapPolicy::kFirst)};
+  EXPECT_EQ(table.Lookup(4, address), OverlapPolicy::kFirst) << "0.0.0.0/0 beats the default";
+  EXPECT_EQ(table.Lookup(6, address), OverlapPolicy::kLast) << "0.0.0.0/0 is IPv4 only";
 }
 
 }  // namespace
