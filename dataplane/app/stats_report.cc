@@ -11,6 +11,7 @@ namespace sluice::app {
 namespace {
 
 struct Totals {
+  fragment::FragmentCounters fragments;
   worker::LatencyHistogram latency;
   uint64_t tx_dropped = 0;
   worker::WorkerCounters worker;
@@ -44,6 +45,10 @@ Totals Sum(Pipeline& pipeline) {
     totals.worker.block_frames_failed += w.block_frames_failed;
     totals.worker.uninspected += w.uninspected;
     totals.worker.gapped_flows += w.gapped_flows;
+    const auto& f = worker->fragment_counters();
+    totals.fragments.fragments += f.fragments;
+    totals.fragments.datagrams += f.datagrams;
+    totals.fragments.unsupported += f.unsupported;
     const auto& s = worker->session_counters();
     totals.session.requests += s.requests;
     totals.session.responses += s.responses;
@@ -70,6 +75,19 @@ Totals Sum(Pipeline& pipeline) {
 
 void Line(FILE* out, const char* name, uint64_t value, const char* note = "") {
   std::fprintf(out, "  %-28s %14" PRIu64 "%s\n", name, value, note);
+}
+
+// One line per worker: what it received, forwarded, dropped and skipped, and how long a packet took.
+void PrintWorkerStats(FILE* out, Pipeline& pipeline) {
+  for (size_t i = 0; i < pipeline.worker_list().size(); ++i) {
+    const worker::WorkerCounters& w = pipeline.worker_list()[i]->counters();
+    const worker::WorkerRuntime& runtime = *pipeline.runtimes()[i];
+    std::fprintf(out, "  worker %zu: packets %" PRIu64 ", forwarded %" PRIu64 ", dropped by verdict %" PRIu64
+                      ", uninspected %" PRIu64 ", dropped at transmit %" PRIu64 ", per-packet ns p50 %" PRIu64
+                      " p99 %" PRIu64 " max %" PRIu64 "\n",
+                 i, w.packets, w.forwarded, w.dropped_verdict, w.uninspected, runtime.tx_dropped,
+                 runtime.latency.Quantile(0.50), runtime.latency.Quantile(0.99), runtime.latency.max());
+  }
 }
 
 // Frames in and out per DPDK port, and what the NIC dropped because the worker was behind.
@@ -102,7 +120,9 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "tcp packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kTcp)]);
   Line(out, "other ip packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kOtherL4)]);
   Line(out, "non-ip frames", t.worker.decode[static_cast<int>(decode::DecodeResult::kNotIp)]);
-  Line(out, "ip fragments (not parsed)", t.worker.decode[static_cast<int>(decode::DecodeResult::kFragment)]);
+  Line(out, "ip fragments", t.worker.decode[static_cast<int>(decode::DecodeResult::kFragment)]);
+  Line(out, "  datagrams reassembled", t.fragments.datagrams);
+  Line(out, "  not reassembled (unsupported)", t.fragments.unsupported);
   for (int i = static_cast<int>(decode::DecodeResult::kTruncatedL2); i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
     if (t.worker.decode[i] == 0) continue;
     std::fprintf(out, "  decode error %-15s %14" PRIu64 "\n",
@@ -146,6 +166,7 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
     Line(out, "per-packet time p99 (ns)", t.latency.Quantile(0.99));
     Line(out, "per-packet time max (ns)", t.latency.max());
     PrintPortStats(out);
+    PrintWorkerStats(out, pipeline);
   }
   bool header = false;
   for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {
@@ -172,6 +193,9 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("packets", t.worker.packets);
   field("bytes", t.worker.bytes);
   field("tcp_packets", t.worker.decode[static_cast<int>(decode::DecodeResult::kTcp)]);
+  field("ip_fragments", t.worker.decode[static_cast<int>(decode::DecodeResult::kFragment)]);
+  field("fragments_reassembled_into_datagrams", t.fragments.datagrams);
+  field("fragments_unsupported", t.fragments.unsupported);
   uint64_t decode_errors = 0;
   for (int i = static_cast<int>(decode::DecodeResult::kTruncatedL2); i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
     decode_errors += t.worker.decode[i];
