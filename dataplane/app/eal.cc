@@ -99,6 +99,15 @@ std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::v
       arguments.push_back(IsPciAddress(port) ? "-a" : "--vdev");
       arguments.push_back(port);
     }
+    if (config.mode == Mode::kInline) {
+      for (const std::string& port : config.ports) {
+        if (port.rfind("net_af_packet", 0) != 0) continue;
+        notes->push_back("port '" + port + "': DPDK's net_af_packet makes the kernel reassemble IPv4 "
+                         "fragments (PACKET_FANOUT_FLAG_DEFRAG), so fragments do not leave as they came "
+                         "and datagrams over 2 KiB are lost; use net_pcap0,iface=... or a PCI port");
+        break;
+      }
+    }
     // With only virtual devices, probing the PCI bus would attach NICs nobody asked for.
     if (!any_pci && !HasOption(given, {"--no-pci", "-a", "--allow", "-b", "--block"})) {
       arguments.push_back("--no-pci");

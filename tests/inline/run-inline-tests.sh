@@ -10,6 +10,9 @@
 #            overload, a configured HTTP error for blocked requests, and a block on a response
 #   reload   one inline run under paced load whose rule file is rewritten and reloaded with
 #            SIGHUP, once with a valid file and once with a broken one (reload.sh)
+#   fragments fragmented ICMP and UDP cross a Linux bridge, then Sluice inline on net_pcap and
+#            on net_af_packet vdevs, while dumpcap records both ends. Every fragment must arrive
+#            unchanged and in order (fragments.sh)
 #
 # Environment: SLUICE_CONTROL and SLUICE_DATAPLANE (paths of the binaries, for passive and
 # inline), SLUICE_RULES (rule file; default rules.yaml beside this script), SLUICE_BLOCK_STATUS
@@ -36,6 +39,7 @@ source "$INLINE_DIR/server.sh"
 source "$INLINE_DIR/sluice.sh"
 source "$INLINE_DIR/policy.sh"
 source "$INLINE_DIR/reload.sh"
+source "$INLINE_DIR/fragments.sh"
 
 PASSED=0
 FAILED=0
@@ -85,9 +89,9 @@ cleanup() {
 
 require_environment() {
   case "$MODE" in
-    bridge | passive | inline | policy | reload) ;;
+    bridge | passive | inline | policy | reload | fragments) ;;
     *)
-      echo "usage: $0 bridge|passive|inline|policy|reload" >&2
+      echo "usage: $0 bridge|passive|inline|policy|reload|fragments" >&2
       exit 2
       ;;
   esac
@@ -96,6 +100,10 @@ require_environment() {
   for tool in ip tc ss ethtool nginx curl wrk socat ping sha256sum python3; do
     command -v "$tool" >/dev/null || usage_skip "$tool not found (appliance/install-deps.sh installs it)"
   done
+  if [[ "$MODE" == fragments ]]; then
+    command -v dumpcap >/dev/null ||
+      usage_skip "dumpcap not found (appliance/install-deps.sh installs it with tshark)"
+  fi
   [[ "$MODE" == bridge ]] && return 0
   local variable
   for variable in SLUICE_CONTROL SLUICE_DATAPLANE; do
@@ -105,7 +113,7 @@ require_environment() {
     }
   done
   local dataplane_mode=$MODE
-  [[ "$MODE" == policy || "$MODE" == reload ]] && dataplane_mode=inline
+  [[ "$MODE" == policy || "$MODE" == reload || "$MODE" == fragments ]] && dataplane_mode=inline
   sluice_supports "$dataplane_mode" ||
     usage_skip "sluice-dataplane --help does not mention mode $dataplane_mode"
   RULES_FILE=
@@ -260,7 +268,7 @@ count_python_checks() {
   PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$output")))
   FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$output")))
   if ! grep -qE '^(PASS|FAIL):' <<<"$output"; then
-    fail "records.py $2 produced no check"
+    fail "$(basename "$2") $3 produced no check"
   fi
 }
 
