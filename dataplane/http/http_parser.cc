@@ -614,14 +614,14 @@ BodyFraming ParserEngine::DecideFraming() {
   const bool has_length = (s_.flags_ & (kContentLength | kContentLengthInvalid)) != 0;
   if (s_.flags_ & kTransferEncoding) {
     if (has_length) Report(Anomaly::kContentLengthAndChunked);
-    // A request whose final coding is not chunked cannot be delimited (item 4): the server
-    // answers 400 and closes, so the rest of the stream is taken as its body.
+    // A request whose final coding is not chunked cannot be delimited (RFC 9112 section 6.3,
+    // item 4): the server replies 400 and closes, so the rest of the stream is taken as its body.
     return (s_.flags_ & kChunkedFinal) ? BodyFraming::kChunked : BodyFraming::kUntilClose;
   }
   if (s_.flags_ & kContentLength) return BodyFraming::kContentLength;
-  // Items 6-7, and item 5 (only invalid Content-Length values) treated the same way: a request's
-  // following bytes are parsed as the next message, with resync if they are not one, and a
-  // response is read until close, as its client has to.
+  // RFC 9112 section 6.3 items 6 and 7, with item 5 (an invalid Content-Length) handled the same
+  // way. A request's following bytes are parsed as the next message, with resync if they are not
+  // one. A response is read until close, as its client has to.
   return info.is_request ? BodyFraming::kNone : BodyFraming::kUntilClose;
 }
 
