@@ -50,7 +50,8 @@ struct DataplaneConfig {
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long
   std::string stats_json;                // also write the summary as JSON to this file
   // auto: verify; inline, skip corrupt segments (offloaded ones are parsed); offline and passive,
-  // count bad ones and parse them. on: skip every bad one. off: never verify.
+  // skip a bad one only from a sender that produced good ones on that connection, since captures
+  // taken on a sending host carry offloaded checksums. on: skip every bad one. off: never verify.
   std::string checksums = "auto";
   std::vector<uint16_t> http_ports;      // always parsed as HTTP; others by their first line
   // dataplane.overlap_policy: which copy of overlapping TCP bytes each destination network keeps.

@@ -49,7 +49,8 @@ worker::WorkerConfig MakeWorkerConfig(const DataplaneConfig& config, uint16_t id
   worker.overlap_policies = config.overlap_policies;
   // auto: inline, the frames are the ones on the wire and a receiver drops a corrupt segment, so
   // it is not parsed. Captures and mirror ports, taken on or near a sending host, often carry
-  // checksums left for the NIC or rewritten, so there they are counted but never trusted.
+  // checksums left for the NIC or rewritten: there a bad checksum is skipped only from a sender
+  // that produced good ones on the same connection.
   worker.verify_checksums = config.checksums != "off";
   worker.skip_bad_checksums =
       config.checksums == "on" || (config.checksums == "auto" && config.mode == Mode::kInline);

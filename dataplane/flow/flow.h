@@ -48,6 +48,7 @@ struct Flow {
   bool closed;             // records emitted; the entry stays only to drop a blocked flow's packets
   bool gapped;             // reassembly skipped bytes: what follows was not all inspected
   bool gap_counted;
+  bool checksums_good[2];  // the sender in that direction produced a valid checksum
   uint32_t anomalies;      // http::AnomalySet seen outside any transaction
   // How the receiving stack of each direction resolves overlapping segments: kToServer from the
   // server's address, kToClient from the client's. Set once when the flow is created.

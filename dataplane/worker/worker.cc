@@ -162,11 +162,16 @@ decode::DecodeResult Worker::DecodeAndProcess(const uint8_t* frame, uint32_t len
 }
 
 // A receiver drops a segment whose checksum fails, so parsing it would show what the endpoint
-// never saw; an offloaded checksum is not a corrupt segment.
-bool Worker::ChecksumsAcceptable(const decode::DecodedPacket& packet) const {
-  if (!config_.skip_bad_checksums) return true;
-  if (!packet.ip_checksum_ok) return false;
-  return packet.l4_checksum_ok || (config_.trust_offloaded && packet.l4_checksum_offloaded);
+// never saw. A sender that offloads checksums leaves every one of them wrong in a capture taken on
+// it, so under `auto` a bad checksum counts as corruption only from a sender that has produced
+// good ones on this connection; an offloaded pattern is never corruption.
+bool Worker::ChecksumsAcceptable(const decode::DecodedPacket& packet, const flow::Flow& flow,
+                                 flow::Direction direction) const {
+  if (packet.ip_checksum_ok && packet.l4_checksum_ok) return true;
+  if (!config_.verify_checksums) return true;
+  if (config_.trust_offloaded && packet.ip_checksum_ok && packet.l4_checksum_offloaded) return true;
+  if (config_.skip_bad_checksums) return false;
+  return !(config_.trust_offloaded && flow.checksums_good[direction]);
 }
 
 uint32_t Worker::CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
@@ -233,6 +238,7 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
   }
   const auto direction = (a_to_b == flow.client_is_a) ? flow::kToServer : flow::kToClient;
   flow.last_ts_ns = ts_ns;
+  if (packet.ip_checksum_ok && packet.l4_checksum_ok) flow.checksums_good[direction] = true;
   ++flow.packets[direction];
   flow.bytes[direction] += packet.payload_length;
 
@@ -250,7 +256,7 @@ void Worker::ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns) {
     session_.SkipAcknowledged(flow, other, packet.tcp_ack, ts_ns);
   }
   if (packet.payload_length > 0) {
-    if (ChecksumsAcceptable(packet)) {
+    if (ChecksumsAcceptable(packet, flow, direction)) {
       session_.Deliver(flow, direction, seq, packet.payload, packet.payload_length, ts_ns);
     } else {
       ++counters_.bad_checksum_skipped;

@@ -127,7 +127,8 @@ class Worker {
   bool ProcessMbuf(rte_mbuf* mbuf);
   void ProcessDatagram(rte_mbuf* datagram, uint64_t ts_ns);
   void ProcessTcp(const decode::DecodedPacket& packet, uint64_t ts_ns);
-  bool ChecksumsAcceptable(const decode::DecodedPacket& packet) const;
+  bool ChecksumsAcceptable(const decode::DecodedPacket& packet, const flow::Flow& flow,
+                           flow::Direction direction) const;
   uint32_t CreateFlow(const flow::FlowKey& key, uint32_t hash, const decode::DecodedPacket& packet,
                       bool a_to_b, uint64_t ts_ns);
   void CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns);

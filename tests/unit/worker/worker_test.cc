@@ -91,6 +91,13 @@ class Conversation {
   }
   void Reset(bool from_client) { Add(from_client, gen::kRst | gen::kAck, ""); }
   void DropFromEnd(size_t count) { frames_.resize(frames_.size() - count); }
+  // Sets the TCP checksum of the frame `from_end` frames before the last to `value` (IPv4).
+  void SetTcpChecksum(size_t from_end, uint16_t value) {
+    std::vector<uint8_t>& frame = frames_[frames_.size() - 1 - from_end];
+    const size_t tcp = 14 + (frame[14] & 0x0f) * 4u;
+    frame[tcp + 16] = static_cast<uint8_t>(value >> 8);
+    frame[tcp + 17] = static_cast<uint8_t>(value);
+  }
   void SwapLast(size_t a, size_t b) {  // swaps frames counted from the end
     std::swap(frames_[frames_.size() - 1 - a], frames_[frames_.size() - 1 - b]);
   }
@@ -379,6 +386,36 @@ TEST(Worker, Ipv6Transaction) {
   const Output out = c.Run();
   ASSERT_EQ(out.transactions.size(), 1u);
   EXPECT_EQ(out.transactions[0].status, 200);
+}
+
+// Offline `auto`: a corrupt segment from a sender whose other checksums are good is not parsed
+// (its receiver dropped it), while a sender whose checksums are all wrong, as on a capture taken
+// on a host that offloads them, is parsed.
+TEST(Worker, ChecksumPolicyJudgesEachSender) {
+  WorkerConfig offline_auto;
+  offline_auto.skip_bad_checksums = false;
+  offline_auto.trust_offloaded = true;
+
+  Conversation corrupt(1, 2);
+  corrupt.Handshake();
+  corrupt.Send(true, kGet);
+  corrupt.SetTcpChecksum(0, 0x1234);  // the request's only segment, after a good handshake
+  corrupt.Send(false, kOk);
+  corrupt.Close();
+  const Output dropped = corrupt.Run(offline_auto);
+  EXPECT_TRUE(dropped.transactions.empty()) << "the corrupt request must not be parsed";
+  EXPECT_EQ(corrupt.counters.bad_checksum_skipped, 1u);
+  EXPECT_EQ(corrupt.counters.tcp_checksum_bad, 1u);
+
+  Conversation offloaded(1, 2);
+  offloaded.Send(true, kGet);  // no handshake: this sender never shows a good checksum
+  offloaded.SetTcpChecksum(0, 0x0000);
+  offloaded.Send(false, kOk);
+  const Output parsed = offloaded.Run(offline_auto);
+  ASSERT_EQ(parsed.transactions.size(), 1u);
+  EXPECT_EQ(parsed.transactions[0].method, "GET");
+  EXPECT_EQ(offloaded.counters.bad_checksum_skipped, 0u);
+  EXPECT_EQ(offloaded.counters.tcp_checksum_bad, 1u);
 }
 
 TEST(Worker, StrayAckAfterCloseCreatesNoFlow) {
