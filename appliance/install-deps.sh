@@ -17,7 +17,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev tshark
   # tools the scripts use
-  iproute2 procps
+  iproute2 procps python3 zlib1g-dev
   # network-namespace inline and passive tests (tests/inline)
   nginx wrk curl ethtool iputils-ping socat
 )

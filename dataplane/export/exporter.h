@@ -21,7 +21,7 @@ struct ExporterOptions {
   std::string dataplane_id;
   uint64_t run_id = 0;
   uint16_t workers = 1;
-  int hello_timeout_ms = 3000;   // how long to wait for sluice-control to answer at start
+  int hello_timeout_ms = 3000;   // how long to wait for sluice-control's HelloAck at start
   // A batch unacknowledged for this long is sent again, with every later one of its worker.
   // sluice-control drops duplicates, so a resend after a reconnect or a restart is safe.
   uint64_t resend_after_ms = 2000;
@@ -45,11 +45,12 @@ class Exporter {
   Exporter(const Exporter&) = delete;
   Exporter& operator=(const Exporter&) = delete;
 
-  // Connects and exchanges Hello/HelloAck. Fails with a message naming the endpoint when
-  // sluice-control does not answer in time.
+  // Connects and exchanges Hello/HelloAck. Fails with a message naming the endpoint when no
+  // HelloAck arrives in time.
   bool Connect(const ExporterOptions& options, std::string* error);
 
-  // Sends every ready batch of `channels` and processes acknowledgements. Never blocks.
+  // Sends every ready batch of `channels` and processes acknowledgements. Every socket call uses
+  // ZMQ_DONTWAIT, so it does not block.
   void Poll(const std::vector<BatchChannel*>& channels);
 
   // Batches handed over by workers and not acknowledged yet.

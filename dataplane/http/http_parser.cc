@@ -602,7 +602,7 @@ void ParserEngine::HeadersComplete() {
 }
 
 // Decides from the status code and the framing fields. HEAD and CONNECT depend on the request,
-// which only the sink knows, so ApplyResponseContext runs after OnHeadersComplete.
+// which only the sink has, so ApplyResponseContext runs after OnHeadersComplete.
 BodyFraming ParserEngine::DecideFraming() {
   const MessageInfo& info = s_.info_;
   if (!info.is_request) {
@@ -716,7 +716,7 @@ void ParserEngine::ChunkDataEndStep() {
   }
   CountLine(line);
   if (line.length != 0) {
-    // Chunk data longer than its size line said: the framing cannot be trusted any more.
+    // Chunk data longer than its size line stated: the framing cannot be trusted any more.
     Report(Anomaly::kInvalidChunkSize);
     LoseSync();
     return;

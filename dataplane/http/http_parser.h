@@ -44,10 +44,10 @@ struct MessageInfo {
   bool complete = true;          // false when the stream ended or lost sync mid-message
 };
 
-// What the session tells the parser once a response's headers are parsed.
+// The request a response answers, as the session reports it once the response's headers are parsed.
 enum class ResponseContext : uint8_t {
   kNormal,
-  kAnswersHead,     // the request was HEAD: no body whatever the headers say
+  kAnswersHead,     // the request was HEAD: no body, whatever the headers claim
   kAnswersConnect,  // the request was CONNECT: a 2xx starts a tunnel
 };
 
@@ -61,8 +61,8 @@ class MessageSink {
   // One header field; name as sent, value with leading and trailing whitespace removed.
   // obs-fold continuations are joined by the parser when they fit in one line buffer.
   virtual void OnHeader(Span name, Span value) = 0;
-  // All headers parsed and body framing decided. For responses, the return value tells the parser
-  // what request it answers; for requests it is ignored.
+  // All headers parsed and body framing decided. For responses, the return value gives the parser
+  // the kind of request being answered. For requests it is ignored.
   virtual ResponseContext OnHeadersComplete(const MessageInfo& info) = 0;
   // Decoded body bytes (chunk sizes and extensions removed).
   virtual void OnBody(const uint8_t* data, uint32_t length) = 0;

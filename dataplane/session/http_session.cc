@@ -316,8 +316,8 @@ Transaction* HttpSession::DirectionTransaction() {
   return direction_ == flow::kToServer ? RequestTransaction() : ResponseTransaction();
 }
 
-// Re-evaluates the rules after a field was scanned; a fresh block verdict asks the worker to stop
-// the connection at the current packet.
+// Re-evaluates the rules after a field was scanned. A new block verdict makes the worker stop the
+// connection at the current packet.
 void HttpSession::Inspect(Transaction* txn) {
   if (!inspector_->Evaluate(&txn->inspection)) return;
   if (inspector_->RecordedVerdict(txn->inspection) != inspect::Verdict::kBlock) return;

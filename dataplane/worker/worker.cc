@@ -163,8 +163,8 @@ decode::DecodeResult Worker::DecodeAndProcess(const uint8_t* frame, uint32_t len
 
 // A receiver drops a segment whose checksum fails, so parsing it would show what the endpoint
 // never saw. A sender that offloads checksums leaves every one of them wrong in a capture taken on
-// it, so under `auto` a bad checksum counts as corruption only from a sender that has produced
-// good ones on this connection; an offloaded pattern is never corruption.
+// it. So under `auto`, a bad checksum counts as corruption only from a sender that has produced
+// good ones on this connection, and an offloaded pattern is never corruption.
 bool Worker::ChecksumsAcceptable(const decode::DecodedPacket& packet, const flow::Flow& flow,
                                  flow::Direction direction) const {
   if (packet.ip_checksum_ok && packet.l4_checksum_ok) return true;
