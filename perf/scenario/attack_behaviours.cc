@@ -202,7 +202,7 @@ class CredentialStuffing : public ScriptedAttack {
     call.target = context_.names->login_path;
     call.status = status;
     call.body = status == 201 ? BodyKind::kSession : BodyKind::kError;
-    call.with_auth = context_.login_sends_credential;
+    call.with_auth = context_.identity_in_header;
     gen::AppendLoginJson(call.request_body, rng, rng.Between(1, 5000000));
     return call;
   }
@@ -241,7 +241,7 @@ class ForcedBrowsing : public ScriptedAttack {
     const double draw = rng.Unit();
     const int status = draw < 0.9 ? 404 : (draw < 0.97 ? 403 : 200);
     CallSpec call = GetCall(path, "", status, BodyKind::kObject);
-    call.with_auth = false;
+    call.with_auth = context_.identity_in_header;
     return call;
   }
   double NextGapSeconds(Rng& rng) override {

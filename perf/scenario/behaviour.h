@@ -23,7 +23,7 @@ struct ScenarioContext {
   double attack_rate = 1;   // Multiplies how fast attacks send calls.
   double attack_scale = 1;  // Multiplies how many calls an attack sends.
   double normal_rate = 1;   // Multiplies how often benign clients open sessions.
-  bool login_sends_credential = false;  // Logins carry the client's key or token header.
+  bool identity_in_header = false;  // The identity is a header: logins and scans send it too.
 };
 
 // Scripts the connections of one client, one at a time, so the generator keeps only the next

@@ -35,7 +35,7 @@ CallSpec LoginCall(const ScenarioContext& context, Rng& rng, int status) {
   call.target = context.names->login_path;
   call.status = status;
   call.body = status == 201 ? BodyKind::kSession : BodyKind::kError;
-  call.with_auth = context.login_sends_credential;
+  call.with_auth = context.identity_in_header;
   gen::AppendLoginJson(call.request_body, rng, rng.Between(1, 90000));
   return call;
 }

@@ -190,7 +190,7 @@ bool GenerateScenario(const ScenarioOptions& options, gen::GenStats* stats, std:
   context.attack_rate = options.attack_rate;
   context.attack_scale = options.attack_scale;
   context.normal_rate = options.normal_rate;
-  context.login_sends_credential = options.identity != IdentityKind::kIp;
+  context.identity_in_header = options.identity != IdentityKind::kIp;
 
   gen::Rng rng(options.seed);
   ScenarioPopulation population;
