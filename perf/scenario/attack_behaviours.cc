@@ -282,24 +282,29 @@ class Exfiltration : public ScriptedAttack {
   int page_size_;
 };
 
-// After the learning period: DELETE on an endpoint that only ever saw GET.
-class MethodAnomaly : public ScriptedAttack {
+// After the learning period: a few objects fetched again and again with their full history,
+// answers a hundred times the endpoint's usual size, without personal data.
+class SizeAnomaly : public ScriptedAttack {
  public:
-  MethodAnomaly(const ScenarioContext& context, Rng& rng)
-      : ScriptedAttack(StartBetween(context, 0.7, 0.8, rng), context.end_ns,
+  SizeAnomaly(const ScenarioContext& context, Rng& rng)
+      : ScriptedAttack(StartBetween(context, 0.75, 0.85, rng), context.end_ns,
                        ScaledCount(30, context.attack_scale, 10), 10, 3.0 / context.attack_rate),
-        names_(*context.names) {}
+        names_(*context.names) {
+    for (int i = 0; i < 8; ++i) ids_.push_back(rng.Between(1000, 999999));
+  }
 
  protected:
   CallSpec MakeCall(int, Rng& rng) override {
-    CallSpec call = GetCall(names_.object_path, std::to_string(rng.Between(1000, 999999)),
-                            rng.Chance(0.9) ? 204 : 404, BodyKind::kNone);
-    call.method = "DELETE";
+    CallSpec call = GetCall(names_.object_path, std::to_string(ids_[rng.Below(ids_.size())]), 200,
+                            BodyKind::kHistory);
+    call.target += "?expand=history";
+    call.items = static_cast<int>(rng.Between(300, 600));
     return call;
   }
 
  private:
   NameSet names_;
+  std::vector<int64_t> ids_;
 };
 
 }  // namespace
@@ -335,9 +340,9 @@ std::unique_ptr<Behaviour> MakeAttackBehaviour(Role role, const ScenarioContext&
     case Role::kExfiltration:
       *profile = {ClientKind::kCurl, fast};
       return std::make_unique<Exfiltration>(context, rng);
-    default:  // kMethodAnomaly
+    default:  // kSizeAnomaly
       *profile = {ClientKind::kCurl, 5 * fast};
-      return std::make_unique<MethodAnomaly>(context, rng);
+      return std::make_unique<SizeAnomaly>(context, rng);
   }
 }
 

@@ -89,6 +89,19 @@ void AppendPeoplePage(std::string& out, gen::Rng& rng, int count, int64_t first_
   out += '}';
 }
 
+void AppendHistoryJson(std::string& out, gen::Rng& rng, int64_t id, int entries) {
+  out += "{\"id\":" + std::to_string(id) + ",\"history\":[";
+  int64_t day = 19000;  // Days since 1970, in 2022.
+  for (int i = 0; i < entries; ++i) {
+    if (i > 0) out += ',';
+    day += rng.Between(0, 3);
+    out += "{\"day\":" + std::to_string(day) + ",\"code\":\"C" +
+           std::to_string(rng.Between(100, 999)) + "\",\"amount\":" +
+           std::to_string(rng.Between(1, 99999)) + '}';
+  }
+  out += "]}";
+}
+
 void AppendChildrenJson(std::string& out, gen::Rng& rng, int64_t parent_id) {
   out += "{\"parent\":" + std::to_string(parent_id) + ",\"data\":[";
   const int count = static_cast<int>(rng.Between(0, 6));

@@ -14,6 +14,8 @@ void AppendPersonJson(std::string& out, gen::Rng& rng, int64_t id, bool with_car
 // {"data":[...],"total":N} with `count` person records numbered from `first_id`.
 void AppendPeoplePage(std::string& out, gen::Rng& rng, int count, int64_t first_id, bool with_card,
                       const std::string& next_cursor);
+// {"id":N,"history":[...]} with `entries` dated entries of codes and amounts.
+void AppendHistoryJson(std::string& out, gen::Rng& rng, int64_t id, int entries);
 void AppendChildrenJson(std::string& out, gen::Rng& rng, int64_t parent_id);
 
 // A 16-digit Visa-range number (prefix 4) with a valid Luhn check digit.

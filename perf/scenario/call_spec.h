@@ -19,6 +19,7 @@ enum class BodyKind {
   kCreated,      // 201 with the new object and a Location header.
   kSession,      // 201 with an access token.
   kHealth,
+  kHistory,      // One object with `items` history entries and no personal data.
   kError,        // Error document matching the status.
 };
 

@@ -80,6 +80,8 @@ void WriteClient(Writer& writer, const LabelEntry& label, const NameSet& names) 
   writer.Bool(IsAttack(label.role));
   Field(writer, "expected_detector", std::string(ExpectedDetector(label.role)));
   Field(writer, "endpoint", ExpectedTemplate(label.role, names));
+  writer.Key("template_required");
+  writer.Bool(TemplateRequired(label.role));
   Field(writer, "host", ExpectedHost(label.role, names));
   Field(writer, "user_agent", label.user_agent_kind);
   Field(writer, "users", static_cast<int64_t>(label.users));

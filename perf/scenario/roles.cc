@@ -23,7 +23,7 @@ constexpr RoleInfo kRoles[] = {
     {"credential_stuffing", true, "auth_failures"},
     {"forced_browsing", true, "forced_browsing"},
     {"exfiltration", true, "exfiltration"},
-    {"method_anomaly", true, "baseline_deviation"},
+    {"size_anomaly", true, "baseline_deviation"},
     {"related_app", false, "none"},
     {"batch_job", false, "none"},
     {"nat_address", false, "none"},
@@ -51,13 +51,13 @@ const std::vector<Shape>& Shapes() {
         {"full", with_benign({Role::kEnumSequential, Role::kEnumRandom, Role::kEnumSlow,
                               Role::kScrapePage, Role::kScrapeOffset, Role::kScrapeCursor,
                               Role::kCredentialStuffing, Role::kForcedBrowsing,
-                              Role::kExfiltration, Role::kMethodAnomaly})},
+                              Role::kExfiltration, Role::kSizeAnomaly})},
         {"enumeration",
          with_benign({Role::kEnumSequential, Role::kEnumRandom, Role::kEnumSlow})},
         {"scraping", with_benign({Role::kScrapePage, Role::kScrapeOffset, Role::kScrapeCursor,
                                   Role::kExfiltration})},
         {"auth", with_benign({Role::kCredentialStuffing, Role::kForcedBrowsing})},
-        {"baseline", with_benign({Role::kMethodAnomaly})},
+        {"baseline", with_benign({Role::kSizeAnomaly})},
         {"benign", kBenign},
     };
   }();
@@ -97,11 +97,15 @@ std::string ExpectedTemplate(Role role, const NameSet& names) {
       return names.cursor_path;
     case Role::kCredentialStuffing:
       return names.login_path;
-    case Role::kMethodAnomaly:
+    case Role::kSizeAnomaly:
       return names.object_path;
     default:
       return "";
   }
+}
+
+bool TemplateRequired(Role role) {
+  return IsAttack(role) && role != Role::kCredentialStuffing && role != Role::kForcedBrowsing;
 }
 
 std::string ExpectedHost(Role role, const NameSet& names) {

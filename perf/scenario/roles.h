@@ -20,7 +20,7 @@ enum class Role {
   kCredentialStuffing,  // Bursts of failed logins (401, some 403) on login_path.
   kForcedBrowsing,    // Bursts of requests for paths that do not exist (404).
   kExfiltration,      // A few pages of thousands of records full of e-mails and card numbers.
-  kMethodAnomaly,     // After the learning period, DELETE on object_path, which only sees GET.
+  kSizeAnomaly,       // After the learning period, object_path answers a hundred times larger.
   kRelatedApp,        // Benign: a service fetching objects and their children from a small id pool.
   kBatchJob,          // Benign: every few minutes pages through its own short list.
   kNatAddress,        // Benign: many normal users behind one address (one client per user with keys).
@@ -39,6 +39,9 @@ const char* ExpectedDetector(Role role);
 // The endpoint template the finding must name, or "" when the attack spans many templates
 // (forced browsing) or the role is benign.
 std::string ExpectedTemplate(Role role, const NameSet& names);
+// False for the attacks whose detector judges the client as a whole (auth failures, forced
+// browsing): their finding may name no template, or the expected one.
+bool TemplateRequired(Role role);
 // Host of the expected template, "" when ExpectedTemplate is "".
 std::string ExpectedHost(Role role, const NameSet& names);
 

@@ -61,6 +61,9 @@ void BuildBody(const CallSpec& call, gen::Rng& rng, gen::ResponseParts& response
     case BodyKind::kHealth:
       body = "{\"status\":\"ok\"}";
       break;
+    case BodyKind::kHistory:
+      AppendHistoryJson(body, rng, rng.Between(1000, 999999), call.items);
+      break;
     case BodyKind::kError:
       AppendErrorBody(body, call.status, call.target);
       break;
