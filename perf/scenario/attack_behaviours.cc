@@ -214,7 +214,7 @@ class CredentialStuffing : public ScriptedAttack {
   ScenarioContext context_;
 };
 
-// Requests for paths from a content-discovery word list, almost all answered 404.
+// Requests for paths from a content-discovery word list, 90 % of them not found (404).
 class ForcedBrowsing : public ScriptedAttack {
  public:
   ForcedBrowsing(const ScenarioContext& context, Rng& rng)
@@ -253,7 +253,7 @@ class ForcedBrowsing : public ScriptedAttack {
   std::vector<std::string> words_;
 };
 
-// A handful of list calls with page sizes in the thousands, each answer hundreds of kilobytes of
+// A handful of list calls with page sizes in the thousands, each response hundreds of kilobytes of
 // person records with card numbers.
 class Exfiltration : public ScriptedAttack {
  public:
@@ -282,8 +282,8 @@ class Exfiltration : public ScriptedAttack {
   int page_size_;
 };
 
-// After the learning period: a few objects fetched again and again with their full history,
-// answers a hundred times the endpoint's usual size, without personal data.
+// After the learning period, a few objects fetched again and again with their full history: each
+// response is 100 times the endpoint's usual size and contains no personal data.
 class SizeAnomaly : public ScriptedAttack {
  public:
   SizeAnomaly(const ScenarioContext& context, Rng& rng)

@@ -25,7 +25,6 @@ std::vector<NameSet> BuildNameSets() {
   accounts.cursor_size_param = "limit";
   accounts.login_path = "/sessions";
   accounts.health_path = "/health";
-  accounts.item_noun = "customer";
   sets.push_back(accounts);
 
   NameSet tickets;
@@ -47,7 +46,6 @@ std::vector<NameSet> BuildNameSets() {
   tickets.cursor_size_param = "limit";
   tickets.login_path = "/api/login";
   tickets.health_path = "/status";
-  tickets.item_noun = "user";
   sets.push_back(tickets);
 
   NameSet patients;
@@ -69,7 +67,6 @@ std::vector<NameSet> BuildNameSets() {
   patients.cursor_size_param = "count";
   patients.login_path = "/oauth/token";
   patients.health_path = "/healthz";
-  patients.item_noun = "patient";
   sets.push_back(patients);
 
   NameSet orders;
@@ -91,7 +88,6 @@ std::vector<NameSet> BuildNameSets() {
   orders.cursor_size_param = "per_page";
   orders.login_path = "/api/v3/auth/login";
   orders.health_path = "/ping";
-  orders.item_noun = "customer";
   sets.push_back(orders);
   return sets;
 }

@@ -30,7 +30,6 @@ struct NameSet {
 
   std::string login_path;  // POST on auth_host.
   std::string health_path;
-  std::string item_noun;  // Name of the list member objects in JSON ("patient").
 };
 
 // The built-in sets: "accounts" and "tickets" are for tuning, "patients" and "orders" for the

@@ -7,8 +7,8 @@
 
 namespace sluice::scenario {
 
-// What a scenario client does. Attack roles name the detector that must find them; benign roles
-// must not be flagged by any detector.
+// Behaviour of a scenario client. Each attack role has a detector that must report it, and no
+// detector may flag a benign role.
 enum class Role {
   kNormal,            // Ordinary user or app: own objects, first pages, searches, logins.
   kEnumSequential,    // Walks child_path over consecutive ids, a few calls per second.
@@ -20,7 +20,7 @@ enum class Role {
   kCredentialStuffing,  // Bursts of failed logins (401, some 403) on login_path.
   kForcedBrowsing,    // Bursts of requests for paths that do not exist (404).
   kExfiltration,      // A few pages of thousands of records full of e-mails and card numbers.
-  kSizeAnomaly,       // After the learning period, object_path answers a hundred times larger.
+  kSizeAnomaly,       // After the learning period, object_path responses are 100 times larger.
   kRelatedApp,        // Benign: a service fetching objects and their children from a small id pool.
   kBatchJob,          // Benign: every few minutes pages through its own short list.
   kNatAddress,        // Benign: many normal users behind one address (one client per user with keys).

@@ -41,7 +41,7 @@ template <typename T>
 using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
 
 // Interleaves the clients' connections in time order and streams their frames to the pcap.
-// Memory holds one scripted session per client plus the traces of connections still open.
+// Memory contains one scripted session per client plus the traces of connections still open.
 class ScenarioWriter {
  public:
   ScenarioWriter(ScenarioPopulation* population, gen::GenStats* stats)

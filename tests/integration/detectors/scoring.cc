@@ -238,7 +238,7 @@ std::string ScoreTable::Markdown(const std::string& title) const {
   std::snprintf(summary, sizeof(summary),
                 "\nPrecision %s (%zu of %zu distinct findings name an attack client). Recall %.3f "
                 "(%d of %d attacks found by their detector). Findings on benign clients: %d "
-                "(%d benign clients).\n",
+                "(%d benign clients over all cases).\n",
                 precision, findings_on_attackers, findings,
                 attacks == 0 ? 0.0 : static_cast<double>(found) / attacks, found, attacks,
                 benign_flagged, benign_clients);
