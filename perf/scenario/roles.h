@@ -40,7 +40,7 @@ const char* ExpectedDetector(Role role);
 // (forced browsing) or the role is benign.
 std::string ExpectedTemplate(Role role, const NameSet& names);
 // False for the attacks whose detector judges the client as a whole (auth failures, forced
-// browsing): their finding may name no template, or the expected one.
+// browsing): their finding may name any template, or none.
 bool TemplateRequired(Role role);
 // Host of the expected template, "" when ExpectedTemplate is "".
 std::string ExpectedHost(Role role, const NameSet& names);

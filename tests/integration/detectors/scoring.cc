@@ -128,8 +128,8 @@ namespace {
 
 bool Matches(const LabelledClient& client, const FoundFinding& finding) {
   if (finding.detector != client.detector || finding.client_id != client.client_id) return false;
-  const bool template_ok = finding.endpoint == client.endpoint ||
-                           (!client.template_required && finding.endpoint.empty());
+  // Client-wide detectors (auth failures, forced browsing) may name any template or none.
+  const bool template_ok = !client.template_required || finding.endpoint == client.endpoint;
   if (!template_ok) return false;
   return finding.host.empty() || client.host.empty() ||
          HostWithoutPort(finding.host) == HostWithoutPort(client.host);

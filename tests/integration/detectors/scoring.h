@@ -48,7 +48,7 @@ struct FoundFinding {
   std::string detector;
   std::string client_kind;
   std::string client_id;
-  std::string endpoint;  // "" for client-wide detectors.
+  std::string endpoint;  // Any template, or "", for client-wide detectors.
   std::string host;
   int64_t detected_ns = 0;  // The last call the detector had counted, else the record time.
   int64_t calls = -1;       // sluice.finding.calls, -1 when absent.
