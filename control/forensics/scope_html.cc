@@ -30,7 +30,7 @@ td.path{word-break:break-all;max-width:420px}
 .figure .n{font-size:22px;font-weight:bold}.figure .l{font-size:12px;color:#555}
 svg.chart{display:block;margin:6px 0;font-size:11px}
 svg .axis{stroke:#555;stroke-width:1}svg .tick,svg .legend text{fill:#333}
-svg rect.bar{fill:#1565c0}svg g.bucket rect.bar{stroke:none}
+svg g.row rect.bar{fill:#1565c0}
 svg .s2xx{fill:#2e7d32}svg .s3xx{fill:#1565c0}svg .s4xx{fill:#ef6c00}svg .s5xx{fill:#c62828}
 svg .s1xx{fill:#8e24aa}svg .snone{fill:#757575}
 .note{color:#555;font-size:13px}

@@ -45,6 +45,7 @@ void WriteTable(const std::vector<std::string>& header,
       line += row[i];
       if (i + 1 < row.size()) line.append(widths[i] - DisplayWidth(row[i]) + 2, ' ');
     }
+    line.erase(line.find_last_not_of(' ') + 1);
     out << line << "\n";
   };
   write_row(header);
