@@ -16,7 +16,7 @@ constexpr char kKnownKeys[] =
     "narrow_max_objects, narrow_max_subjects, subject_types, evidence_limit";
 
 std::string Prefix(const std::string& source, const std::string& key) {
-  return "config " + source + ": report." + key;
+  return "config " + source + ": control.report." + key;
 }
 
 // Reads a non-negative integer no larger than `max`.
@@ -74,8 +74,8 @@ std::string ApplyKey(const std::string& source, const std::string& key, const YA
   } else if (key == "subject_types") {
     error = ReadTypes(source, value, t.subject_types);
   } else {
-    error = "config " + source + ": unknown key report." + key + "; the known keys are " +
-            kKnownKeys;
+    error = "config " + source + ": unknown key control.report." + key +
+            "; the known keys are " + kKnownKeys;
   }
   return error;
 }
@@ -84,10 +84,14 @@ std::string LoadFromNode(const YAML::Node& root, const std::string& source,
                          ScopeThresholds& thresholds) {
   if (root.IsNull()) return {};
   if (!root.IsMap()) return "config " + source + ": the top level must be a mapping";
-  const YAML::Node section = root["report"];
+  const YAML::Node control = root["control"];
+  if (!control.IsDefined() || control.IsNull()) return {};
+  if (!control.IsMap()) return "config " + source + ": control must be a mapping of settings";
+  const YAML::Node section = control["report"];
   if (!section.IsDefined() || section.IsNull()) return {};
   if (!section.IsMap()) {
-    return "config " + source + ": report must be a mapping of settings (" + kKnownKeys + ")";
+    return "config " + source + ": control.report must be a mapping of settings (" +
+           kKnownKeys + ")";
   }
 
   // Applied to a copy, so an error leaves `thresholds` as it was.
@@ -97,7 +101,9 @@ std::string LoadFromNode(const YAML::Node& root, const std::string& source,
     if (!error.empty()) return error;
   }
   const std::string invalid = ValidateThresholds(loaded);
-  if (!invalid.empty()) return "config " + source + ": " + invalid + "; fix the report section";
+  if (!invalid.empty()) {
+    return "config " + source + ": " + invalid + "; fix the value in the file";
+  }
   thresholds = std::move(loaded);
   return {};
 }
@@ -106,11 +112,11 @@ std::string LoadFromNode(const YAML::Node& root, const std::string& source,
 
 std::string ValidateThresholds(const ScopeThresholds& thresholds) {
   if (thresholds.deep_min_pii_types == 0) {
-    return "report.deep_min_pii_types must be at least 1, because 0 would call responses "
+    return "control.report.deep_min_pii_types must be at least 1, because 0 would call responses "
            "without personal data deep";
   }
   if (thresholds.deep_min_responses == 0) {
-    return "report.deep_min_responses must be at least 1, because 0 would call every scope deep";
+    return "control.report.deep_min_responses must be at least 1, because 0 would call every scope deep";
   }
   return {};
 }

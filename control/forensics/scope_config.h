@@ -1,4 +1,4 @@
-// Thresholds of the scope report's classifications and the `report:` section of the YAML
+// Thresholds of the scope report's classifications and the `control.report` section of the YAML
 // configuration that changes them. docs/report-scope.md explains each one.
 #pragma once
 
@@ -30,10 +30,11 @@ struct ScopeThresholds {
   uint64_t evidence_limit = 50;
 };
 
-// Reads the `report:` section of the YAML file at `path` into `thresholds`, leaving the settings
-// the file does not name. Other top-level sections are ignored. Returns an empty string on
-// success, or one line naming the file, the key and the fix: missing or unreadable file, YAML
-// syntax error, unknown key under `report:`, wrong type, out-of-range value.
+// Reads the `report:` mapping inside the `control:` section of the YAML file at `path` into
+// `thresholds`, leaving the settings the file does not name; every other key is left to its own
+// reader. On an error `thresholds` is unchanged. Returns an empty string on success, or one line
+// naming the file, the key and the fix: missing or unreadable file, YAML syntax error, unknown
+// key under `control.report`, wrong type, out-of-range value.
 std::string LoadReportConfigFile(const std::string& path, ScopeThresholds& thresholds);
 
 // The same for YAML text already in memory; `source` names it in error messages.

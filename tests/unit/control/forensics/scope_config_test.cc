@@ -16,16 +16,17 @@ std::string Load(const std::string& yaml, ScopeThresholds& thresholds) {
 TEST(ReportConfig, SetsEveryKey) {
   ScopeThresholds t;
   const std::string error = Load(
+      "dataplane:\n  workers: 2\n"
       "control:\n  listen: tcp://127.0.0.1:7750\n"
-      "report:\n"
-      "  deep_min_pii_types: 3\n"
-      "  deep_min_bytes_per_object: 512\n"
-      "  deep_min_responses: 5\n"
-      "  narrow_max_templates: 2\n"
-      "  narrow_max_objects: 100\n"
-      "  narrow_max_subjects: 0\n"
-      "  subject_types: [email, national_id]\n"
-      "  evidence_limit: 7\n",
+      "  report:\n"
+      "    deep_min_pii_types: 3\n"
+      "    deep_min_bytes_per_object: 512\n"
+      "    deep_min_responses: 5\n"
+      "    narrow_max_templates: 2\n"
+      "    narrow_max_objects: 100\n"
+      "    narrow_max_subjects: 0\n"
+      "    subject_types: [email, national_id]\n"
+      "    evidence_limit: 7\n",
       t);
   ASSERT_EQ(error, "");
   EXPECT_EQ(t.deep_min_pii_types, 3u);
@@ -39,7 +40,8 @@ TEST(ReportConfig, SetsEveryKey) {
 }
 
 TEST(ReportConfig, AbsentSectionKeepsDefaults) {
-  for (const char* yaml : {"", "control:\n  listen: x\n", "report:\n", "report: ~\n"}) {
+  for (const char* yaml : {"", "control:\n  listen: x\n", "control:\n  report:\n",
+                           "control:\n  report: ~\n", "report:\n  narrow_max_objects: 3\n"}) {
     ScopeThresholds t;
     EXPECT_EQ(Load(yaml, t), "") << yaml;
     EXPECT_EQ(t.deep_min_pii_types, ScopeThresholds().deep_min_pii_types) << yaml;
@@ -47,40 +49,52 @@ TEST(ReportConfig, AbsentSectionKeepsDefaults) {
   }
 }
 
+struct Case {
+  const char* yaml;
+  const char* expected;
+};
+
 TEST(ReportConfig, ErrorsNameTheKeyAndLeaveValues) {
-  struct Case {
-    const char* yaml;
-    const char* expected;
-  };
   const Case cases[] = {
-      {"report:\n  narrow_max_objcts: 3\n", "unknown key report.narrow_max_objcts"},
-      {"report:\n  narrow_max_objects: -1\n", "report.narrow_max_objects must be a whole number"},
-      {"report:\n  narrow_max_objects: ten\n", "got 'ten'"},
-      {"report:\n  narrow_max_objects: 1.5\n", "must be a whole number"},
-      {"report:\n  narrow_max_objects: [1]\n", "must be a whole number"},
-      {"report:\n  deep_min_pii_types: 65\n", "from 0 to 64"},
-      {"report:\n  deep_min_pii_types: 0\n", "must be at least 1"},
-      {"report:\n  deep_min_responses: 0\n", "must be at least 1"},
-      {"report:\n  subject_types: email\n", "must be a list"},
-      {"report:\n  subject_types: ['']\n", "non-empty type names"},
-      {"report: [1, 2]\n", "report must be a mapping"},
-      {"- a\n", "top level must be a mapping"},
-      {"report:\n  a: [\n", "invalid YAML at line"},
+      {"narrow_max_objcts: 3", "unknown key control.report.narrow_max_objcts"},
+      {"narrow_max_objects: -1", "control.report.narrow_max_objects must be a whole number"},
+      {"narrow_max_objects: ten", "got 'ten'"},
+      {"narrow_max_objects: 1.5", "must be a whole number"},
+      {"narrow_max_objects: [1]", "must be a whole number"},
+      {"deep_min_pii_types: 65", "from 0 to 64"},
+      {"deep_min_pii_types: 0", "control.report.deep_min_pii_types must be at least 1"},
+      {"deep_min_responses: 0", "must be at least 1"},
+      {"subject_types: email", "must be a list"},
+      {"subject_types: ['']", "non-empty type names"},
+      {"a: [", "invalid YAML at line"},
   };
   for (const Case& c : cases) {
     ScopeThresholds t;
     t.narrow_max_objects = 42;
-    const std::string error = Load(std::string(c.yaml) + "", t);
+    const std::string error = Load("control:\n  report:\n    " + std::string(c.yaml) + "\n", t);
     EXPECT_NE(error.find(c.expected), std::string::npos) << c.yaml << " -> " << error;
     EXPECT_EQ(error.rfind("config test.yaml: ", 0), 0u) << error;
     EXPECT_EQ(t.narrow_max_objects, 42u) << c.yaml;
   }
 }
 
+TEST(ReportConfig, SectionShapeErrors) {
+  const Case cases[] = {
+      {"control:\n  report: [1, 2]\n", "control.report must be a mapping"},
+      {"control: 3\n", "control must be a mapping"},
+      {"- a\n", "top level must be a mapping"},
+  };
+  for (const Case& c : cases) {
+    ScopeThresholds t;
+    const std::string error = Load(c.yaml, t);
+    EXPECT_NE(error.find(c.expected), std::string::npos) << c.yaml << " -> " << error;
+  }
+}
+
 TEST(ReportConfig, LoadsFile) {
   const std::string path =
       ::testing::TempDir() + "report_config_" + std::to_string(getpid()) + ".yaml";
-  std::ofstream(path) << "report:\n  evidence_limit: 3\n";
+  std::ofstream(path) << "control:\n  report:\n    evidence_limit: 3\n";
   ScopeThresholds t;
   EXPECT_EQ(LoadReportConfigFile(path, t), "");
   EXPECT_EQ(t.evidence_limit, 3u);
