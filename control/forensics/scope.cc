@@ -96,14 +96,18 @@ ResponseDepth MeasureResponse(const TransactionRow& row) {
 
 // Accumulates one group of calls (the whole scope or one function).
 struct GroupState {
-  std::set<std::string> objects;
+  std::set<std::string> objects;            // named by calls answered 2xx
+  std::set<std::string> objects_requested;  // named by any call
   std::set<Item> items;
   bool items_lower_bound = false;
 };
 
 void AddCallToGroup(const TransactionRow& row, GroupState& group) {
   std::string object = ObjectKey(row);
-  if (!object.empty()) group.objects.insert(std::move(object));
+  if (!object.empty()) {
+    if (IsSuccess(row)) group.objects.insert(object);
+    group.objects_requested.insert(std::move(object));
+  }
   for (const PiiItems& items : row.pii_response) {
     for (const std::string& fingerprint : items.fingerprints) {
       group.items.emplace(items.type, fingerprint);
@@ -132,6 +136,7 @@ void SummarizeFunctions(const std::vector<const TransactionRow*>& rows, ScopeRep
   for (auto& [key, entry] : groups) {
     FunctionSummary& summary = entry.first;
     summary.objects = entry.second.objects.size();
+    summary.objects_requested = entry.second.objects_requested.size();
     summary.distinct_items = entry.second.items.size();
     summary.items_lower_bound = entry.second.items_lower_bound;
     report.functions.push_back(std::move(summary));
@@ -372,6 +377,7 @@ ScopeReport AnalyzeScope(const ScopeRequest& request,
   }
   report.templates = templates.size();
   report.objects = scope.objects.size();
+  report.objects_requested = scope.objects_requested.size();
   report.distinct_items = scope.items.size();
   report.items_lower_bound = scope.items_lower_bound;
 

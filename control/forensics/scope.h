@@ -6,7 +6,8 @@
 // - function: a (host, method, endpoint template) triple, e.g. GET api.example.com /accounts/{id};
 // - template: a distinct (host, endpoint template) pair, whatever the method;
 // - object: a distinct (template, path values at the template's placeholders) pair, e.g.
-//   /accounts/{id} with id 1234. A path whose template has no placeholder names no object;
+//   /accounts/{id} with id 1234, named by a call answered 2xx. A path whose template has no
+//   placeholder names no object. Requested objects count calls with any answer or none;
 // - returned objects of one response: the largest count of any single PII type in it, at least 1
 //   (a list of 50 customers carries 50 email values), used to compute bytes per object;
 // - subject: a distinct (type, fingerprint) pair of the identifying PII types
@@ -51,7 +52,8 @@ struct FunctionSummary {
   uint64_t calls = 0;
   StatusClasses status;
   uint64_t response_bytes = 0;
-  uint64_t objects = 0;          // distinct objects named by the paths of these calls
+  uint64_t objects = 0;            // distinct objects named by calls answered 2xx
+  uint64_t objects_requested = 0;  // distinct objects named by any of these calls
   uint64_t distinct_items = 0;   // distinct (type, fingerprint) pairs in the responses
   bool items_lower_bound = false;  // some values had no fingerprint: the true count is higher
   uint64_t first_ts_ns = 0;
@@ -114,7 +116,8 @@ struct ScopeReport {
   uint64_t response_bytes = 0;
   StatusClasses status;
   uint64_t templates = 0;
-  uint64_t objects = 0;
+  uint64_t objects = 0;            // distinct objects named by calls answered 2xx
+  uint64_t objects_requested = 0;  // distinct objects named by any call
   uint64_t subjects = 0;
   bool subjects_lower_bound = false;
   uint64_t distinct_items = 0;

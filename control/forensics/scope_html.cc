@@ -103,7 +103,8 @@ void Summary(const ScopeReport& r, std::string& html) {
           c.breadth + "\">" + c.breadth + "</span></p><div class=\"figures\">";
   Figure("total-calls", GroupDigits(r.calls), "calls in scope", html);
   Figure("total-templates", GroupDigits(r.templates), "endpoint templates", html);
-  Figure("total-objects", GroupDigits(r.objects), "objects", html);
+  Figure("total-objects", GroupDigits(r.objects), "objects returned", html);
+  Figure("total-objects-requested", GroupDigits(r.objects_requested), "objects requested", html);
   Figure("total-subjects", Count(r.subjects, r.subjects_lower_bound), "subjects", html);
   Figure("total-items", Count(r.distinct_items, r.items_lower_bound), "distinct PII items", html);
   Figure("total-clients", GroupDigits(r.clients.size()), "clients", html);
@@ -160,13 +161,14 @@ void Tables(const ScopeReport& r, std::string& html) {
                     GroupDigits(f.calls), GroupDigits(f.status.success),
                     GroupDigits(f.status.client_error), GroupDigits(f.status.server_error),
                     GroupDigits(f.response_bytes), GroupDigits(f.objects),
-                    Count(f.distinct_items, f.items_lower_bound), FormatTime(f.first_ts_ns),
+                    GroupDigits(f.objects_requested), Count(f.distinct_items, f.items_lower_bound),
+                    FormatTime(f.first_ts_ns),
                     FormatTime(f.last_ts_ns)});
   }
   html += "<section id=\"functions\"><h2>Endpoints and functions</h2>";
-  Table({"method", "host", "endpoint", "calls", "2xx", "4xx", "5xx", "bytes", "objects", "items",
-         "first", "last"},
-        rows, html, "   nnnnnnn", "  p");
+  Table({"method", "host", "endpoint", "calls", "2xx", "4xx", "5xx", "bytes", "objects",
+         "requested", "items", "first", "last"},
+        rows, html, "   nnnnnnnn", "  p");
   html += "</section>";
 
   rows.clear();
@@ -216,8 +218,8 @@ void Thresholds(const ScopeThresholds& t, std::string& html) {
       {"subject_types", HtmlEscape(types)},
       {"evidence_limit", std::to_string(t.evidence_limit)},
   };
-  html += "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"note\">Set in the report: "
-          "section of the configuration.</p>";
+  html += "<section id=\"thresholds\"><h2>Thresholds</h2><p class=\"note\">Set in control.report in "
+          "the configuration.</p>";
   Table({"setting", "value"}, rows, html, " n");
   html += "</section>";
 }

@@ -118,6 +118,7 @@ void Summary(Writer& w, const ScopeReport& r) {
   Status(w, "status", r.status);
   Member(w, "templates", r.templates);
   Member(w, "objects", r.objects);
+  Member(w, "objects_requested", r.objects_requested);
   Member(w, "subjects", r.subjects);
   MemberBool(w, "subjects_lower_bound", r.subjects_lower_bound);
   Member(w, "distinct_items", r.distinct_items);
@@ -167,6 +168,7 @@ void Functions(Writer& w, const std::vector<FunctionSummary>& functions) {
     Status(w, "status", f.status);
     Member(w, "response_bytes", f.response_bytes);
     Member(w, "objects", f.objects);
+    Member(w, "objects_requested", f.objects_requested);
     Member(w, "distinct_items", f.distinct_items);
     MemberBool(w, "distinct_items_lower_bound", f.items_lower_bound);
     Time(w, "first_call", f.first_ts_ns);

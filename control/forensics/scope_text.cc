@@ -104,7 +104,8 @@ void WriteSummary(const ScopeReport& report, std::ostream& out) {
   out << "  Bytes           " << GroupDigits(report.request_bytes) << " sent, "
       << GroupDigits(report.response_bytes) << " received (bodies)\n";
   out << "  Templates       " << GroupDigits(report.templates) << "\n";
-  out << "  Objects         " << GroupDigits(report.objects) << "\n";
+  out << "  Objects         " << GroupDigits(report.objects) << " returned (2xx), "
+      << GroupDigits(report.objects_requested) << " requested\n";
   out << "  Subjects        " << Count(report.subjects, report.subjects_lower_bound) << "\n";
   out << "  Distinct items  " << Count(report.distinct_items, report.items_lower_bound) << "\n";
 }
@@ -132,11 +133,12 @@ void WriteFunctions(const ScopeReport& report, std::ostream& out) {
     rows.push_back({Cell(f.method), Cell(f.host), Cell(f.endpoint), GroupDigits(f.calls),
                     GroupDigits(f.status.success), GroupDigits(f.status.client_error),
                     GroupDigits(f.status.server_error), GroupDigits(f.response_bytes),
-                    GroupDigits(f.objects), Count(f.distinct_items, f.items_lower_bound),
+                    GroupDigits(f.objects), GroupDigits(f.objects_requested),
+                    Count(f.distinct_items, f.items_lower_bound),
                     FormatTime(f.first_ts_ns), FormatTime(f.last_ts_ns)});
   }
   WriteTable({"METHOD", "HOST", "ENDPOINT", "CALLS", "2XX", "4XX", "5XX", "BYTES", "OBJECTS",
-              "ITEMS", "FIRST", "LAST"},
+              "REQUESTED", "ITEMS", "FIRST", "LAST"},
              rows, out);
 }
 
@@ -181,7 +183,7 @@ void WriteFindings(const ScopeReport& report, std::ostream& out) {
 void WriteThresholds(const ScopeThresholds& t, std::ostream& out) {
   std::string types;
   for (const std::string& type : t.subject_types) types += (types.empty() ? "" : ", ") + type;
-  out << "\nThresholds (report: section of the configuration)\n";
+  out << "\nThresholds (control.report in the configuration)\n";
   out << "  deep_min_pii_types         " << t.deep_min_pii_types << "\n";
   out << "  deep_min_bytes_per_object  " << t.deep_min_bytes_per_object << "\n";
   out << "  deep_min_responses         " << t.deep_min_responses << "\n";

@@ -238,9 +238,22 @@ TEST(ScopeObjects, RepeatedObjectCountsOnce) {
                                       Call(2).Path("/accounts/{id}", "/accounts/1"),
                                       Call(3).Path("/accounts/{id}", "/accounts/2")});
   EXPECT_EQ(report.objects, 2u);
+  EXPECT_EQ(report.objects_requested, 2u);
   ASSERT_EQ(report.functions.size(), 1u);
   EXPECT_EQ(report.functions[0].objects, 2u);
   EXPECT_EQ(report.functions[0].calls, 3u);
+}
+
+TEST(ScopeObjects, OnlySuccessfulCallsReturnObjects) {
+  const ScopeReport report = Analyze({Call(1).Path("/accounts/{id}", "/accounts/1"),
+                                      Call(2).Path("/accounts/{id}", "/accounts/2").Status(404),
+                                      Call(3).Path("/accounts/{id}", "/accounts/3").NoResponse(),
+                                      Call(4).Path("/accounts/{id}", "/accounts/1").Status(500)});
+  EXPECT_EQ(report.objects, 1u);
+  EXPECT_EQ(report.objects_requested, 3u);
+  ASSERT_EQ(report.functions.size(), 1u);
+  EXPECT_EQ(report.functions[0].objects, 1u);
+  EXPECT_EQ(report.functions[0].objects_requested, 3u);
 }
 
 std::vector<TransactionRow> SelectorRows() {
