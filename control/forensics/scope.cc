@@ -96,7 +96,7 @@ ResponseDepth MeasureResponse(const TransactionRow& row) {
 
 // Accumulates one group of calls (the whole scope or one function).
 struct GroupState {
-  std::set<std::string> objects;            // named by calls answered 2xx
+  std::set<std::string> objects;            // named by calls with a 2xx response
   std::set<std::string> objects_requested;  // named by any call
   std::set<Item> items;
   bool items_lower_bound = false;

@@ -1,12 +1,13 @@
-// The analysis behind `sluicectl report scope`: given the transactions and findings the store
-// returned, it selects those in scope and says which endpoints, functions, clients and personal
-// data they involved, when, and whether the exposure was deep or shallow, narrow or broad.
+// The analysis behind `sluicectl report scope`. From the transactions and findings the store
+// returned, it selects those in scope and summarises the endpoints, functions, clients and
+// personal data they involved and when. It classifies the exposure as deep or shallow and as
+// narrow or broad.
 //
 // Terms (docs/report-scope.md has the long form):
 // - function: a (host, method, endpoint template) triple, e.g. GET api.example.com /accounts/{id};
 // - template: a distinct (host, endpoint template) pair, whatever the method;
 // - object: a distinct (template, path values at the template's placeholders) pair, e.g.
-//   /accounts/{id} with id 1234, named by a call answered 2xx. A path whose template has no
+//   /accounts/{id} with id 1234, named by a call with a 2xx response. A path whose template has no
 //   placeholder names no object. Requested objects count calls with any answer or none;
 // - returned objects of one response: the largest count of any single PII type in it, at least 1
 //   (a list of 50 customers carries 50 email values), used to compute bytes per object;
@@ -52,7 +53,7 @@ struct FunctionSummary {
   uint64_t calls = 0;
   StatusClasses status;
   uint64_t response_bytes = 0;
-  uint64_t objects = 0;            // distinct objects named by calls answered 2xx
+  uint64_t objects = 0;            // distinct objects named by calls with a 2xx response
   uint64_t objects_requested = 0;  // distinct objects named by any of these calls
   uint64_t distinct_items = 0;   // distinct (type, fingerprint) pairs in the responses
   bool items_lower_bound = false;  // some values had no fingerprint: the true count is higher
@@ -116,7 +117,7 @@ struct ScopeReport {
   uint64_t response_bytes = 0;
   StatusClasses status;
   uint64_t templates = 0;
-  uint64_t objects = 0;            // distinct objects named by calls answered 2xx
+  uint64_t objects = 0;            // distinct objects named by calls with a 2xx response
   uint64_t objects_requested = 0;  // distinct objects named by any call
   uint64_t subjects = 0;
   bool subjects_lower_bound = false;

@@ -31,10 +31,10 @@ struct ScopeThresholds {
 };
 
 // Reads the `report:` mapping inside the `control:` section of the YAML file at `path` into
-// `thresholds`, leaving the settings the file does not name; every other key is left to its own
-// reader. On an error `thresholds` is unchanged. Returns an empty string on success, or one line
-// naming the file, the key and the fix: missing or unreadable file, YAML syntax error, unknown
-// key under `control.report`, wrong type, out-of-range value.
+// `thresholds`. Settings the file does not name keep their values, and other keys are left to
+// their own readers. On an error `thresholds` is unchanged. Returns an empty string on success,
+// or one line naming the file, the key and the fix: missing or unreadable file, YAML syntax
+// error, unknown key under `control.report`, wrong type, out-of-range value.
 std::string LoadReportConfigFile(const std::string& path, ScopeThresholds& thresholds);
 
 // The same for YAML text already in memory; `source` names it in error messages.

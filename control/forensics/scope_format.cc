@@ -8,11 +8,18 @@
 namespace sluice::control::forensics {
 namespace {
 
-// Appends the next code point of valid UTF-8 `text` at `i` and advances `i`; returns its value.
+// Decodes the code point of valid UTF-8 `text` at `i`, advances `i` past it and returns it.
 uint32_t NextCodePoint(std::string_view text, size_t& i) {
   const auto byte = [&](size_t at) { return static_cast<uint8_t>(text[at]); };
   const uint8_t lead = byte(i);
-  size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  size_t length = 4;
+  if (lead < 0x80) {
+    length = 1;
+  } else if (lead < 0xE0) {
+    length = 2;
+  } else if (lead < 0xF0) {
+    length = 3;
+  }
   uint32_t value = length == 1 ? lead : lead & (0x7F >> length);
   for (size_t k = 1; k < length; ++k) value = (value << 6) | (byte(i + k) & 0x3F);
   i += length;

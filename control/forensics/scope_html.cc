@@ -50,7 +50,13 @@ void Table(const Row& header, const std::vector<Row>& rows, std::string& html,
     for (size_t i = 0; i < row.size(); ++i) {
       const bool is_numeric = i < numeric.size() && numeric[i] == 'n';
       const bool is_path = i < path.size() && path[i] == 'p';
-      html += is_numeric ? "<td class=\"num\">" : is_path ? "<td class=\"path\">" : "<td>";
+      if (is_numeric) {
+        html += "<td class=\"num\">";
+      } else if (is_path) {
+        html += "<td class=\"path\">";
+      } else {
+        html += "<td>";
+      }
       html += row[i] + "</td>";
     }
     html += "</tr>";

@@ -10,8 +10,8 @@
 
 namespace sluice::control::forensics {
 
-// Where a record sits in the store: the batch that carried it, by the (data plane, run, worker,
-// sequence) key that names every batch, and its position in that batch. flow_id and
+// The location of a record in the store: the batch that carried it, by the (data plane, run,
+// worker, sequence) key that names every batch, and its position in that batch. flow_id and
 // transaction_index name the transaction within its TCP connection.
 struct RecordRef {
   std::string dataplane_id;
@@ -33,7 +33,7 @@ struct PiiItems {
   std::vector<std::string> fingerprints;
 };
 
-// The most fingerprints the data plane records per PII type and transaction (PiiCount in
+// Maximum fingerprints the data plane records per PII type and transaction (PiiCount in
 // schemas/records.fbs).
 inline constexpr size_t kWireFingerprintLimit = 8;
 
@@ -72,7 +72,8 @@ struct FindingRow {
   std::string verdict;         // pass, tag, block or would_block
 };
 
-// Which transactions the report covers. Every criterion that is set must hold (logical AND).
+// The criteria for the transactions the report covers. Every criterion that is set must hold
+// (logical AND).
 struct ScopeSelector {
   // The finding's transactions: those that carry this id, and the calls of the finding's client
   // from its first to its last call (the calls that raised a finding were made before it existed,

@@ -279,6 +279,7 @@ void EvidenceRecord(Writer& w, const TransactionRow& row) {
   Member(w, "flow_id", row.ref.flow_id);
   Member(w, "transaction_index", row.ref.transaction_index);
   w.EndObject();
+
   Member(w, "client_kind", row.client_kind);
   Member(w, "client_id", row.client_id);
   Member(w, "client_address", row.client_address);
@@ -290,6 +291,7 @@ void EvidenceRecord(Writer& w, const TransactionRow& row) {
   row.has_response ? w.Uint(row.status_code) : w.Null();
   Member(w, "request_bytes", row.request_bytes);
   Member(w, "response_bytes", row.response_bytes);
+
   Pii(w, "pii_response", row.pii_response);
   Pii(w, "pii_request", row.pii_request);
   Key(w, "rule_ids");

@@ -29,8 +29,8 @@ void RenderScopeHtml(const ScopeReport& report, const IntegrityStatus& integrity
 
 // Checks the request, analyses the rows and writes the report in `format` to `out`. On an invalid
 // request (thresholds out of range, --since not before --until) it writes one error line to `out`
-// instead and returns kScopeExitInvalid. A --finding that no finding row and no transaction knows
-// writes an error line and returns kScopeExitNotFound.
+// instead and returns kScopeExitInvalid. A --finding id that matches no finding row and no
+// transaction gets an error line and kScopeExitNotFound.
 int RunScopeCommand(const ScopeRequest& request, const std::vector<TransactionRow>& transactions,
                     const std::vector<FindingRow>& findings, const IntegrityStatus& integrity,
                     OutputFormat format, std::ostream& out);

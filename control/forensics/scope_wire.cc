@@ -52,11 +52,13 @@ TransactionRow TransactionRowFromWire(const wire::Transaction& transaction, Reco
   ref.flow_id = transaction.flow_id();
   ref.transaction_index = transaction.index();
   row.ref = std::move(ref);
+
   row.ts_ns = transaction.request_ts_ns();
   row.response_end_ts_ns = transaction.response_end_ts_ns();
   row.client_kind = Text(transaction.client_kind());
   row.client_id = Text(transaction.client_id());
   row.client_address = AddressText(transaction.ip_version(), transaction.client());
+
   row.host = Text(transaction.host());
   row.method = Text(transaction.method());
   row.endpoint = Text(transaction.endpoint());
@@ -67,6 +69,7 @@ TransactionRow TransactionRowFromWire(const wire::Transaction& transaction, Reco
   row.status_code = row.has_response ? transaction.status_code() : 0;
   row.request_bytes = transaction.request_body_bytes();
   row.response_bytes = transaction.response_body_bytes();
+
   row.pii_response = PiiFromWire(transaction.pii_response());
   row.pii_request = PiiFromWire(transaction.pii_request());
   if (transaction.rules() != nullptr) {

@@ -12,7 +12,7 @@ namespace sluice::control::forensics {
 TransactionRow TransactionRowFromWire(const wire::Transaction& transaction, RecordRef ref);
 
 // Builds a row from a verified finding.
-// NOTE: wire::Finding carries only its id, detector and client so far; the template, first and
+// NOTE: wire::Finding carries only its id, detector and client so far. The template, first and
 // last call, call count and verdict stay empty until the schema gains those fields.
 FindingRow FindingRowFromWire(const wire::Finding& finding);
 

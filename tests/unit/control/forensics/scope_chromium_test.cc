@@ -22,8 +22,8 @@ using testing::Call;
 
 constexpr char kChromium[] = "/usr/bin/chromium";
 
-// 25 GET /accounts/{id} (every fifth a 404), 8 POST /login, 4 DELETE /orders/{id} answered 500:
-// 37 calls, 3 functions, 2 PII types.
+// 25 GET /accounts/{id} (every fifth a 404), 8 POST /login, 4 DELETE /orders/{id} with status
+// 500: 37 calls, 3 functions, 2 PII types.
 std::vector<TransactionRow> Rows() {
   std::vector<TransactionRow> rows;
   for (int i = 0; i < 25; ++i) {
@@ -62,7 +62,7 @@ class ScopeChromium : public ::testing::Test {
 
   // Runs Chromium on `page` with `mode` (--dump-dom or --screenshot=...) and returns stdout.
   // Host resolution fails for every name and the proxy is a closed loopback port, so the page
-  // could fetch nothing even if it tried; the profile lives in the test's own directory.
+  // could fetch nothing even if it tried. The profile lives in the test's own directory.
   std::string RunChromium(const std::string& page, const std::string& mode) {
     const std::string command =
         std::string("timeout 25 ") + kChromium +
