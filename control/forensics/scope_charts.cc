@@ -10,8 +10,8 @@ namespace sluice::control::forensics {
 namespace {
 
 struct StatusSeries {
-  const char* css_class;  // also the legend's label
-  const char* label;
+  const char* css_class;
+  const char* label;  // in the legend and the bars' tooltips
   const char* colour;
   uint64_t StatusClasses::*field;
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -57,15 +58,18 @@ class ScopeChromium : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
   // Runs Chromium on `page` with `mode` (--dump-dom or --screenshot=...) and returns stdout.
   // Host resolution fails for every name and the proxy is a closed loopback port, so the page
-  // could fetch nothing even if it tried. The profile lives in the test's own directory.
+  // could fetch nothing even if it tried. The profile, HOME and caches live in the test's own
+  // directory, and each run is killed after 15 s so three runs stay within the test's limit.
   std::string RunChromium(const std::string& page, const std::string& mode) {
     const std::string command =
-        std::string("timeout 25 ") + kChromium +
+        "env HOME='" + dir_ + "' XDG_CONFIG_HOME='" + dir_ + "/config' XDG_CACHE_HOME='" + dir_ +
+        "/cache' timeout 15 " + kChromium +
         " --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions"
         " --disable-background-networking --disable-sync --disable-component-update"
         " --disable-default-apps --host-resolver-rules='MAP * ~NOTFOUND'"
