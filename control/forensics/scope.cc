@@ -237,11 +237,12 @@ void CollectFindings(const std::vector<const TransactionRow*>& rows,
   std::set<uint64_t> ids;
   if (selector.finding_id) ids.insert(*selector.finding_id);
   for (const TransactionRow* row : rows) ids.insert(row->finding_ids.begin(), row->finding_ids.end());
+  std::map<uint64_t, const FindingRow*> by_id;
+  for (const FindingRow& finding : findings) by_id.emplace(finding.finding_id, &finding);
   for (uint64_t id : ids) {
-    auto found = std::find_if(findings.begin(), findings.end(),
-                              [id](const FindingRow& f) { return f.finding_id == id; });
-    if (found != findings.end()) {
-      report.findings.push_back(*found);
+    const auto found = by_id.find(id);
+    if (found != by_id.end()) {
+      report.findings.push_back(*found->second);
     } else {
       // Listed with its id only, so the reader sees that the store lacks the finding itself.
       FindingRow unknown;
