@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -240,6 +242,56 @@ TEST(ScopeHtml, ChartsCarryTheFigures) {
   EXPECT_NE(html.find("<span id=\"depth\" class=\"badge deep\">deep</span>"), std::string::npos);
   EXPECT_NE(html.find("<div class=\"n\" id=\"total-calls\">4</div>"), std::string::npos);
   EXPECT_NE(html.find("data-state=\"not_checked\""), std::string::npos);
+}
+
+// One call whose every string field is `text`, with a finding and a broken segment named `text`.
+std::string RenderWithStrings(const std::string& text, OutputFormat format) {
+  TransactionRow row = Call(1).Client(text, text, text).Host(text).Method(text).Path(text, text)
+                           .Pii(text, 1, {text}).Finding(3);
+  row.ref.dataplane_id = text;
+  FindingRow finding;
+  finding.finding_id = 3;
+  finding.detector = text;
+  finding.client_kind = text;
+  finding.client_id = text;
+  finding.endpoint = text;
+  finding.verdict = text;
+  IntegrityStatus integrity;
+  integrity.state = IntegrityStatus::State::kBroken;
+  integrity.broken_segments = {{text, text}};
+  ScopeRequest request;
+  request.thresholds.subject_types = {text};
+  std::ostringstream out;
+  RunScopeCommand(request, {row}, {finding}, integrity, format, out);
+  return out.str();
+}
+
+TEST(ScopeOutput, RandomBytesNeverBreakMarkupOrJson) {
+  // Markup characters, quotes, NUL, ESC, a lone continuation byte and a truncated sequence.
+  const std::string alphabet = std::string("<>&\"'/=a \x1b\x80\xc3\xff", 13) + std::string(1, '\0');
+  std::mt19937 random(7);
+  const std::string benign = RenderWithStrings("x", OutputFormat::kHtml);
+  const auto tags = [](const std::string& html) { return std::count(html.begin(), html.end(), '<'); };
+  for (int round = 0; round < 200; ++round) {
+    std::string text;
+    const size_t length = 1 + random() % 24;
+    for (size_t i = 0; i < length; ++i) text += alphabet[random() % alphabet.size()];
+
+    const std::string html = RenderWithStrings(text, OutputFormat::kHtml);
+    EXPECT_EQ(tags(html), tags(benign)) << "round " << round;
+    EXPECT_EQ(html.find('\0'), std::string::npos) << "round " << round;
+    EXPECT_EQ(html.find('\x1b'), std::string::npos) << "round " << round;
+
+    const std::string json = RenderWithStrings(text, OutputFormat::kJson);
+    rapidjson::Document doc;
+    EXPECT_FALSE(doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str(), json.size())
+                     .HasParseError())
+        << "round " << round;
+
+    const std::string plain = RenderWithStrings(text, OutputFormat::kText);
+    EXPECT_EQ(plain.find('\x1b'), std::string::npos) << "round " << round;
+    EXPECT_EQ(plain.find('\0'), std::string::npos) << "round " << round;
+  }
 }
 
 TEST(ScopeHtml, ManyFunctionsAreCapped) {
