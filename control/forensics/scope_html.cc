@@ -14,6 +14,7 @@ namespace {
 constexpr char kStyle[] = R"(
 body{font-family:sans-serif;margin:24px;color:#1b1b1b;background:#fff;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ccc}
+h3{font-size:14px;margin:14px 0 4px}
 table{border-collapse:collapse;font-size:13px;margin:4px 0}
 th,td{border:1px solid #d0d0d0;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
