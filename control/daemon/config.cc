@@ -71,9 +71,11 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
       error = ReadString(path, entry.second, "listen", kDefaultListen, loaded.listen);
     } else if (key == "jsonl") {
       error = ReadString(path, entry.second, "jsonl", kDefaultJsonl, loaded.jsonl);
+    } else if (key == "report") {
+      // Thresholds of `sluicectl report scope`, read by control/forensics/scope_config.cc.
     } else {
       error = "config " + path + ": unknown key control." + key +
-              "; the known keys are control.listen and control.jsonl";
+              "; the known keys are control.listen, control.jsonl and control.report";
     }
     if (!error.empty()) return error;
   }
