@@ -31,7 +31,7 @@ struct RecordQuery {
 
 inline constexpr size_t kMaxQueryLimit = 100'000;
 
-// Where the full record lies: the frame of its batch and its index in the batch.
+// Location of a full record: the frame of its batch and its index in the batch.
 struct RecordLocation {
   uint64_t segment = 0;
   uint64_t offset = 0;

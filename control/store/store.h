@@ -83,11 +83,11 @@ class Store {
   std::string Commit();
   // Stage then Commit.
   StageResult Append(const uint8_t* message, size_t size);
-  // Seals the open segment (when it holds any batch) and starts the next.
+  // Seals the open segment (when it contains a batch) and starts the next.
   std::string Roll();
   // Rolls an old segment and applies retention; the daemon calls it periodically.
   std::string Maintain();
-  // Commits, seals the open segment when it holds any batch, and closes the files.
+  // Commits, seals the open segment when it contains a batch, and closes the files.
   std::string Close();
 
   const StoreCounters& counters() const { return counters_; }
@@ -111,6 +111,7 @@ class Store {
   void Log(const std::string& line) const;
   std::string Recover();
   std::string RecoverOpenSegment(const std::string& path, SegmentScan& scan);
+  std::string RepairSealedMarks(uint64_t number, const SegmentScan& scan);
   std::string CreateSegment(uint64_t number, const Sha256Digest& previous_hash);
   std::string SealActive();
   std::string ApplyRetention();

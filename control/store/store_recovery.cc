@@ -131,12 +131,36 @@ std::string Store::Recover() {
   if (scan.header.number != last) {
     return Damaged(path, "its header names segment " + std::to_string(scan.header.number));
   }
-  if (scan.end != ScanEnd::kSealed) return RecoverOpenSegment(path, scan);
+  if (scan.end != ScanEnd::kSealed) {
+    // The segment before the open one is the newest sealed one; a stop right after sealing it
+    // can have left the chain-head behind.
+    ChainMark head;
+    bool head_missing = false;
+    ReadChainMark(directory, ChainMarkKind::kHead, head, head_missing);
+    if (numbers.size() >= 2 && numbers[numbers.size() - 2] == last - 1 && head.number < last - 1) {
+      SegmentScan previous;
+      if (std::string error = ScanSegment(SegmentPath(last - 1), previous); !error.empty()) {
+        return error;
+      }
+      if (previous.end == ScanEnd::kSealed && previous.computed_hash == previous.trailer.hash) {
+        if (std::string error = RepairSealedMarks(last - 1, previous); !error.empty()) return error;
+      }
+    }
+    return RecoverOpenSegment(path, scan);
+  }
 
   if (scan.computed_hash != scan.trailer.hash) return Damaged(path, "hash mismatch");
   last_sealed_hash_ = scan.trailer.hash;
-  // The process stopped after sealing: repair the index row and chain head if they lag.
-  if (const SegmentRow* row = FindRow(rows, last); row != nullptr && !row->sealed) {
+  if (std::string error = RepairSealedMarks(last, scan); !error.empty()) return error;
+  return CreateSegment(last + 1, last_sealed_hash_);
+}
+
+// The process may have stopped between writing a trailer and updating the index row and
+// chain-head. Brings both up to date with sealed segment `number`.
+std::string Store::RepairSealedMarks(uint64_t number, const SegmentScan& scan) {
+  std::vector<SegmentRow> rows;
+  if (std::string error = index_.ListSegments(rows); !error.empty()) return error;
+  if (const SegmentRow* row = FindRow(rows, number); row != nullptr && !row->sealed) {
     SegmentRow sealed = *row;
     sealed.sealed = true;
     sealed.sealed_ns = scan.trailer.sealed_ns;
@@ -146,15 +170,11 @@ std::string Store::Recover() {
   }
   ChainMark head;
   bool head_missing = false;
-  ReadChainMark(directory, ChainMarkKind::kHead, head, head_missing);
-  if (head.number != last || head.hash != scan.trailer.hash) {
-    ChainMark mark{last, scan.trailer.hash, scan.trailer.sealed_ns, {}};
-    if (std::string error = WriteChainMark(directory, ChainMarkKind::kHead, key_.get(), mark);
-        !error.empty()) {
-      return error;
-    }
-  }
-  return CreateSegment(last + 1, last_sealed_hash_);
+  ReadChainMark(options_.directory, ChainMarkKind::kHead, head, head_missing);
+  if (head.number == number && head.hash == scan.trailer.hash) return {};
+  Log("chain-head did not name sealed segment " + std::to_string(number) + "; rewriting it");
+  ChainMark mark{number, scan.trailer.hash, scan.trailer.sealed_ns, {}};
+  return WriteChainMark(options_.directory, ChainMarkKind::kHead, key_.get(), mark);
 }
 
 std::string Store::RecoverOpenSegment(const std::string& path, SegmentScan& scan) {

@@ -247,5 +247,24 @@ TEST_F(StoreTest, InterruptedRetentionFinishedOnOpen) {
   EXPECT_TRUE(LogContains("interrupted"));
 }
 
+TEST_F(StoreTest, LaggingChainHeadRepairedOnOpen) {
+  StoreOptions options = Options();
+  options.segment_max_bytes = 1;
+  OpenStore(options);
+  ASSERT_EQ(Append(Batch(0, 3)), StageStatus::kStaged);
+  const std::string head = directory_ + "/chain-head";
+  const std::string saved = root_ + "/head-after-1";
+  std::filesystem::copy_file(head, saved);
+  ASSERT_EQ(Append(Batch(1, 3)), StageStatus::kStaged);  // seals segment 2, opens 3
+  store_.reset();
+  // A stop between sealing segment 2 and writing chain-head leaves the head at segment 1.
+  std::filesystem::copy_file(saved, head, std::filesystem::copy_options::overwrite_existing);
+
+  OpenStore(options);
+  EXPECT_TRUE(LogContains("chain-head did not name sealed segment 2"));
+  store_.reset();
+  EXPECT_TRUE(Verify(directory_, key_path_).ok());
+}
+
 }  // namespace
 }  // namespace sluice::control::store
