@@ -53,7 +53,7 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch,
     return outcome;
   }
 
-  // The forensic store first: it drops a batch it holds already by its own key, so a batch that
+  // The forensic store first: it drops a batch it already contains by its own key, so a batch that
   // reached the store but not the sink is stored once when it comes again.
   if (store_ != nullptr && !StoreBatch(*store_, message, outcome)) {
     ++stats_.store_errors;

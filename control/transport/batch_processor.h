@@ -47,7 +47,7 @@ class BatchProcessor {
       : sink_(sink), stats_(stats), tracker_(kMaxStreams) {}
 
   // Counts, classifies and, unless it is a duplicate or invalid, writes `batch` then flushes.
-  // `message` is the verified frame that holds `batch`; with a store attached, it is stored
+  // `message` is the verified frame that contains `batch`. With a store attached, it is stored
   // first, and the batch is acknowledged only once both the store and the sink have it.
   BatchOutcome Process(const wire::Batch& batch, std::span<const uint8_t> message = {});
 
