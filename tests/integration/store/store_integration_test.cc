@@ -257,5 +257,83 @@ TEST_F(StoreIntegration, UnusableStoreDirectoryExitsTwo) {
   EXPECT_NE(output.find("/nonexistent/dir/store"), std::string::npos) << output;
 }
 
+TEST_F(StoreIntegration, KillNineKeepsEveryAcknowledgedBatch) {
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const std::vector<std::string> arguments = {"--listen", endpoint, "--jsonl",
+                                              root_ + "/records.jsonl", "--store", store_,
+                                              "--store-key", key_};
+  perf::SyntheticTraffic traffic(5, 20, 5);
+  std::vector<std::vector<uint8_t>> batches;
+  for (int sequence = 0; sequence < 40; ++sequence) {
+    perf::SyntheticBatch batch;
+    batch.dataplane_id = "dp-kill";
+    batch.sequence = static_cast<uint64_t>(sequence);
+    for (int i = 0; i < 100; ++i) {
+      batch.transactions.push_back(traffic.Next(1'000'000ull * (sequence * 100 + i + 1)));
+    }
+    batches.push_back(perf::BuildBatchMessage(batch));
+  }
+
+  uint64_t acknowledged = 0;
+  {
+    Control control(arguments, root_ + "/control.log");
+    ASSERT_TRUE(control.WaitForLog("listening on")) << control.Log();
+    void* context = zmq_ctx_new();
+    void* socket = zmq_socket(context, ZMQ_DEALER);
+    const int timeout_ms = 10000;
+    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+    const int linger_ms = 0;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+    ASSERT_EQ(zmq_connect(socket, endpoint.c_str()), 0);
+    // Twenty batches acknowledged one by one, then twenty more sent without waiting, and the
+    // process killed while it works through them.
+    for (; acknowledged < 20; ++acknowledged) {
+      ASSERT_TRUE(SendAndAwaitAck(socket, batches[acknowledged], acknowledged)) << control.Log();
+    }
+    for (size_t i = 20; i < batches.size(); ++i) {
+      zmq_send(socket, batches[i].data(), batches[i].size(), 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    control.Signal(SIGKILL);
+    EXPECT_EQ(control.Wait(), -1);
+    // Acknowledgements that arrived before the kill count as acknowledged too.
+    std::vector<uint8_t> reply(4096);
+    const int no_wait = 0;
+    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &no_wait, sizeof(no_wait));
+    while (zmq_recv(socket, reply.data(), reply.size(), 0) > 0) ++acknowledged;
+    zmq_close(socket);
+    zmq_ctx_term(context);
+  }
+
+  // The restart recovers the open segment; every acknowledged batch is there, in one copy.
+  Control restarted(arguments, root_ + "/restart.log");
+  ASSERT_TRUE(restarted.WaitForLog("listening on")) << restarted.Log();
+  restarted.Signal(SIGTERM);
+  ASSERT_EQ(restarted.Wait(), 0) << restarted.Log();
+
+  StoreReader reader;
+  ASSERT_EQ(reader.Open(store_), "");
+  RecordQuery query;
+  query.limit = kMaxQueryLimit;
+  QueryPage page;
+  ASSERT_EQ(reader.Query(query, page), "");
+  EXPECT_GE(page.rows.size(), acknowledged * 100) << "acknowledged " << acknowledged;
+  EXPECT_LE(page.rows.size(), batches.size() * 100);
+  std::vector<int> copies(batches.size(), 0);
+  for (const RecordRow& row : page.rows) {
+    if (row.location.record_index == 0) ++copies[row.sequence];
+  }
+  for (size_t sequence = 0; sequence < batches.size(); ++sequence) {
+    EXPECT_LE(copies[sequence], 1) << sequence;
+    if (sequence < acknowledged) EXPECT_EQ(copies[sequence], 1) << sequence;
+  }
+
+  std::string output;
+  EXPECT_EQ(RunOnce({"--verify-store", "--store", store_, "--store-key", key_},
+                    root_ + "/verify.log", output),
+            0)
+      << output;
+}
+
 }  // namespace
 }  // namespace sluice::control::store
