@@ -52,7 +52,7 @@ const SegmentRow* FindRow(const std::vector<SegmentRow>& rows, uint64_t number) 
 
 std::string Damaged(const std::string& path, const std::string& problem) {
   return "segment " + path + " is damaged (" + problem +
-         "); run sluicectl verify, keep a copy of the store for the investigation, then move "
+         "); run sluice-control --verify-store, keep a copy of the store for the investigation, then move "
          "the file out of the store directory to start a new chain";
 }
 
@@ -109,6 +109,21 @@ std::string Store::Recover() {
                                [&](uint64_t number) { return number < first_kept; }),
                 numbers.end());
 
+  // A newest file shorter than a header is a segment whose creation a stop interrupted before
+  // its header was synced (the index row comes after that sync): it holds no batch.
+  if (!numbers.empty()) {
+    const std::string path = SegmentPath(numbers.back());
+    struct stat info {};
+    if (stat(path.c_str(), &info) == 0 && static_cast<uint64_t>(info.st_size) < kHeaderSize) {
+      if (unlink(path.c_str()) != 0) {
+        return "cannot remove the unfinished segment " + path + ": " + std::strerror(errno);
+      }
+      Log("removed segment " + std::to_string(numbers.back()) + " (" +
+          std::to_string(info.st_size) + " bytes), whose creation was interrupted");
+      numbers.pop_back();
+    }
+  }
+
   next_record_id_ = committed_next_record_id_ = index_.NextRecordId();
   if (numbers.empty()) {
     uint64_t number = first_kept;
@@ -117,7 +132,7 @@ std::string Store::Recover() {
     if (number != first_kept) {
       Log("error: the index lists segments up to " + std::to_string(rows.back().number) +
           " but " + directory + " holds none; starting a new chain at segment " +
-          std::to_string(number) + " (sluicectl verify reports the missing segments)");
+          std::to_string(number) + " (sluice-control --verify-store reports the missing segments)");
       last_sealed_hash_ = Sha256Digest{};
     }
     return CreateSegment(number, last_sealed_hash_);

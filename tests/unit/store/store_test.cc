@@ -266,5 +266,22 @@ TEST_F(StoreTest, LaggingChainHeadRepairedOnOpen) {
   EXPECT_TRUE(Verify(directory_, key_path_).ok());
 }
 
+TEST_F(StoreTest, UnfinishedSegmentCreationRemovedOnOpen) {
+  OpenStore();
+  ASSERT_EQ(Append(Batch(0, 3)), StageStatus::kStaged);
+  ASSERT_EQ(store_->Close(), "");  // seals segment 1
+  store_.reset();
+  // A stop while creating segment 2 left a file shorter than its header.
+  std::ofstream(SegmentPath(2), std::ios::binary) << "SLUICE";
+
+  OpenStore();
+  EXPECT_TRUE(LogContains("removed segment 2 (6 bytes)"));
+  EXPECT_EQ(store_->open_segment(), 2u);
+  EXPECT_EQ(Append(Batch(1, 3)), StageStatus::kStaged);
+  ASSERT_EQ(store_->Close(), "");
+  EXPECT_EQ(CountRecords(directory_), 6u);
+  EXPECT_TRUE(Verify(directory_, key_path_).ok());
+}
+
 }  // namespace
 }  // namespace sluice::control::store
