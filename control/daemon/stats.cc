@@ -86,6 +86,9 @@ void ForEachCounter(
   }
   visit("control.sink.errors", stats.sink_errors,
         "Failed writes or flushes of the JSON-lines file (disk full, I/O error).");
+  visit("control.store.errors", stats.store_errors,
+        "Batches the forensic store could not make durable (disk full, I/O error); they were "
+        "left unacknowledged, so their data planes resend them.");
 }
 
 }  // namespace sluice::control

@@ -46,6 +46,7 @@ struct ControlStats {
   uint64_t records_duplicate = 0;
   std::array<uint64_t, kFormatResultCount> records_skipped{};  // index 0 (kOk) unused
   uint64_t sink_errors = 0;
+  uint64_t store_errors = 0;
 };
 
 // Calls `visit` once per counter, in a fixed order, with its dotted name, value and a sentence
