@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "control/command/command_config.h"
+
 namespace sluice::control {
 
 inline constexpr char kDefaultListen[] = "tcp://127.0.0.1:7750";
@@ -11,6 +13,7 @@ inline constexpr char kDefaultJsonl[] = "/var/lib/sluice/records.jsonl";
 struct ControlConfig {
   std::string listen = kDefaultListen;
   std::string jsonl = kDefaultJsonl;
+  CommandConfig command;  // command channel and metrics endpoint
 };
 
 // Flags of the settings given on the command line, which win over the file.

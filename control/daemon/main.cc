@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "control/command/command_service.h"
 #include "control/daemon/config.h"
 #include "control/daemon/log.h"
 #include "control/daemon/signals.h"
@@ -23,6 +24,10 @@ struct CommandLine {
   ConfigOverrides overrides;
   std::string config_path;
   bool list_counters = false;
+  // Command channel flags; empty when not given, and then the config file's value holds.
+  std::string command_listen;
+  std::string command_keys;
+  std::string metrics_listen;
 };
 
 // Parses argv. Returns -1 to continue, or the exit status after --help or a usage error.
@@ -40,6 +45,15 @@ int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
   app.add_option("--config", command_line.config_path,
                  "YAML file shared with sluice-dataplane; only its control: section is read "
                  "(default: none)");
+  app.add_option("--command-listen", command_line.command_listen,
+                 "ZeroMQ endpoint for sluicectl, CURVE-authenticated, or off "
+                 "(config: control.command_listen; default: tcp://127.0.0.1:7751)");
+  app.add_option("--command-keys", command_line.command_keys,
+                 "Directory with server.secret and allowed/*.public, made by `sluicectl keys "
+                 "init` (config: control.command_keys; default: /etc/sluice/keys)");
+  app.add_option("--metrics-listen", command_line.metrics_listen,
+                 "IPv4:port for the Prometheus endpoint http://ADDRESS/metrics, or off "
+                 "(config: control.metrics_listen; default: 127.0.0.1:9750)");
   app.add_flag("--list-counters", command_line.list_counters,
                "Print every counter name with its meaning, then exit");
 
@@ -87,6 +101,14 @@ int Run(const ControlConfig& config) {
 
   ControlStats stats;
   IngestServer server(sink, stats);
+  if (config.command.dataplane_curve) {
+    std::string secret;
+    if (std::string error = ReadRecordChannelSecret(config.command, &secret); !error.empty()) {
+      LogLine("error: %s", error.c_str());
+      return kExitSetupError;
+    }
+    server.SetCurveSecretKey(secret);
+  }
   if (std::string error = server.Bind(config.listen); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
@@ -95,9 +117,18 @@ int Run(const ControlConfig& config) {
     LogLine("error: cannot install SIGINT/SIGTERM handlers");
     return kExitSetupError;
   }
-  LogLine("listening on %s, writing records to %s", config.listen.c_str(), config.jsonl.c_str());
+  LogLine("listening on %s%s, writing records to %s", config.listen.c_str(),
+          config.command.dataplane_curve ? " (CURVE)" : "", config.jsonl.c_str());
+
+  CommandService commands;
+  if (std::string error = commands.Start(config.command); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return kExitSetupError;
+  }
+  server.SetPollHook([&commands, &stats] { commands.MaybePublish(stats); });
 
   const bool clean = server.Run(g_stop_requested);
+  commands.Stop();
   if (!sink.Flush()) LogLine("error: final flush of %s failed", config.jsonl.c_str());
   LogShutdownCounts(stats);
   return clean ? 0 : 1;
@@ -123,5 +154,9 @@ int main(int argc, char** argv) {
       return kExitSetupError;
     }
   }
+  CommandConfig& command = command_line.config.command;
+  if (!command_line.command_listen.empty()) command.command_listen = command_line.command_listen;
+  if (!command_line.command_keys.empty()) command.command_keys = command_line.command_keys;
+  if (!command_line.metrics_listen.empty()) command.metrics_listen = command_line.metrics_listen;
   return Run(command_line.config);
 }
