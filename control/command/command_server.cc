@@ -298,20 +298,20 @@ CounterList CommandServer::ControlCounters() const {
   auto add = [&](const char* name, uint64_t value, const char* meaning) {
     counters.push_back({name, value, meaning, false});
   };
-  add("command.requests", requests_.load(), "sluicectl requests received.");
-  add("command.requests_invalid", requests_invalid_.load(),
+  add("control.command.requests", requests_.load(), "sluicectl requests received.");
+  add("control.command.requests_invalid", requests_invalid_.load(),
       "sluicectl requests that were not valid command messages; a high value means a client of "
       "another version or a broken client.");
-  add("command.clients_admitted", zap_.admitted(),
+  add("control.command.clients_admitted", zap_.admitted(),
       "sluicectl connections admitted by key (one per connection, not per request).");
-  add("command.clients_rejected", zap_.rejected(),
+  add("control.command.clients_rejected", zap_.rejected(),
       "sluicectl connections rejected because their key is not in the allowed list; each is "
       "logged with the key.");
-  add("command.updates_applied", updates_applied_.load(),
+  add("control.command.updates_applied", updates_applied_.load(),
       "Rule or policy updates that every targeted data plane applied.");
-  add("command.updates_failed", updates_failed_.load(),
+  add("control.command.updates_failed", updates_failed_.load(),
       "Rule or policy updates that at least one data plane rejected or did not answer in time.");
-  add("command.dataplane_messages_invalid", dataplane_messages_invalid_.load(),
+  add("control.command.dataplane_messages_invalid", dataplane_messages_invalid_.load(),
       "Messages on the data plane command socket that failed verification; a high value means "
       "a data plane of another version.");
   return counters;
@@ -551,7 +551,7 @@ std::string CommandServer::RenderMetrics() const {
   writer.AddReal("sluice_control_uptime_seconds", "Seconds since sluice-control started.",
                  Type::kGauge, {}, static_cast<double>(now - started_ns_) / 1e9);
   for (const CounterValue& counter : ControlCounters()) {
-    writer.AddInteger(PrometheusName("sluice_control", counter.name), counter.meaning,
+    writer.AddInteger(PrometheusName("sluice", counter.name), counter.meaning,
                       counter.gauge ? Type::kGauge : Type::kCounter, {}, counter.value);
   }
   std::lock_guard lock(registry_mutex_);

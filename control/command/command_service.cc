@@ -66,7 +66,7 @@ std::string CommandService::Start(const CommandConfig& config) {
       if (commands != nullptr) return commands->RenderMetrics();
       PrometheusWriter writer;
       for (const CounterValue& counter : counters->Read()) {
-        writer.AddInteger(PrometheusName("sluice_control", counter.name), counter.meaning,
+        writer.AddInteger(PrometheusName("sluice", counter.name), counter.meaning,
                           PrometheusWriter::Type::kCounter, {}, counter.value);
       }
       return writer.Render();

@@ -87,7 +87,7 @@ void PrometheusWriter::AddReal(const std::string& name, std::string_view help, T
     text = value > 0 ? "+Inf" : "-Inf";
   } else {
     char buffer[64];
-    std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    std::snprintf(buffer, sizeof(buffer), "%.9g", value);
     text = buffer;
   }
   FamilyFor(name, help, type).samples.push_back(SampleLine(name, labels, text));

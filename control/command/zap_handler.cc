@@ -108,12 +108,16 @@ void ZapHandler::HandleRequest() {
     admitted_.fetch_add(1, std::memory_order_relaxed);
   } else {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    // Connection attempts are rare and each one costs the peer a handshake, so every rejection
-    // is logged; the key is public, never a secret.
-    const std::string address = frames.size() > 3 ? PrintableForLog(frames[3]) : "unknown";
-    LogLine("command channel: rejected a client from %s: %s; client key %s", address.c_str(),
-            decision.status_text.c_str(),
-            decision.client_key_z85.empty() ? "(none)" : decision.client_key_z85.c_str());
+    // The key is public, never a secret, so it can be logged.
+    uint64_t suppressed = 0;
+    if (reject_log_.Allow(MonotonicNanos(), suppressed)) {
+      const std::string address = frames.size() > 3 ? PrintableForLog(frames[3]) : "unknown";
+      LogLine("command channel: rejected a client from %s: %s; client key %s (%llu rejection(s) "
+              "not logged since the last line)",
+              address.c_str(), decision.status_text.c_str(),
+              decision.client_key_z85.empty() ? "(none)" : decision.client_key_z85.c_str(),
+              static_cast<unsigned long long>(suppressed));
+    }
   }
 
   const std::string version = "1.0";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/command/allow_list.h"
+#include "control/daemon/log.h"
 
 namespace sluice::control {
 
@@ -27,7 +28,8 @@ struct ZapDecision {
 ZapDecision DecideZapRequest(const AllowList& allowed, const std::vector<std::string>& frames);
 
 // Serves inproc://zeromq.zap.01 of one ZeroMQ context on its own thread. Every rejection is
-// logged with the client key's Z85 text and the peer address.
+// logged with the client key's Z85 text and the peer address, at most one line a second with
+// the number of rejections left out since the last line.
 class ZapHandler {
  public:
   ZapHandler() = default;
@@ -53,6 +55,8 @@ class ZapHandler {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> admitted_{0};
   std::atomic<uint64_t> rejected_{0};
+  // A rejected client retries every few hundred ms; one line a second with a count of the rest.
+  LogRateLimit reject_log_;
 };
 
 }  // namespace sluice::control

@@ -27,6 +27,7 @@ struct CommandLine {
   // Command channel flags; empty when not given, and then the config file's value holds.
   std::string command_listen;
   std::string command_keys;
+  std::string dataplane_command_listen;
   std::string metrics_listen;
 };
 
@@ -48,6 +49,9 @@ int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
   app.add_option("--command-listen", command_line.command_listen,
                  "ZeroMQ endpoint for sluicectl, CURVE-authenticated, or off "
                  "(config: control.command_listen; default: tcp://127.0.0.1:7751)");
+  app.add_option("--dataplane-command-listen", command_line.dataplane_command_listen,
+                 "ZeroMQ endpoint data planes connect their command socket to, or off "
+                 "(config: control.dataplane_command_listen; default: tcp://127.0.0.1:7752)");
   app.add_option("--command-keys", command_line.command_keys,
                  "Directory with server.secret and allowed/*.public, made by `sluicectl keys "
                  "init` (config: control.command_keys; default: /etc/sluice/keys)");
@@ -157,6 +161,9 @@ int main(int argc, char** argv) {
   CommandConfig& command = command_line.config.command;
   if (!command_line.command_listen.empty()) command.command_listen = command_line.command_listen;
   if (!command_line.command_keys.empty()) command.command_keys = command_line.command_keys;
+  if (!command_line.dataplane_command_listen.empty()) {
+    command.dataplane_command_listen = command_line.dataplane_command_listen;
+  }
   if (!command_line.metrics_listen.empty()) command.metrics_listen = command_line.metrics_listen;
   return Run(command_line.config);
 }
