@@ -155,6 +155,17 @@ void AddGlobalOptions(CLI::App& app, Options& options) {
       ->check(CLI::PositiveNumber);
 }
 
+// Every verb takes --json after its name too, and every group says where the shared options are.
+void AddVerbOptions(CLI::App& app, Options& options) {
+  for (CLI::App* group : app.get_subcommands({})) {
+    group->footer("Options shared by every verb (--connect, --keys, --json, --timeout, "
+                  "--connect-timeout): see sluicectl --help.");
+    for (CLI::App* verb : group->get_subcommands({})) {
+      verb->add_flag("--json", options.json, "Print one JSON document instead of tables");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::cli
 
@@ -214,6 +225,8 @@ int main(int argc, char** argv) {
 
   // The forensic verbs (records query/timeline/export, report scope, verify) are added here once
   // the forensic store is part of this build.
+
+  AddVerbOptions(app, options);
 
   try {
     app.parse(argc, argv);

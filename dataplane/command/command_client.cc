@@ -52,7 +52,7 @@ bool CommandClient::Start(const CommandClientOptions& options, CommandTarget* ta
   }
   started_ = std::chrono::steady_clock::now();
   next_check_ = started_;
-  next_report_ = started_ + options.report_interval;
+  next_report_ = started_;  // the first report follows the Register at once
   SendRegister();
   return true;
 }

@@ -45,7 +45,7 @@ void AddWorkerCounters(app::Pipeline& pipeline, CounterSink& out) {
   out.Add("worker.bytes", sum(&W::bytes), "Captured frame bytes the workers processed.");
   for (int i = 0; i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
     const uint64_t value = SumWorkers(pipeline, [i](const worker::Worker& w) { return w.counters().decode[i]; });
-    out.Add(std::string("worker.decode.") + decode::DecodeResultName(static_cast<decode::DecodeResult>(i)),
+    out.Add(std::string("worker.") + decode::DecodeResultName(static_cast<decode::DecodeResult>(i)),
             value, "Frames with this decode result; error results are frames not inspected.");
   }
   out.Add("worker.ip_checksum_bad", sum(&W::ip_checksum_bad), "IPv4 headers with a bad checksum.");
