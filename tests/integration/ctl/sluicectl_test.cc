@@ -314,16 +314,25 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
       directory_->File("dataplane.out"), directory_->File("dataplane.err"));
   ASSERT_TRUE(started.empty()) << started;
 
-  // Registered and reporting: show status lists it with its rule set.
+  // Registered, and its reports say records flow: the reload lands in the middle of the run.
   std::string status_text;
+  bool flowing = false;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline && dataplane.Running()) {
-    status_text = Ctl({"show", "status"}).stdout_text;
-    if (Contains(status_text, id)) break;
-    std::this_thread::sleep_for(100ms);
+  while (!flowing && std::chrono::steady_clock::now() < deadline && dataplane.Running()) {
+    status_text = Ctl({"show", "status", "--json"}).stdout_text;
+    rapidjson::Document status;
+    status.Parse(status_text.c_str());
+    if (status.IsObject() && status.HasMember("dataplanes")) {
+      for (const auto& entry : status["dataplanes"].GetArray()) {
+        flowing |= entry["id"].GetString() == id && entry["records_sent"].GetUint64() > 0;
+      }
+    }
+    if (!flowing) std::this_thread::sleep_for(100ms);
   }
-  ASSERT_TRUE(Contains(status_text, id)) << status_text << ControlLog();
-  EXPECT_TRUE(Contains(status_text, "offline-replay")) << status_text;
+  ASSERT_TRUE(flowing) << status_text << ControlLog();
+  const ProcessResult table = Ctl({"show", "status"});
+  EXPECT_TRUE(Contains(table.stdout_text, id)) << table.stdout_text;
+  EXPECT_TRUE(Contains(table.stdout_text, "offline-replay")) << table.stdout_text;
 
   const ProcessResult load = Ctl({"rules", "load", WriteText("after.yaml", kRulesAfter), "--json"});
   ASSERT_EQ(load.exit_code, 0) << load.Describe();
@@ -391,6 +400,72 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
   EXPECT_TRUE(Contains(ControlLog(), "command: key client: rules load of")) << ControlLog();
   EXPECT_TRUE(Contains(ControlLog(), "applied on data plane " + id)) << ControlLog();
   EXPECT_TRUE(Contains(ControlLog(), "failed on data plane " + id)) << ControlLog();
+}
+
+}  // namespace
+}  // namespace sluice::testing
+
+namespace sluice::testing {
+namespace {
+
+// control.dataplane_curve: a data plane with the server key delivers every record; one without it
+// cannot connect at all.
+TEST(RecordChannelCurve, EncryptedDeliveryAndPlainPeerRejected) {
+  TempDir directory("record-curve-test");
+  const std::string sluicectl = Env("SLUICECTL");
+  const std::string keys = directory.File("keys");
+  ASSERT_EQ(RunProcess({sluicectl, "keys", "init", "--dir", keys}, 30s).exit_code, 0);
+
+  const std::string record_endpoint = Endpoint(FreeLoopbackPort());
+  const std::string config = directory.File("sluice.yaml");
+  ASSERT_TRUE(WriteFile(config, "control:\n  listen: " + record_endpoint + "\n  jsonl: " +
+                                    directory.File("records.jsonl") +
+                                    "\n  command_listen: off\n  dataplane_command_listen: off\n"
+                                    "  metrics_listen: off\n  command_keys: " + keys +
+                                    "\n  dataplane_curve: true\n"));
+  BackgroundProcess control;
+  const std::string log = directory.File("control.log");
+  ASSERT_EQ(control.Start({Env("SLUICE_CONTROL"), "--config", config}, log, log), "");
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline && control.Running()) {
+    ReadFile(log, &text);
+    if (Contains(text, "(CURVE)")) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(Contains(text, "listening on " + record_endpoint + " (CURVE)")) << text;
+
+  const std::string stats_json = directory.File("stats.json");
+  const std::vector<std::string> common = {
+      Env("SLUICE_DATAPLANE"), "--pcap", Env("SLUICE_SAMPLES_DIR") + "/api-sample.pcap",
+      "--control", record_endpoint, "--command", "off", "--progress", "off", "--workers", "1"};
+  std::vector<std::string> encrypted = common;
+  encrypted.insert(encrypted.end(), {"--id", "curve-ok", "--control-server-key",
+                                     keys + "/server.public", "--stats-json", stats_json});
+  const ProcessResult delivered = RunProcess(encrypted, 120s);
+  ASSERT_EQ(delivered.exit_code, 0) << delivered.Describe();
+
+  std::string summary_text;
+  ASSERT_TRUE(ReadFile(stats_json, &summary_text));
+  rapidjson::Document summary;
+  summary.Parse(summary_text.c_str());
+  ASSERT_TRUE(summary.IsObject()) << summary_text;
+  const uint64_t built = summary["records_built"].GetUint64();
+  EXPECT_GT(built, 0u);
+  EXPECT_EQ(summary["records_acknowledged"].GetUint64(), built);
+  std::string records;
+  ASSERT_TRUE(ReadFile(directory.File("records.jsonl"), &records));
+  size_t lines = 0;
+  for (char c : records) lines += c == '\n' ? 1 : 0;
+  EXPECT_EQ(lines, built);
+
+  std::vector<std::string> plain = common;
+  plain.insert(plain.end(), {"--id", "curve-plain"});
+  const ProcessResult rejected = RunProcess(plain, 60s);
+  EXPECT_NE(rejected.exit_code, 0) << "a data plane without the server key must not connect";
+
+  control.Signal(SIGTERM);
+  EXPECT_EQ(control.Wait(30s).exit_code, 0);
 }
 
 }  // namespace
