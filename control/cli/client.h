@@ -18,7 +18,7 @@ struct ClientOptions {
 };
 
 struct ClientResult {
-  int exit_code = 0;                // kExitOk when `response` holds a Response
+  int exit_code = 0;                // kExitOk when `response` contains a Response
   std::string error;                // why not, one line with the fix
   std::vector<uint8_t> response;    // a verified Response buffer
   const command::Response* Get() const {

@@ -155,7 +155,7 @@ void AddGlobalOptions(CLI::App& app, Options& options) {
       ->check(CLI::PositiveNumber);
 }
 
-// Every verb takes --json after its name too, and every group says where the shared options are.
+// Every verb takes --json after its name too, and every group's help names the shared options.
 void AddVerbOptions(CLI::App& app, Options& options) {
   for (CLI::App* group : app.get_subcommands({})) {
     group->footer("Options shared by every verb (--connect, --keys, --json, --timeout, "

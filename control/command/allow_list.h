@@ -13,7 +13,7 @@ class AllowList {
  public:
   // Loads every "*.public" file in `directory`, each holding one Z85 key (see curve_keys.h).
   // Fails with a message naming the directory or the bad file. An empty directory is not an
-  // error: sluice-control then admits no client, and says so in its log.
+  // error: sluice-control then admits no client and logs a warning.
   bool LoadDirectory(const std::string& directory, std::string* error);
 
   // Adds one Z85 key under `name`. Returns false when `z85` is not a valid key.

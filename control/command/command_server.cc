@@ -200,8 +200,8 @@ bool CommandServer::Receive(void* socket, std::string* routing_id, std::vector<u
 
 void CommandServer::Send(void* socket, const std::string& routing_id,
                          const flatbuffers::FlatBufferBuilder& fbb) {
-  // NOTE: a full or vanished peer makes the send fail; a sluicectl then times out, and a data
-  // plane gets the update again only from a new sluicectl request.
+  // NOTE: a send to a full or vanished peer fails. A sluicectl then times out, and a data plane
+  // gets the update again only from a new sluicectl request.
   if (zmq_send(socket, routing_id.data(), routing_id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
   zmq_send(socket, fbb.GetBufferPointer(), fbb.GetSize(), ZMQ_DONTWAIT);
 }
@@ -476,7 +476,7 @@ void CommandServer::HandleUpdateResult(const std::string& routing_id,
     }
   }
   const auto found = updates_.find(result.update_id());
-  if (found == updates_.end()) return;  // answered after its deadline
+  if (found == updates_.end()) return;  // the result came after the deadline
   PendingUpdate& update = found->second;
   if (update.waiting.erase(routing_id) == 0) return;
   DataplaneOutcome& outcome = update.outcomes[routing_id];

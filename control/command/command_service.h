@@ -21,8 +21,8 @@ class CommandService {
   ~CommandService();
 
   // Starts what `config` enables. A setting left at its default that cannot be used (no key
-  // directory, address in use) is logged and skipped, so that a bare sluice-control still ingests;
-  // a setting given explicitly that fails returns the error.
+  // directory, address in use) is logged and skipped, so that a bare sluice-control still
+  // ingests. A setting given explicitly that fails returns the error.
   std::string Start(const CommandConfig& config);
   void Stop();
 

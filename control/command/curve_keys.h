@@ -1,6 +1,6 @@
 // CURVE key files for the command channel: generation, reading and writing.
 //
-// A key file holds one Z85-encoded 32-byte key (40 characters) and a newline. Lines starting with
+// A key file contains one Z85-encoded 32-byte key (40 characters) and a newline. Lines starting with
 // '#' are comments. `sluicectl keys init` writes:
 //   DIR/server.public, DIR/server.secret   the keypair of sluice-control
 //   DIR/client.public, DIR/client.secret   a keypair for sluicectl
@@ -27,7 +27,7 @@ bool IsZ85Key(std::string_view key);
 bool GenerateKeyPair(CurveKeyPair* pair, std::string* error);
 
 // Reads the key from `path`. Fails with a message naming the file when it is missing, unreadable
-// or holds anything but one Z85 key.
+// or contains anything but one Z85 key.
 bool ReadKeyFile(const std::string& path, std::string* key, std::string* error);
 
 // Writes `key` to `path` with mode 0600. Refuses to replace an existing file unless `overwrite`.

@@ -1,4 +1,4 @@
-// What sluice-control knows about each data plane on the command channel: identity, mode, ports,
+// The state sluice-control keeps for each data plane on the command channel: identity, mode, ports,
 // rule set and the counters of its last report.
 #pragma once
 

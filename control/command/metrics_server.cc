@@ -136,7 +136,7 @@ void MetricsServer::HandleClient(int client) {
     }
     const ssize_t n = recv(client, buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // closed or timed out before a full request: nothing to answer
+    if (n <= 0) return;  // closed or timed out before a full request: no response is sent
     head.append(buffer, static_cast<size_t>(n));
   }
   const bool wants_metrics = head.compare(0, 13, "GET /metrics ") == 0 ||

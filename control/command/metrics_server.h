@@ -14,7 +14,7 @@ class MetricsServer {
  public:
   // Largest request head accepted; a larger one gets 431.
   static constexpr size_t kMaxRequestBytes = 8192;
-  // How long a client may take to send its request or read the answer.
+  // How long a client may take to send its request or read the response.
   static constexpr int kClientTimeoutMs = 2000;
 
   using Render = std::function<std::string()>;

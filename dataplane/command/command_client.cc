@@ -39,7 +39,7 @@ bool CommandClient::Start(const CommandClientOptions& options, CommandTarget* ta
     char public_key[41] = {};
     char secret_key[41] = {};
     // An ephemeral client key: the server is authenticated by its key and the traffic is
-    // encrypted; data planes are not told apart by key.
+    // encrypted, but sluice-control cannot identify data planes by key.
     zmq_curve_keypair(public_key, secret_key);
     zmq_setsockopt(socket_, ZMQ_CURVE_SERVERKEY, options.server_key_z85.c_str(), 40);
     zmq_setsockopt(socket_, ZMQ_CURVE_PUBLICKEY, public_key, 40);

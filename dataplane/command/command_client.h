@@ -29,7 +29,7 @@ struct UpdateOutcome {
   std::vector<std::string> errors;
 };
 
-// What the command channel acts on; the data plane implements it over its Pipeline.
+// The operations the command channel performs, implemented by the data plane over its Pipeline.
 class CommandTarget {
  public:
   virtual ~CommandTarget() = default;

@@ -1,9 +1,8 @@
 // The data plane's counter list for the command channel: every worker's counters summed, with a
 // sentence each. Read on the main lcore while the workers run.
 //
-// NOTE: the workers write these plain uint64_t fields without atomics; an aligned 64-bit load
-// is not torn on the x86-64 and arm64 targets, but a report may mix values from neighbouring
-// bursts. End-of-run totals (stats_report.cc) are read after the workers stopped and are exact.
+// NOTE: the workers write these plain uint64_t fields without atomics. An aligned 64-bit load
+// is not torn on x86-64 and arm64, but a report may mix values from neighbouring bursts. End-of-run totals (stats_report.cc) are read after the workers stopped and are exact.
 #include <string>
 
 #include "dataplane/command/pipeline_commands.h"
@@ -48,6 +47,7 @@ void AddWorkerCounters(app::Pipeline& pipeline, CounterSink& out) {
     out.Add(std::string("worker.") + decode::DecodeResultName(static_cast<decode::DecodeResult>(i)),
             value, "Frames with this decode result; error results are frames not inspected.");
   }
+
   out.Add("worker.ip_checksum_bad", sum(&W::ip_checksum_bad), "IPv4 headers with a bad checksum.");
   out.Add("worker.tcp_checksum_bad", sum(&W::tcp_checksum_bad),
           "TCP segments with a bad checksum, offloaded ones included.");
@@ -63,6 +63,7 @@ void AddWorkerCounters(app::Pipeline& pipeline, CounterSink& out) {
     out.Add(std::string("worker.flows_ended.") + kFlowEndNames[i], value,
             "Connections that ended this way; a high evicted count means the flow table is too small.");
   }
+
   out.Add("worker.flow_table_full", sum(&W::flow_table_full),
           "Connections not tracked even after eviction; their traffic went uninspected.");
   out.Add("worker.forwarded", sum(&W::forwarded), "Inline: frames sent on to the peer port.");

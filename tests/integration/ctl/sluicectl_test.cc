@@ -314,7 +314,7 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
       directory_->File("dataplane.out"), directory_->File("dataplane.err"));
   ASSERT_TRUE(started.empty()) << started;
 
-  // Registered, and its reports say records flow: the reload lands in the middle of the run.
+  // Registered, and its reports count records sent: the reload lands in the middle of the run.
   std::string status_text;
   bool flowing = false;
   const auto deadline = std::chrono::steady_clock::now() + 30s;

@@ -1,4 +1,4 @@
-// The Prometheus text format and the HTTP answers of the metrics endpoint.
+// The Prometheus text format and the HTTP responses of the metrics endpoint.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -50,7 +50,8 @@ TEST(ZapDecision, UnknownKeyRejectedWithItsText) {
   CurveKeyPair listed;
   CurveKeyPair stranger;
   std::string error;
-  ASSERT_TRUE(GenerateKeyPair(&listed, &error) && GenerateKeyPair(&stranger, &error)) << error;
+  ASSERT_TRUE(GenerateKeyPair(&listed, &error)) << error;
+  ASSERT_TRUE(GenerateKeyPair(&stranger, &error)) << error;
   AllowList allowed;
   ASSERT_TRUE(allowed.Add("alice", listed.public_z85));
 
@@ -96,7 +97,8 @@ TEST(AllowList, LoadsPublicFilesByName) {
   CurveKeyPair alice;
   CurveKeyPair bob;
   std::string error;
-  ASSERT_TRUE(GenerateKeyPair(&alice, &error) && GenerateKeyPair(&bob, &error)) << error;
+  ASSERT_TRUE(GenerateKeyPair(&alice, &error)) << error;
+  ASSERT_TRUE(GenerateKeyPair(&bob, &error)) << error;
   ASSERT_TRUE(WriteKeyFile(directory + "/alice.public", alice.public_z85, false, &error)) << error;
   ASSERT_TRUE(WriteKeyFile(directory + "/bob.public", bob.public_z85, false, &error)) << error;
   // Not a .public file: ignored, so a secret left in the directory is never read as a key.
