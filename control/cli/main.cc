@@ -20,7 +20,8 @@ namespace {
 
 constexpr char kDefaultEndpoint[] = "tcp://127.0.0.1:7751";
 constexpr char kDefaultKeys[] = "/etc/sluice/keys";
-constexpr size_t kMaxFileBytes = 16 << 20;  // sluice-control's message bound
+// Below sluice-control's 16 MiB message bound, leaving room for the rest of the request.
+constexpr size_t kMaxFileBytes = 15 << 20;
 
 struct Options {
   std::string endpoint = kDefaultEndpoint;
@@ -52,7 +53,7 @@ bool ReadTextFile(const std::string& path, std::string* text, std::string* error
   buffer << in.rdbuf();
   *text = buffer.str();
   if (text->size() > kMaxFileBytes) {
-    *error = "'" + path + "' is larger than the 16 MiB limit of the command channel";
+    *error = "'" + path + "' is larger than the 15 MiB limit of the command channel";
     return false;
   }
   return true;

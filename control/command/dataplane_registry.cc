@@ -56,7 +56,8 @@ DataplaneState* DataplaneRegistry::ApplyReport(const std::string& routing_id,
   if (state == nullptr) return nullptr;
   const uint64_t records_before = state->CounterOr(kRecordsSentCounter, 0);
   const uint64_t packets_before = state->CounterOr(kPacketsCounter, 0);
-  const uint64_t elapsed_ns = now_ns - state->last_message_ns;
+  // Rates span two Reports: a Register in between must not shorten the interval.
+  const uint64_t elapsed_ns = now_ns - state->last_report_ns;
   const bool had_counters = !state->counters.empty();
 
   state->counters.clear();
@@ -76,6 +77,7 @@ DataplaneState* DataplaneRegistry::ApplyReport(const std::string& routing_id,
   state->rules_version = Text(message.rules_version());
   state->rule_count = message.rule_count();
   state->last_message_ns = now_ns;
+  state->last_report_ns = now_ns;
   return state;
 }
 

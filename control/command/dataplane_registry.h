@@ -29,7 +29,8 @@ struct DataplaneState {
   uint32_t rule_count = 0;
   std::vector<uint32_t> rule_ids;
   double uptime_s = 0;           // as of its last message
-  uint64_t last_message_ns = 0;  // CLOCK_MONOTONIC
+  uint64_t last_message_ns = 0;  // CLOCK_MONOTONIC, any message
+  uint64_t last_report_ns = 0;   // CLOCK_MONOTONIC, the last Report: the base of the rates
   CounterList counters;
   double records_per_s = 0;
   double packets_per_s = 0;

@@ -24,9 +24,20 @@ std::string RulesVersionOf(const std::string& text) {
 }
 
 PipelineCommands::PipelineCommands(app::Pipeline& pipeline, const app::DataplaneConfig& config)
-    : pipeline_(pipeline) {
-  if (config.rules.empty()) return;
-  std::ifstream in(config.rules, std::ios::binary);
+    : pipeline_(pipeline), rules_path_(config.rules) {
+  RefreshVersion();
+}
+
+void PipelineCommands::RefreshVersion() const {
+  const void* current = pipeline_.rules().get();
+  if (current == versioned_rules_) return;
+  versioned_rules_ = current;
+  if (current == nullptr || rules_path_.empty()) {
+    rules_version_ = "none";
+    return;
+  }
+  // NOTE: a file edited after it was loaded and before this call gets the new text's version.
+  std::ifstream in(rules_path_, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   rules_version_ = RulesVersionOf(text.str());
@@ -37,6 +48,7 @@ PipelineCommands::~PipelineCommands() {
 }
 
 RuleSetState PipelineCommands::Rules() const {
+  RefreshVersion();
   RuleSetState state;
   state.version = rules_version_;
   if (pipeline_.rules() != nullptr) {
@@ -81,6 +93,7 @@ bool PipelineCommands::PollRulesUpdate(UpdateOutcome* outcome) {
   }
   if (outcome->applied) {
     rules_version_ = pending_version_;
+    versioned_rules_ = pipeline_.rules().get();
     std::fprintf(stderr, "sluice-dataplane: rule set %s from sluice-control swapped in: %zu rule(s); "
                          "new transactions use them, open ones finish on the old rules\n",
                  rules_version_.c_str(), pipeline_.rule_count());

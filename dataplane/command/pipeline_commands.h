@@ -33,8 +33,14 @@ class PipelineCommands : public CommandTarget {
   bool ApplyPolicy(const std::string& text, std::string* error) override;
 
  private:
+  // Versions the rules in force when they were not adopted through this class (at start, after
+  // a SIGHUP reload of the rule file): the hash of the configured file.
+  void RefreshVersion() const;
+
   app::Pipeline& pipeline_;
-  std::string rules_version_ = "none";
+  std::string rules_path_;
+  mutable std::string rules_version_ = "none";
+  mutable const void* versioned_rules_ = nullptr;  // the rule set rules_version_ belongs to
 
   std::thread compile_thread_;
   std::atomic<bool> done_{false};
