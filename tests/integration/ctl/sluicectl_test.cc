@@ -60,8 +60,10 @@ class SluicectlTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     if (process_ != nullptr) {
+      // A clean exit also means no sanitizer report in sanitizer builds.
       process_->Signal(SIGTERM);
-      process_->Wait(30s);
+      const ProcessResult result = process_->Wait(30s);
+      EXPECT_EQ(result.exit_code, 0) << result.Describe() << "\n" << ControlLog();
     }
     delete process_;
     delete directory_;
