@@ -71,12 +71,14 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
       error = ReadString(path, entry.second, "listen", kDefaultListen, loaded.listen);
     } else if (key == "jsonl") {
       error = ReadString(path, entry.second, "jsonl", kDefaultJsonl, loaded.jsonl);
+    } else if (key == "report") {
+      // Thresholds of `sluicectl report scope`, read by control/forensics/scope_config.cc.
     } else if (IsCommandConfigKey(key)) {
       error = ReadCommandConfigKey(path, key, entry.second, loaded.command);
     } else {
       error = "config " + path + ": unknown key control." + key +
-              "; the known keys are control.listen, control.jsonl, control.command_listen, "
-              "control.dataplane_command_listen, control.command_keys, "
+              "; the known keys are control.listen, control.jsonl, control.report, "
+              "control.command_listen, control.dataplane_command_listen, control.command_keys, "
               "control.command_allowed_keys, control.metrics_listen, control.dataplane_curve "
               "and control.update_timeout_s";
     }

@@ -159,7 +159,7 @@ DataplaneRun ControlServer::RunDataplane(const std::string& capture, unsigned wo
   // One fixed PII key for every run, so fingerprints compare across runs and worker counts.
   const std::string key_file = directory_.File("pii.key");
   if (FILE* key = std::fopen(key_file.c_str(), "wb")) {
-    std::fputs("sluice integration test key 0123456789", key);
+    std::fputs(kIntegrationPiiKey, key);
     std::fclose(key);
   }
   std::vector<std::string> argv = {paths_.dataplane, "--pcap",    capture,
