@@ -40,7 +40,10 @@ bool CommandClient::Start(const CommandClientOptions& options, CommandTarget* ta
     char secret_key[41] = {};
     // An ephemeral client key: the server is authenticated by its key and the traffic is
     // encrypted, but sluice-control cannot identify data planes by key.
-    zmq_curve_keypair(public_key, secret_key);
+    if (zmq_curve_keypair(public_key, secret_key) != 0) {
+      *error = "cannot create a CURVE key for the command channel: libzmq lacks CURVE support";
+      return false;
+    }
     zmq_setsockopt(socket_, ZMQ_CURVE_SERVERKEY, options.server_key_z85.c_str(), 40);
     zmq_setsockopt(socket_, ZMQ_CURVE_PUBLICKEY, public_key, 40);
     zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, secret_key, 40);

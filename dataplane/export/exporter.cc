@@ -45,7 +45,10 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
   if (!options.server_key_z85.empty()) {
     char public_key[41] = {};
     char secret_key[41] = {};
-    zmq_curve_keypair(public_key, secret_key);
+    if (zmq_curve_keypair(public_key, secret_key) != 0) {
+      *error = "cannot create a CURVE key for the record channel: libzmq lacks CURVE support";
+      return false;
+    }
     zmq_setsockopt(socket_, ZMQ_CURVE_SERVERKEY, options.server_key_z85.c_str(), 40);
     zmq_setsockopt(socket_, ZMQ_CURVE_PUBLICKEY, public_key, 40);
     zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, secret_key, 40);
