@@ -16,6 +16,7 @@ namespace sluice::control {
 namespace {
 
 constexpr int kAcceptPollMs = 200;
+constexpr size_t kMaxDiscardBytes = 1 << 20;
 
 std::string Response(const char* status, const char* content_type, const std::string& body) {
   std::string response = std::string("HTTP/1.1 ") + status + "\r\n";
@@ -132,6 +133,14 @@ void MetricsServer::HandleClient(int client) {
     if (head.size() > kMaxRequestBytes) {
       SendAll(client, Response("431 Request Header Fields Too Large", "text/plain",
                                "request head larger than 8192 bytes\n"));
+      // Closing with unread bytes would send a reset that can destroy the response before the
+      // client reads it, so read and discard a bounded amount first.
+      shutdown(client, SHUT_WR);
+      size_t discarded = 0;
+      ssize_t n = 0;
+      while (discarded < kMaxDiscardBytes && (n = recv(client, buffer, sizeof(buffer), 0)) > 0) {
+        discarded += static_cast<size_t>(n);
+      }
       return;
     }
     const ssize_t n = recv(client, buffer, sizeof(buffer), 0);

@@ -256,6 +256,15 @@ TEST_F(SluicectlTest, MetricsServedOverHttp) {
   EXPECT_TRUE(Contains(page, "# TYPE sluice_control_batches_received counter")) << page;
   EXPECT_TRUE(Contains(page, "# HELP sluice_control_command_requests ")) << page;
   EXPECT_TRUE(Contains(HttpGet(metrics_port_, "/other"), "HTTP 404"));
+
+  const ProcessResult large = RunProcess(
+      {"curl", "-s", "-o", "/dev/null", "-w", "HTTP %{http_code}", "--max-time", "10", "-H",
+       "X-Padding: " + std::string(10000, 'a'),
+       "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics"},
+      30s);
+  EXPECT_TRUE(Contains(large.stdout_text, "HTTP 431")) << large.Describe();
+  EXPECT_TRUE(Contains(HttpGet(metrics_port_, "/metrics"), "HTTP 200"))
+      << "the endpoint serves on after a rejected request";
 }
 
 struct ReloadRecords {
