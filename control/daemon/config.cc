@@ -75,9 +75,14 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
       // Thresholds of `sluicectl report scope`, read by control/forensics/scope_config.cc.
     } else if (key == "store") {
       error = ReadStoreSection(path, entry.second, loaded.store);
+    } else if (IsCommandConfigKey(key)) {
+      error = ReadCommandConfigKey(path, key, entry.second, loaded.command);
     } else {
       error = "config " + path + ": unknown key control." + key +
-              "; the known keys are control.listen, control.jsonl, control.store and control.report";
+              "; the known keys are control.listen, control.jsonl, control.store, control.report, "
+              "control.command_listen, control.dataplane_command_listen, control.command_keys, "
+              "control.command_allowed_keys, control.metrics_listen, control.dataplane_curve "
+              "and control.update_timeout_s";
     }
     if (!error.empty()) return error;
   }
@@ -89,6 +94,7 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
   if (overrides.store_enabled) config.store.enabled = flags.enabled;
   if (overrides.store_path) config.store.path = flags.path;
   if (overrides.store_key) config.store.signing_key = flags.signing_key;
+  config.command = loaded.command;
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <yaml-cpp/yaml.h>
+#include "control/command/command_config.h"
 
 namespace sluice::control {
 
@@ -32,6 +33,7 @@ struct ControlConfig {
   std::string listen = kDefaultListen;
   std::string jsonl = kDefaultJsonl;
   StoreConfig store;
+  CommandConfig command;  // command channel and metrics endpoint
 };
 
 // Flags of the settings given on the command line, which win over the file.

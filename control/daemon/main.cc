@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "control/command/command_service.h"
 #include "control/daemon/config.h"
 #include "control/daemon/log.h"
 #include "control/daemon/signals.h"
@@ -27,6 +28,11 @@ struct CommandLine {
   bool list_counters = false;
   std::string init_store_key;  // --init-store-key: create this key, then exit
   bool verify_store = false;
+  // Command channel flags; empty when not given, and then the config file's value holds.
+  std::string command_listen;
+  std::string command_keys;
+  std::string dataplane_command_listen;
+  std::string metrics_listen;
 };
 
 // Parses argv. Returns -1 to continue, or the exit status after --help or a usage error.
@@ -44,6 +50,18 @@ int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
   app.add_option("--config", command_line.config_path,
                  "YAML file shared with sluice-dataplane; only its control: section is read "
                  "(default: none)");
+  app.add_option("--command-listen", command_line.command_listen,
+                 "ZeroMQ endpoint for sluicectl, CURVE-authenticated, or off "
+                 "(config: control.command_listen; default: tcp://127.0.0.1:7751)");
+  app.add_option("--dataplane-command-listen", command_line.dataplane_command_listen,
+                 "ZeroMQ endpoint data planes connect their command socket to, or off "
+                 "(config: control.dataplane_command_listen; default: tcp://127.0.0.1:7752)");
+  app.add_option("--command-keys", command_line.command_keys,
+                 "Directory with server.secret and allowed/*.public, made by `sluicectl keys "
+                 "init` (config: control.command_keys; default: /etc/sluice/keys)");
+  app.add_option("--metrics-listen", command_line.metrics_listen,
+                 "IPv4:port for the Prometheus endpoint http://ADDRESS/metrics, or off "
+                 "(config: control.metrics_listen; default: 127.0.0.1:9750)");
   app.add_flag("--list-counters", command_line.list_counters,
                "Print every counter name with its meaning, then exit");
   app.add_option("--store", command_line.config.store.path,
@@ -116,6 +134,14 @@ int Run(const ControlConfig& config) {
   ControlStats stats;
   IngestServer server(sink, stats);
   server.AttachStore(forensic_store.get());
+  if (config.command.dataplane_curve) {
+    std::string secret;
+    if (std::string error = ReadRecordChannelSecret(config.command, &secret); !error.empty()) {
+      LogLine("error: %s", error.c_str());
+      return kExitSetupError;
+    }
+    server.SetCurveSecretKey(secret);
+  }
   if (std::string error = server.Bind(config.listen); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
@@ -124,9 +150,18 @@ int Run(const ControlConfig& config) {
     LogLine("error: cannot install SIGINT/SIGTERM handlers");
     return kExitSetupError;
   }
-  LogLine("listening on %s, writing records to %s", config.listen.c_str(), config.jsonl.c_str());
+  LogLine("listening on %s%s, writing records to %s", config.listen.c_str(),
+          config.command.dataplane_curve ? " (CURVE)" : "", config.jsonl.c_str());
+
+  CommandService commands;
+  if (std::string error = commands.Start(config.command); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return kExitSetupError;
+  }
+  server.SetPollHook([&commands, &stats] { commands.MaybePublish(stats); });
 
   const bool clean = server.Run(g_stop_requested);
+  commands.Stop();
   if (!sink.Flush()) LogLine("error: final flush of %s failed", config.jsonl.c_str());
   CloseStore(forensic_store);
   LogShutdownCounts(stats);
@@ -155,5 +190,12 @@ int main(int argc, char** argv) {
     }
   }
   if (command_line.verify_store) return VerifyStoreCommand(command_line.config.store);
+  CommandConfig& command = command_line.config.command;
+  if (!command_line.command_listen.empty()) command.command_listen = command_line.command_listen;
+  if (!command_line.command_keys.empty()) command.command_keys = command_line.command_keys;
+  if (!command_line.dataplane_command_listen.empty()) {
+    command.dataplane_command_listen = command_line.dataplane_command_listen;
+  }
+  if (!command_line.metrics_listen.empty()) command.metrics_listen = command_line.metrics_listen;
   return Run(command_line.config);
 }

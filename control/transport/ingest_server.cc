@@ -38,6 +38,11 @@ std::string IngestServer::Bind(const std::string& endpoint) {
   // Makes a reply to a vanished or saturated peer fail visibly so that SendReply can count it.
   const int mandatory = 1;
   zmq_setsockopt(socket_, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
+  if (!curve_secret_z85_.empty()) {
+    const int curve_server = 1;
+    zmq_setsockopt(socket_, ZMQ_CURVE_SERVER, &curve_server, sizeof(curve_server));
+    zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, curve_secret_z85_.c_str(), curve_secret_z85_.size());
+  }
   if (zmq_bind(socket_, endpoint.c_str()) != 0) {
     return "cannot listen on " + endpoint + ": " + zmq_strerror(errno) +
            "; give a free local address such as tcp://127.0.0.1:7750 with --listen or "
@@ -56,6 +61,7 @@ bool IngestServer::Run(const volatile std::sig_atomic_t& stop) {
       return false;
     }
     if ((item.revents & ZMQ_POLLIN) != 0 && !DrainSocket(stop)) return false;
+    if (poll_hook_) poll_hook_();
   }
   return true;
 }

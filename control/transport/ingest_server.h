@@ -4,6 +4,7 @@
 #include <array>
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +36,11 @@ class IngestServer {
   ~IngestServer();
   IngestServer(const IngestServer&) = delete;
   IngestServer& operator=(const IngestServer&) = delete;
+
+  // Makes Bind() set up the socket as a CURVE server with this Z85 secret key. Call before Bind().
+  void SetCurveSecretKey(const std::string& secret_z85) { curve_secret_z85_ = secret_z85; }
+  // Called on the ingest thread after every poll, at least every kPollTimeoutMs.
+  void SetPollHook(std::function<void()> hook) { poll_hook_ = std::move(hook); }
 
   // Binds the ROUTER socket. Returns an empty string on success, or an error message naming the
   // endpoint and the fix.
@@ -69,6 +75,8 @@ class IngestServer {
   void ReplyBatchReject(std::string_view reason);
   void SendReply();
 
+  std::string curve_secret_z85_;
+  std::function<void()> poll_hook_;
   JsonlSink& sink_;
   ControlStats& stats_;
   BatchProcessor processor_;

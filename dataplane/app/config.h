@@ -41,6 +41,12 @@ struct DataplaneConfig {
   std::vector<std::string> ports;        // passive: PCI addresses or vdev strings
   uint32_t workers = 1;
   std::string control = "tcp://127.0.0.1:7750";
+  // sluice-control's data plane command endpoint (rule updates, counter reports); "off": none.
+  std::string command = "tcp://127.0.0.1:7752";
+  // File with sluice-control's CURVE public key (server.public); set when sluice-control runs
+  // with control.dataplane_curve. Empty: both channels to sluice-control are plain.
+  std::string control_server_key_file;
+  std::string control_server_key;        // its Z85 text, read at start
   std::vector<std::string> eal_args;     // config file's, then those after `--`
   Limits limits;
   uint32_t records_per_batch = 512;

@@ -138,6 +138,60 @@ bool Pipeline::ReloadRules(const std::string& path, std::string* error) {
   return true;
 }
 
+bool Pipeline::PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+                                std::vector<std::string>* errors) {
+  matchers::RuleLoadResult loaded = matchers::LoadRules(text);
+  std::vector<matchers::RuleError> rule_errors = std::move(loaded.errors);
+  if (rule_errors.empty()) {
+    prepared->rules = matchers::CompiledRuleSet::Compile(loaded.rule_set, &rule_errors);
+  }
+  for (const matchers::RuleError& error : rule_errors) errors->push_back(matchers::FormatRuleError(error));
+  if (!errors->empty() || prepared->rules == nullptr) {
+    if (errors->empty()) errors->push_back("the rule set did not compile");
+    return false;
+  }
+  for (size_t i = 0; i < workers; ++i) {
+    std::string error;
+    prepared->scanners.push_back(matchers::Scanner::Create(prepared->rules, matchers::ScannerConfig{}, &error));
+    if (prepared->scanners.back() == nullptr) {
+      errors->push_back("cannot create a scanner: " + error);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Pipeline::AdoptPreparedRules(PreparedRules prepared, std::string* error) {
+  for (const auto& worker : workers_) {
+    if (worker->inspector() == nullptr) {
+      *error = "this data plane started without rules and without PII detection, so its workers "
+               "cannot take rules; restart it with --rules";
+      return false;
+    }
+  }
+  if (prepared.scanners.size() != workers_.size()) {
+    *error = "prepared " + std::to_string(prepared.scanners.size()) + " scanners for " +
+             std::to_string(workers_.size()) + " workers";
+    return false;
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->inspector()->OfferRules(std::move(prepared.scanners[i]));
+  }
+  rules_ = std::move(prepared.rules);
+  return true;
+}
+
+bool Pipeline::ReloadRulesFromText(const std::string& text, std::string* error) {
+  PreparedRules prepared;
+  std::vector<std::string> errors;
+  if (!PrepareRulesText(text, workers_.size(), &prepared, &errors)) {
+    error->clear();
+    for (const std::string& line : errors) *error += line + "\n";
+    return false;
+  }
+  return AdoptPreparedRules(std::move(prepared), error);
+}
+
 bool Pipeline::CompileInspection(const DataplaneConfig& config, std::string* error) {
   if (!config.rules.empty()) {
     rules_ = CompileRules(config.rules, error);
@@ -232,6 +286,7 @@ void Pipeline::PollExporter() {
   if (poll_interval_tsc_ == 0) poll_interval_tsc_ = rte_get_tsc_hz() / 50000;
   next_poll_tsc_ = now + poll_interval_tsc_;
   exporter_.Poll(channel_pointers_);
+  if (command_poller_) command_poller_();
 }
 
 bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
@@ -240,6 +295,7 @@ bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   options.dataplane_id = config.id;
   options.run_id = run_id_;
   options.workers = static_cast<uint16_t>(config.workers);
+  options.server_key_z85 = config.control_server_key;
   return exporter_.Connect(options, error);
 }
 

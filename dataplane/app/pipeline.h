@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,28 @@ class Pipeline {
   // changes nothing; `error` then lists every bad rule.
   bool ReloadRules(const std::string& path, std::string* error);
 
+  // A compiled rule set and one scanner per worker, built off the workers.
+  struct PreparedRules {
+    std::shared_ptr<const matchers::CompiledRuleSet> rules;
+    std::vector<std::unique_ptr<matchers::Scanner>> scanners;
+  };
+  // Loads, validates and compiles rule YAML text for `workers` workers. Touches no Pipeline
+  // state, so any thread may call it (the command thread compiles here while the main lcore
+  // keeps exporting). Returns false with every error, one line each, in `errors`.
+  static bool PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+                               std::vector<std::string>* errors);
+  // Main lcore: offers the prepared scanners to the workers, which switch between bursts as in
+  // ReloadRules. Returns false, changing nothing, when a worker has no inspector (the data plane
+  // started without rules and without PII detection).
+  bool AdoptPreparedRules(PreparedRules prepared, std::string* error);
+  // PrepareRulesText then AdoptPreparedRules, on the calling thread.
+  bool ReloadRulesFromText(const std::string& text, std::string* error);
+  const std::shared_ptr<const matchers::CompiledRuleSet>& rules() const { return rules_; }
+
+  // Main lcore: `poller` runs on every PollExporter pass, which is how the command channel is
+  // served from the same loops that export records.
+  void SetCommandPoller(std::function<void()> poller) { command_poller_ = std::move(poller); }
+
  private:
   bool CompileInspection(const DataplaneConfig& config, std::string* error);
   static std::shared_ptr<const matchers::CompiledRuleSet> CompileRules(const std::string& path,
@@ -74,6 +97,7 @@ class Pipeline {
   bool launched_ = false;
   uint64_t next_poll_tsc_ = 0;
   uint64_t poll_interval_tsc_ = 0;
+  std::function<void()> command_poller_;
 };
 
 }  // namespace sluice::app

@@ -42,6 +42,17 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
   socket_ = zmq_socket(context_, ZMQ_DEALER);
   const int linger_ms = 1000;
   zmq_setsockopt(socket_, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+  if (!options.server_key_z85.empty()) {
+    char public_key[41] = {};
+    char secret_key[41] = {};
+    if (zmq_curve_keypair(public_key, secret_key) != 0) {
+      *error = "cannot create a CURVE key for the record channel: libzmq lacks CURVE support";
+      return false;
+    }
+    zmq_setsockopt(socket_, ZMQ_CURVE_SERVERKEY, options.server_key_z85.c_str(), 40);
+    zmq_setsockopt(socket_, ZMQ_CURVE_PUBLICKEY, public_key, 40);
+    zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, secret_key, 40);
+  }
   if (zmq_connect(socket_, options.endpoint.c_str()) != 0) {
     *error = "invalid control endpoint '" + options.endpoint + "': " + zmq_strerror(zmq_errno()) +
              " (expected e.g. tcp://127.0.0.1:7750)";

@@ -25,6 +25,8 @@ struct ExporterOptions {
   // A batch unacknowledged for this long is sent again, with every later one of its worker.
   // sluice-control drops duplicates, so a resend after a reconnect or a restart is safe.
   uint64_t resend_after_ms = 2000;
+  // Non-empty: CURVE with this Z85 server public key and an ephemeral client key.
+  std::string server_key_z85;
 };
 
 struct ExporterCounters {
