@@ -38,7 +38,9 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
 
   const BatchContext context{batch.dataplane_id()->string_view(), batch.run_id(),
                              batch.worker_id(), batch.sequence()};
+  const uint64_t size_before = sink_.size();
   if (!WriteRecords(batch, context)) {
+    sink_.TruncateTo(size_before);  // best effort: a failing disk may refuse this too
     ++stats_.sink_errors;
     ++stats_.batches_not_acknowledged;
     outcome.sink_failed = true;
@@ -66,6 +68,7 @@ bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& 
       continue;
     }
     ++written;
+    if (record->body_type() == wire::RecordBody::Gap) ++stats_.gap_records;
     if (formatter_.lines().size() >= kMaxBufferedBytes) {
       if (!sink_.Write(formatter_.lines())) return false;
       formatter_.ClearLines();

@@ -29,8 +29,9 @@ struct BatchOutcome {
 // ingest thread.
 class BatchProcessor {
  public:
-  // Bounds the sequence state; each stream costs about 100 bytes.
-  static constexpr size_t kMaxStreams = 65536;
+  // Bounds the sequence state; each stream costs about 100 bytes in memory and about 50 bytes in
+  // the delivery state file, which every group commit rewrites whole.
+  static constexpr size_t kMaxStreams = 4096;
   // The formatted lines of a batch go to the sink in one write once the batch is done, or
   // earlier whenever this many bytes are buffered, which bounds the memory a large batch takes.
   static constexpr size_t kMaxBufferedBytes = 1 << 20;
@@ -41,9 +42,12 @@ class BatchProcessor {
   // Counts, classifies and, unless it is a duplicate or invalid, writes `batch` then flushes.
   BatchOutcome Process(const wire::Batch& batch);
 
+  // The per-stream sequence state, persisted and restored by DeliveryCommitter.
+  SequenceTracker& tracker() { return tracker_; }
+
  private:
-  // Returns false when the sink failed; lines already buffered may then reach the file, so a
-  // resent batch can produce duplicate lines.
+  // Returns false when the sink failed; Process then cuts the lines of the batch that reached
+  // the file, so the resent batch is written once.
   bool WriteRecords(const wire::Batch& batch, const BatchContext& context);
 
   JsonlSink& sink_;

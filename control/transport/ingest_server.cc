@@ -15,7 +15,11 @@ constexpr int kMaxMessagesPerDrain = 1024;
 }  // namespace
 
 IngestServer::IngestServer(JsonlSink& sink, ControlStats& stats)
-    : sink_(sink), stats_(stats), processor_(sink, stats), reply_(256) {}
+    : sink_(sink),
+      stats_(stats),
+      processor_(sink, stats),
+      committer_(sink, processor_.tracker(), stats),
+      reply_(256) {}
 
 IngestServer::~IngestServer() {
   if (socket_ != nullptr) {
@@ -70,7 +74,9 @@ bool IngestServer::DrainSocket(const volatile std::sig_atomic_t& stop) {
       return false;
     }
     HandleMessage(payload_parts);
+    if (committer_.full()) CommitAndAcknowledge();
   }
+  CommitAndAcknowledge();
   return true;
 }
 
@@ -184,7 +190,7 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
             static_cast<unsigned long long>(outcome.sequence.missing),
             static_cast<unsigned long long>(suppressed));
   }
-  ReplyBatchAck(batch, outcome.records);
+  DeferBatchAck(batch, outcome.records);
 }
 
 void IngestServer::HandleInvalidFrame(FrameError error) {
@@ -211,10 +217,35 @@ void IngestServer::ReplyHelloAck() {
   SendReply();
 }
 
-void IngestServer::ReplyBatchAck(const wire::Batch& batch, uint32_t records) {
+void IngestServer::DeferBatchAck(const wire::Batch& batch, uint32_t records) {
+  committer_.Defer(
+      PendingAck{routing_id_, batch.run_id(), batch.worker_id(), batch.sequence(), records});
+}
+
+void IngestServer::CommitAndAcknowledge() {
+  if (!committer_.has_pending()) return;
+  std::string error;
+  if (!committer_.Commit(&error)) {
+    uint64_t suppressed = 0;
+    if (commit_error_log_.Allow(MonotonicNanos(), suppressed)) {
+      LogLine("error: group commit failed: %s; its batches were cut and left unacknowledged, "
+              "so data planes resend them (%llu more not logged)",
+              error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
+    return;
+  }
+  // SendReply addresses routing_id_, so each held acknowledgement sets it in turn.
+  for (const PendingAck& ack : committer_.acks()) {
+    routing_id_ = ack.routing_id;
+    ReplyBatchAck(ack);
+  }
+  committer_.ClearAcks();
+}
+
+void IngestServer::ReplyBatchAck(const PendingAck& pending) {
   reply_.Clear();
-  const auto ack = wire::CreateBatchAck(reply_, batch.run_id(), batch.worker_id(),
-                                        batch.sequence(), records);
+  const auto ack = wire::CreateBatchAck(reply_, pending.run_id, pending.worker_id,
+                                        pending.sequence, pending.records);
   reply_.Finish(wire::CreateMessage(reply_, wire::MessageBody::BatchAck, ack.Union()),
                 wire::MessageIdentifier());
   SendReply();

@@ -45,6 +45,21 @@ bool SequenceTracker::Advance(const StreamKey& key, uint64_t sequence) {
   return evicted;
 }
 
+bool SequenceTracker::Restore(const StreamKey& key, uint64_t next_sequence) {
+  bool evicted = false;
+  auto found = streams_.find(key);
+  if (found == streams_.end()) {
+    if (streams_.size() >= max_streams_) {
+      EvictLeastRecentlyUsed();
+      evicted = true;
+    }
+    found = streams_.emplace(key, Stream{}).first;
+  }
+  found->second.next_sequence = next_sequence;
+  found->second.last_use = ++use_clock_;
+  return evicted;
+}
+
 // Linear in the number of streams; it runs only when the table is full.
 void SequenceTracker::EvictLeastRecentlyUsed() {
   auto oldest = streams_.begin();

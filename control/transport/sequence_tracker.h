@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
+#include <algorithm>
 
 namespace sluice::control {
 
@@ -46,6 +49,25 @@ class SequenceTracker {
   bool Advance(const StreamKey& key, uint64_t sequence);
 
   size_t size() const { return streams_.size(); }
+
+  // Calls `visit(key, next_sequence)` for every stream, least recently used first, so that a
+  // reader restoring them in this order rebuilds the same eviction order.
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    std::vector<std::pair<uint64_t, const std::pair<const StreamKey, Stream>*>> order;
+    order.reserve(streams_.size());
+    for (const auto& entry : streams_) order.emplace_back(entry.second.last_use, &entry);
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [use, entry] : order) visit(entry->first, entry->second.next_sequence);
+  }
+
+  // Sets a stream to expect `next_sequence` and marks it most recently used, evicting the least
+  // recently used stream when full. Used to reload the persisted delivery state. Returns true
+  // when a stream was evicted.
+  bool Restore(const StreamKey& key, uint64_t next_sequence);
+
+  void Clear() { streams_.clear(); }
 
  private:
   struct Stream {
