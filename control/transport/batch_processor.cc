@@ -48,14 +48,30 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
     return outcome;
   }
 
-  // A gap is counted once the batch after it is written, so a failed write cannot count it twice.
-  if (outcome.sequence.verdict == SequenceVerdict::kGap) {
-    stats_.batches_sequence_gaps += outcome.sequence.missing;
+  // Gaps are counted once the batch is written, so a failed write cannot count them twice.
+  const AdvanceResult advanced = tracker_.Advance(key, batch.sequence());
+  if (advanced.evicted) ++stats_.streams_evicted;
+  const uint64_t given_up = advanced.given_up + SkipReportedLosses(batch);
+  if (given_up > 0) {
+    outcome.sequence.verdict = SequenceVerdict::kGap;
+    outcome.sequence.missing = given_up;
+    stats_.batches_sequence_gaps += given_up;
   }
-  if (tracker_.Advance(key, batch.sequence())) ++stats_.streams_evicted;
   ++stats_.batches_written;
   outcome.action = BatchAction::kAcknowledge;
   return outcome;
+}
+
+// Gap records name batches their data plane gave up; the sequence state stops waiting for them.
+uint64_t BatchProcessor::SkipReportedLosses(const wire::Batch& batch) {
+  uint64_t lost = 0;
+  for (const wire::Record* record : *batch.records()) {
+    const wire::Gap* gap = record->body_as_Gap();
+    if (gap == nullptr || gap->batches_lost() == 0) continue;
+    const StreamKey key{batch.dataplane_id()->str(), gap->run_id(), gap->worker_id()};
+    lost += tracker_.SkipLost(key, gap->first_sequence(), gap->last_sequence());
+  }
+  return lost;
 }
 
 bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& context) {

@@ -49,6 +49,8 @@ class BatchProcessor {
   // Returns false when the sink failed; Process then cuts the lines of the batch that reached
   // the file, so the resent batch is written once.
   bool WriteRecords(const wire::Batch& batch, const BatchContext& context);
+  // Returns the batches newly given up because of the batch's Gap records.
+  uint64_t SkipReportedLosses(const wire::Batch& batch);
 
   JsonlSink& sink_;
   ControlStats& stats_;

@@ -20,7 +20,7 @@ std::string DeliveryCommitter::Recover(const std::string& state_path, RecoveryRe
 
   tracker_.Clear();
   for (const PersistedStream& stream : state.streams) {
-    if (tracker_.Restore(stream.key, stream.next_sequence)) ++stats_.streams_evicted;
+    if (tracker_.Restore(stream.key, stream.next_sequence, stream.ahead)) ++stats_.streams_evicted;
   }
   // The cut must be durable before any new line lands after it; the state file then matches the
   // file as it is now, which also covers a rotated (shorter) file.
@@ -68,8 +68,9 @@ DeliveryState DeliveryCommitter::Snapshot() const {
   DeliveryState state;
   state.jsonl_length = sink_.size();
   state.streams.reserve(tracker_.size());
-  tracker_.ForEach([&state](const StreamKey& key, uint64_t next_sequence) {
-    state.streams.push_back(PersistedStream{key, next_sequence});
+  tracker_.ForEach([&state](const StreamKey& key, uint64_t next_sequence,
+                            const std::vector<uint64_t>& ahead) {
+    state.streams.push_back(PersistedStream{key, next_sequence, ahead});
   });
   return state;
 }
@@ -83,7 +84,7 @@ void DeliveryCommitter::RollBack() {
   sink_.TruncateTo(committed_.jsonl_length);
   tracker_.Clear();
   for (const PersistedStream& stream : committed_.streams) {
-    tracker_.Restore(stream.key, stream.next_sequence);
+    tracker_.Restore(stream.key, stream.next_sequence, stream.ahead);
   }
   committed_batches_written_ = stats_.batches_written;
 }

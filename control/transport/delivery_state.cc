@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -43,6 +44,37 @@ bool FromHex(std::string_view hex, std::string& bytes) {
     bytes.push_back(static_cast<char>(high << 4 | low));
   }
   return true;
+}
+
+bool ParseRunId(const std::string& text, uint64_t& run_id) {
+  if (text.size() != 16) return false;
+  run_id = 0;
+  for (const char c : text) {
+    const int digit = HexDigit(c);
+    if (digit < 0) return false;
+    run_id = run_id << 4 | static_cast<uint64_t>(digit);
+  }
+  return true;
+}
+
+// "-" or a comma-separated ascending list of numbers above `next_sequence`.
+bool ParseAhead(const std::string& text, uint64_t next_sequence, std::vector<uint64_t>& ahead) {
+  ahead.clear();
+  if (text == "-") return true;
+  uint64_t previous = next_sequence;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos) return false;
+    errno = 0;
+    const unsigned long long value = std::strtoull(item.c_str(), nullptr, 10);
+    if (errno != 0 || value <= previous) return false;
+    ahead.push_back(value);
+    previous = value;
+    start = comma + 1;
+  }
+  return ahead.size() <= SequenceTracker::kMaxAhead;
 }
 
 std::string Damaged(const std::string& path, size_t line, const std::string& what) {
@@ -87,9 +119,15 @@ std::string FormatDeliveryState(const DeliveryState& state) {
   char numbers[64];
   for (const PersistedStream& stream : state.streams) {
     text += ToHex(stream.key.dataplane_id);
-    std::snprintf(numbers, sizeof(numbers), " %016" PRIx64 " %u %" PRIu64 "\n", stream.key.run_id,
+    std::snprintf(numbers, sizeof(numbers), " %016" PRIx64 " %u %" PRIu64 " ", stream.key.run_id,
                   static_cast<unsigned>(stream.key.worker_id), stream.next_sequence);
     text += numbers;
+    if (stream.ahead.empty()) text += '-';
+    for (size_t i = 0; i < stream.ahead.size(); ++i) {
+      if (i != 0) text += ',';
+      text += std::to_string(stream.ahead[i]);
+    }
+    text += '\n';
   }
   // The end marker tells a complete file from one cut short by a damaged disk or a manual edit.
   text += "end\n";
@@ -118,18 +156,20 @@ std::string ParseDeliveryState(const std::string& text, const std::string& path,
   for (uint64_t i = 0; i < count; ++i) {
     ++number;
     if (!std::getline(input, line)) return Damaged(path, number, "file ends inside the streams");
-    char hex[1024];
-    uint64_t run_id = 0;
-    unsigned worker = 0;
+    std::istringstream fields(line);
+    std::string hex;
+    std::string run_text;
+    uint64_t worker = 0;
     uint64_t next_sequence = 0;
+    std::string ahead_text;
     PersistedStream stream;
-    if (line.size() >= sizeof(hex) ||
-        std::sscanf(line.c_str(), "%1023s %" SCNx64 " %u %" SCNu64, hex, &run_id, &worker,
-                    &next_sequence) != 4 ||
-        worker > UINT16_MAX || !FromHex(hex, stream.key.dataplane_id)) {
-      return Damaged(path, number, "expected \"<data plane hex> <run> <worker> <next sequence>\"");
+    if (!(fields >> hex >> run_text >> worker >> next_sequence >> ahead_text) ||
+        worker > UINT16_MAX || !FromHex(hex, stream.key.dataplane_id) ||
+        !ParseRunId(run_text, stream.key.run_id) ||
+        !ParseAhead(ahead_text, next_sequence, stream.ahead)) {
+      return Damaged(path, number,
+                     "expected \"<data plane hex> <run> <worker> <next sequence> <ahead>\"");
     }
-    stream.key.run_id = run_id;
     stream.key.worker_id = static_cast<uint16_t>(worker);
     stream.next_sequence = next_sequence;
     state.streams.push_back(std::move(stream));

@@ -19,6 +19,7 @@ namespace sluice::control {
 struct PersistedStream {
   StreamKey key;
   uint64_t next_sequence = 0;
+  std::vector<uint64_t> ahead;  // sequence numbers written above a missing one, sorted
 };
 
 struct DeliveryState {

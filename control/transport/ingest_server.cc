@@ -68,7 +68,7 @@ bool IngestServer::DrainSocket(const volatile std::sig_atomic_t& stop) {
   for (int i = 0; i < kMaxMessagesPerDrain && stop == 0; ++i) {
     size_t payload_parts = 0;
     const int received = ReceiveMessage(payload_parts);
-    if (received == 0) return true;
+    if (received == 0) break;
     if (received < 0) {
       LogLine("error: zmq_msg_recv failed: %s; stopping", zmq_strerror(errno));
       return false;

@@ -175,6 +175,7 @@ Pipeline::~Pipeline() {
 }
 
 bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error) {
+  offline_ = offline;
   run_id_ = RandomRunId();
   if (rte_lcore_count() < config.workers + 1) {
     *error = "DPDK has " + std::to_string(rte_lcore_count()) + " lcores but " +
@@ -234,12 +235,35 @@ void Pipeline::PollExporter() {
   exporter_.Poll(channel_pointers_);
 }
 
+// Turns dataplane.export into spool limits; see ExportSettings for the rules.
+static bool MakeSpoolLimits(const DataplaneConfig& config, bool offline,
+                            exporter::SpoolLimits* limits, std::string* error) {
+  const ExportSettings& settings = config.export_settings;
+  const bool drop = settings.spool_overflow == "drop_oldest" ||
+                    (settings.spool_overflow == "auto" && !offline);
+  limits->overflow = drop ? exporter::SpoolOverflow::kDropOldest : exporter::SpoolOverflow::kWait;
+  limits->max_bytes_per_worker = settings.spool_bytes / config.workers;
+  limits->max_batches_per_worker = settings.spool_batches_per_worker != 0
+                                       ? settings.spool_batches_per_worker
+                                       : config.batch_buffers_per_worker * 3 / 4;
+  if (drop && limits->max_batches_per_worker + 2 > config.batch_buffers_per_worker) {
+    *error = "dataplane.export.spool_batches_per_worker (" +
+             std::to_string(limits->max_batches_per_worker) +
+             ") must be at most dataplane.batch_buffers_per_worker (" +
+             std::to_string(config.batch_buffers_per_worker) +
+             ") minus 2, so that workers keep free buffers while the spool is full";
+    return false;
+  }
+  return true;
+}
+
 bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   exporter::ExporterOptions options;
   options.endpoint = config.control;
   options.dataplane_id = config.id;
   options.run_id = run_id_;
   options.workers = static_cast<uint16_t>(config.workers);
+  if (!MakeSpoolLimits(config, offline_, &options.spool, error)) return false;
   return exporter_.Connect(options, error);
 }
 
@@ -268,6 +292,7 @@ bool Pipeline::Drain(uint32_t timeout_s) {
     if (finished) {
       next_poll_tsc_ = 0;
       PollExporter();  // pick up the last batches the workers handed over
+      exporter_.ReportLosses();
       if (exporter_.in_flight() == 0) return true;
     }
     if (exporter_.counters().batches_acked != last_acked || !finished) {

@@ -40,7 +40,7 @@ uint64_t FileSize(const std::string& path) {
 DeliveryState SampleState() {
   DeliveryState state;
   state.jsonl_length = 12345;
-  state.streams.push_back({StreamKey{"dp-a", 0x0123456789abcdefULL, 0}, 17});
+  state.streams.push_back({StreamKey{"dp-a", 0x0123456789abcdefULL, 0}, 17, {19, 20, 25}});
   // A data plane id from the network may hold spaces, newlines and any byte.
   state.streams.push_back({StreamKey{std::string("odd id\n\x01\xff", 10), 7, 65535}, 0});
   return state;
@@ -54,6 +54,7 @@ TEST(DeliveryStateText, RoundTrip) {
   ASSERT_EQ(parsed.streams.size(), 2u);
   EXPECT_EQ(parsed.streams[0].key, state.streams[0].key);
   EXPECT_EQ(parsed.streams[0].next_sequence, 17u);
+  EXPECT_EQ(parsed.streams[0].ahead, (std::vector<uint64_t>{19, 20, 25}));
   EXPECT_EQ(parsed.streams[1].key, state.streams[1].key);
   EXPECT_EQ(parsed.streams[1].next_sequence, 0u);
 }
@@ -74,9 +75,14 @@ TEST(DeliveryStateText, MalformedRejected) {
   const char* const cases[] = {
       "other-magic 1\njsonl_length 0\nstreams 0\nend\n",
       "sluice-delivery-state 1\njsonl_length x\nstreams 0\nend\n",
-      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\nzz 0 0 0\nend\n",
-      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0 70000 0\nend\n",
-      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n616 0 0 0\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\nzz 0000000000000000 0 0 -\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0000000000000000 70000 0 -\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n616 0000000000000000 0 0 -\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 00000000000000 0 0 -\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0000000000000000 0 5 5\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0000000000000000 0 5 7,6\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0000000000000000 0 5 7,\nend\n",
+      "sluice-delivery-state 1\njsonl_length 0\nstreams 1\n6161 0000000000000000 0 5\nend\n",
       "sluice-delivery-state 1\njsonl_length 0\nstreams 0\nend-not\n",
   };
   for (const char* text : cases) {
@@ -231,6 +237,30 @@ TEST_F(DeliveryFiles, CrashCutsUncommittedTail) {
   ASSERT_TRUE(second.Commit());
   EXPECT_EQ(second.stats.batches_sequence_gaps, 0u) << "a control restart is not a gap";
   EXPECT_EQ(CountLines(jsonl_), 12u) << "batches 0..3, three records each, each once";
+}
+
+// Batches that overtook a missing one are persisted too: after a restart the missing batch is
+// written and the early ones are recognised.
+TEST_F(DeliveryFiles, OutOfOrderSurvivesRestart) {
+  {
+    ControlInstance first(jsonl_);
+    RecoveryReport report;
+    ASSERT_EQ(first.committer->Recover(state_, report), "");
+    first.Send(0, 1);
+    first.Send(2, 1);
+    first.Send(3, 1);
+    ASSERT_TRUE(first.Commit());
+  }
+  ControlInstance second(jsonl_);
+  RecoveryReport report;
+  ASSERT_EQ(second.committer->Recover(state_, report), "");
+  EXPECT_EQ(second.Send(3, 1).sequence.verdict, SequenceVerdict::kDuplicate);
+  EXPECT_EQ(second.Send(1, 1).sequence.verdict, SequenceVerdict::kInOrder);
+  EXPECT_EQ(second.Send(2, 1).sequence.verdict, SequenceVerdict::kDuplicate);
+  EXPECT_EQ(second.Send(4, 1).sequence.verdict, SequenceVerdict::kInOrder);
+  ASSERT_TRUE(second.Commit());
+  EXPECT_EQ(CountLines(jsonl_), 5u);
+  EXPECT_EQ(second.stats.batches_sequence_gaps, 0u);
 }
 
 TEST_F(DeliveryFiles, StateNewerThanJsonlKeepsDedup) {
