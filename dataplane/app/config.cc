@@ -45,7 +45,9 @@ bool ReadExport(const YAML::Node& node, ExportSettings* settings, std::string* e
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     if (key == "spool_batches_per_worker") {
-      if (!ReadNumber(entry.second, "dataplane.export.spool_batches_per_worker", 0, 1u << 16,
+      // sluice-control remembers at most 1024 batches written past a missing one per worker;
+      // a larger spool could resend a batch after sluice-control gave up waiting for it.
+      if (!ReadNumber(entry.second, "dataplane.export.spool_batches_per_worker", 0, 1024,
                       &settings->spool_batches_per_worker, error)) {
         return false;
       }

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -245,7 +246,7 @@ static bool MakeSpoolLimits(const DataplaneConfig& config, bool offline,
   limits->max_bytes_per_worker = settings.spool_bytes / config.workers;
   limits->max_batches_per_worker = settings.spool_batches_per_worker != 0
                                        ? settings.spool_batches_per_worker
-                                       : config.batch_buffers_per_worker * 3 / 4;
+                                       : std::min(config.batch_buffers_per_worker * 3 / 4, 1024u);
   if (drop && limits->max_batches_per_worker + 2 > config.batch_buffers_per_worker) {
     *error = "dataplane.export.spool_batches_per_worker (" +
              std::to_string(limits->max_batches_per_worker) +
