@@ -8,8 +8,8 @@ namespace sluice::control {
 
 void EcsFormatter::FormatGap(const wire::Gap& gap) {
   json_.StartObject();
-  // A gap has no packet of its own; its time is that of the first lost record, or of the last
-  // when the first is unknown. Both are 0 when the data plane knew neither (1970-01-01).
+  // A gap has no packet of its own, so its time is that of the first lost record, or of the last
+  // when the first is unknown. Both are 0 (1970-01-01) when the data plane knew neither.
   WriteTimestamp("@timestamp", gap.first_ts_ns() != 0 ? gap.first_ts_ns() : gap.last_ts_ns());
 
   json_.Key("event");

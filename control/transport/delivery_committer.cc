@@ -22,8 +22,8 @@ std::string DeliveryCommitter::Recover(const std::string& state_path, RecoveryRe
   for (const PersistedStream& stream : state.streams) {
     if (tracker_.Restore(stream.key, stream.next_sequence, stream.ahead)) ++stats_.streams_evicted;
   }
-  // The cut must be durable before any new line lands after it; the state file then matches the
-  // file as it is now, which also covers a rotated (shorter) file.
+  // The cut must be durable before any new line lands after it. The state file saved next then
+  // matches the file as it is now, also when the file was rotated and is shorter.
   if (!sink_.Sync()) {
     return "fdatasync failed on JSON-lines file " + sink_.path() + ": " +
            std::strerror(sink_.last_error());

@@ -129,7 +129,7 @@ std::string FormatDeliveryState(const DeliveryState& state) {
     }
     text += '\n';
   }
-  // The end marker tells a complete file from one cut short by a damaged disk or a manual edit.
+  // The end marker distinguishes a complete file from one cut short by a damaged disk or a manual edit.
   text += "end\n";
   return text;
 }
@@ -225,7 +225,7 @@ std::string SaveDeliveryState(const std::string& path, const DeliveryState& stat
   close(fd);
   if (rename(temporary.c_str(), path.c_str()) != 0) return Failure("rename", path);
 
-  // rename(2) is durable only once the directory that holds the entry is synced.
+  // rename(2) is durable only once the directory that contains the entry is synced.
   const std::string directory = DirectoryOf(path);
   const int directory_fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (directory_fd < 0) return Failure("open", directory);

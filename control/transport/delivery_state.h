@@ -1,7 +1,7 @@
 // The delivery state file: what sluice-control has durably written, so that a restart after a
 // crash (kill -9, power loss) neither writes a resent batch twice nor reports a false gap.
 //
-// It holds the length of the JSON-lines file at the last group commit and, per (data plane, run,
+// It contains the length of the JSON-lines file at the last group commit and, per (data plane, run,
 // worker) stream, the next sequence number expected. Lines beyond that length were never
 // acknowledged, so the data planes still hold their batches and resend them; recovery cuts them.
 // The file is replaced whole on every commit (write to a temporary file, fsync, rename, fsync the
@@ -39,13 +39,13 @@ std::string LoadDeliveryState(const std::string& path, DeliveryState& state, boo
 // directory entry are durable, or a message naming the file and the failed call.
 std::string SaveDeliveryState(const std::string& path, const DeliveryState& state);
 
-// What recovery found at start.
+// Findings of the recovery at start.
 struct RecoveryReport {
   bool state_found = false;
   uint64_t jsonl_length_before = 0;  // the file's size before recovery
   uint64_t bytes_cut = 0;            // unacknowledged tail removed
-  // The JSON-lines file was shorter than the state says: rotated, truncated or replaced by
-  // someone else. Nothing is cut; the new file is taken as it is.
+  // The JSON-lines file was shorter than the state records, because someone else rotated,
+  // truncated or replaced it. Nothing is cut, and the new file is taken as it is.
   bool jsonl_shorter = false;
   size_t streams = 0;
 };

@@ -43,8 +43,9 @@ bool Exporter::Connect(const ExporterOptions& options, std::string* error) {
   const int linger_ms = 1000;
   zmq_setsockopt(socket_, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
   // Queue messages only on a completed connection. Without it, batches sent while sluice-control
-  // is down wait inside ZeroMQ and may arrive after the spool gave them up and reported them in a
-  // Gap record; with it, a batch is either with sluice-control or still in the spool.
+  // is down would wait inside ZeroMQ and could arrive after the spool gave them up and reported
+  // them in a Gap record. With it, a send fails until the connection is up, and the batch stays
+  // in the spool for the resend.
   const int immediate = 1;
   zmq_setsockopt(socket_, ZMQ_IMMEDIATE, &immediate, sizeof(immediate));
   if (zmq_connect(socket_, options.endpoint.c_str()) != 0) {

@@ -2,7 +2,7 @@
 // acknowledgements. Runs on the main lcore only: workers never touch the socket.
 //
 // A batch stays in the spool, holding its buffer, until sluice-control acknowledges it or the
-// spool's overflow policy gives it up (spool.h); a given-up range is reported as a Gap record.
+// spool's overflow policy gives it up (spool.h). A given-up range is reported as a Gap record.
 #pragma once
 
 #include <cstdint>

@@ -12,8 +12,8 @@
 namespace sluice::exporter {
 
 // Worker id in the header of batches that carry Gap records. They form a stream of their own, with
-// their own sequence numbers, so that worker streams keep exactly the sequence numbers the workers
-// gave them; the Gap record names the worker whose batches were lost.
+// their own sequence numbers, so that worker streams keep exactly the numbers their workers gave.
+// The Gap record names the worker whose batches were lost.
 inline constexpr uint16_t kGapStreamWorker = 0xFFFF;
 
 // Fills `batch` (cleared first) with one Batch message holding a Gap record per range.

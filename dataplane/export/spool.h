@@ -52,9 +52,9 @@ class Spool {
   // order, so each queue stays sorted.
   void Push(ExportBatch* batch);
 
-  // Under kDropOldest, removes and returns the oldest batch of `worker` while that worker is over
-  // a bound, adding it to the worker's open LostRange; the caller returns its buffer. Returns
-  // nullptr when nothing has to go (always under kWait).
+  // Removes and returns the oldest batch of `worker` while that worker is over a bound, under
+  // kDropOldest, and adds it to the worker's open LostRange. The caller returns its buffer.
+  // Returns nullptr when nothing has to go, which is always the case under kWait.
   ExportBatch* GiveUpOverLimit(uint16_t worker);
 
   // Removes the batch (worker, sequence). Returns it, or nullptr for a duplicate or unknown

@@ -73,7 +73,7 @@ struct Delivered {
   std::string error;
 };
 
-// Reads the file one line at a time: it holds over 100 MB of lines, too many to keep parsed.
+// Reads the file one line at a time, because its 100 MB of lines are too many to keep parsed.
 Delivered ReadDelivered(const std::string& jsonl, const std::string& dataplane_id) {
   Delivered delivered;
   std::ifstream file(jsonl);
