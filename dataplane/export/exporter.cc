@@ -92,8 +92,14 @@ bool Exporter::SendHello(std::string* error) {
   zmq_pollitem_t item{socket_, 0, ZMQ_POLLOUT, 0};
   zmq_poll(&item, 1, options_.hello_timeout_ms);
   if (zmq_send(socket_, fbb.GetBufferPointer(), fbb.GetSize(), ZMQ_DONTWAIT) < 0) {
-    *error = "cannot send to sluice-control at " + options_.endpoint + ": " +
-             zmq_strerror(zmq_errno()) + "; start sluice-control first or check --control";
+    const int failure = zmq_errno();
+    if (failure == EAGAIN) {
+      *error = "sluice-control at " + options_.endpoint + " accepted no connection within " +
+               std::to_string(options_.hello_timeout_ms) + " ms; start it first or check --control";
+    } else {
+      *error = "cannot send to sluice-control at " + options_.endpoint + ": " +
+               zmq_strerror(failure) + "; check --control";
+    }
     return false;
   }
   return true;
