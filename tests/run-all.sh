@@ -10,6 +10,7 @@ fuzz_seconds=${SLUICE_FUZZ_SECONDS:-60}
 passed=0
 failed=0
 failures=()
+failed_tests=()
 
 step() {  # step NAME COMMAND...: runs one step and counts it
   local name=$1
@@ -38,7 +39,36 @@ meson_suite() {  # meson_suite BUILD_DIR SUITE...
   failed=$((failed + ${fail:-0} + ${timeout:-0}))
   if [[ ${fail:-0} -ne 0 || ${timeout:-0} -ne 0 || -z "$ok" ]]; then
     failures+=("$dir: $*")
+    # The names of the failed tests, so that the closing lines say which ones.
+    while read -r name; do
+      failed_tests+=("$dir/$name")
+    done < <(grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT) ' "$dir/suite.log" |
+               sed -E 's/^ *[0-9]+\/[0-9]+ +[^ ]+ \/ ([^ ]+) .*/\1/')
   fi
+}
+
+# The end of a failed test's log, from meson's test log.
+print_failed_test() {  # print_failed_test BUILD_DIR/TEST_NAME
+  local dir=${1%%/*} name=${1#*/}
+  echo "--- last lines of $1"
+  python3 - "$dir/meson-logs/testlog.json" "$name" <<'PY' || true
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+for line in open(path, encoding="utf-8", errors="replace"):
+    entry = json.loads(line)
+    if entry.get("name", "").split(" / ")[-1] == name and entry.get("result") != "OK":
+        text = (entry.get("stdout") or "") + (entry.get("stderr") or "")
+        print("\n".join(text.splitlines()[-40:]))
+PY
+}
+
+fuzz_quietly() {  # fuzz_quietly LOG FUZZER ARGS...: runs a fuzzer, shows the end of its output
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1
+  local status=$?
+  grep -vE '^#[0-9]+|^ *"' "$log" | tail -n 25
+  return $status
 }
 
 appliance/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -73,14 +103,17 @@ if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
     mkdir -p "build-fuzz/corpus-$name"
     seed_dirs=("build-fuzz/corpus-$name")
     [[ -d "$seeds" ]] && seed_dirs+=("$seeds")
-    step "fuzz $name for ${fuzz_seconds}s" "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
-      -print_final_stats=1 "${seed_dirs[@]}"
+    # libFuzzer prints a line per new input; that goes to a file, and only its end is shown.
+    step "fuzz $name for ${fuzz_seconds}s" fuzz_quietly "build-fuzz/$name.log" "$fuzzer" \
+      -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "${seed_dirs[@]}"
   done
 fi
 
 echo
 if [[ ${#failures[@]} -gt 0 ]]; then
+  for test in "${failed_tests[@]}"; do print_failed_test "$test"; done
   printf 'failed: %s\n' "${failures[@]}"
+  [[ ${#failed_tests[@]} -gt 0 ]] && printf 'failed test: %s\n' "${failed_tests[@]}"
 fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

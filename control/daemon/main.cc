@@ -1,4 +1,5 @@
-// sluice-control: ingests record batches from data planes and writes ECS JSON lines.
+// sluice-control: ingests record batches from data planes, writes ECS JSON lines and keeps the
+// forensic store.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "control/daemon/log.h"
 #include "control/daemon/signals.h"
 #include "control/daemon/stats.h"
+#include "control/daemon/store_setup.h"
 #include "control/sinks/jsonl_sink.h"
 #include "control/transport/delivery_state.h"
 #include "control/transport/ingest_server.h"
@@ -24,6 +26,8 @@ struct CommandLine {
   ConfigOverrides overrides;
   std::string config_path;
   bool list_counters = false;
+  std::string init_store_key;  // --init-store-key: create this key, then exit
+  bool verify_store = false;
 };
 
 // Parses argv. Returns -1 to continue, or the exit status after --help or a usage error.
@@ -43,6 +47,21 @@ int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
                  "(default: none)");
   app.add_flag("--list-counters", command_line.list_counters,
                "Print every counter name with its meaning, then exit");
+  app.add_option("--store", command_line.config.store.path,
+                 "Directory of the forensic store, created if missing (config: control.store.path)")
+      ->default_val(kDefaultStorePath);
+  app.add_flag("--no-store{false}", command_line.config.store.enabled,
+               "Run without the forensic store (config: control.store.enabled: false)");
+  app.add_option("--store-key", command_line.config.store.signing_key,
+                 "Ed25519 PEM key that signs the store, created if missing (config: "
+                 "control.store.signing_key; default: the store path followed by -signing.pem)");
+  app.add_option("--init-store-key", command_line.init_store_key,
+                 "Create an Ed25519 signing key at PATH (mode 0600) and its public key at "
+                 "PATH.pub, then exit");
+  app.add_flag("--verify-store", command_line.verify_store,
+               "Check the integrity of the store (hash chain, signatures, chain ends) with the "
+               "public half of --store-key, print each broken segment, then exit: 0 intact, "
+               "1 broken");
 
   try {
     app.parse(argc, argv);
@@ -54,6 +73,9 @@ int ParseCommandLine(int argc, char** argv, CommandLine& command_line) {
   }
   command_line.overrides.listen = app.count("--listen") > 0;
   command_line.overrides.jsonl = app.count("--jsonl") > 0;
+  command_line.overrides.store_enabled = app.count("--no-store") > 0;
+  command_line.overrides.store_path = app.count("--store") > 0;
+  command_line.overrides.store_key = app.count("--store-key") > 0;
   return -1;
 }
 
@@ -109,8 +131,15 @@ int Run(const ControlConfig& config) {
     return kExitSetupError;
   }
 
+  std::unique_ptr<store::Store> forensic_store;
+  if (std::string error = OpenStore(config.store, forensic_store); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return kExitSetupError;
+  }
+
   ControlStats stats;
   IngestServer server(sink, stats);
+  server.AttachStore(forensic_store.get());
   if (std::string error = server.Bind(config.listen); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
@@ -124,6 +153,7 @@ int Run(const ControlConfig& config) {
 
   const bool clean = server.Run(g_stop_requested);
   if (!sink.Flush()) LogLine("error: final flush of %s failed", config.jsonl.c_str());
+  CloseStore(forensic_store);
   LogShutdownCounts(stats);
   return clean ? 0 : 1;
 }
@@ -140,6 +170,7 @@ int main(int argc, char** argv) {
     PrintCounterList();
     return 0;
   }
+  if (!command_line.init_store_key.empty()) return InitStoreKey(command_line.init_store_key);
   if (!command_line.config_path.empty()) {
     const std::string error = LoadConfigFile(command_line.config_path, command_line.overrides,
                                              command_line.config);
@@ -148,5 +179,6 @@ int main(int argc, char** argv) {
       return kExitSetupError;
     }
   }
+  if (command_line.verify_store) return VerifyStoreCommand(command_line.config.store);
   return Run(command_line.config);
 }

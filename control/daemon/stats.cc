@@ -101,6 +101,9 @@ void ForEachCounter(
   visit("control.records.gap", stats.gap_records,
         "Gap records written: data planes reporting batches they gave up because their spool "
         "overflowed while sluice-control was unreachable. Every one is lost data.");
+  visit("control.store.errors", stats.store_errors,
+        "Batches the forensic store could not make durable (disk full, I/O error); they were "
+        "left unacknowledged, so their data planes resend them.");
 }
 
 }  // namespace sluice::control

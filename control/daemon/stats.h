@@ -53,6 +53,7 @@ struct ControlStats {
   uint64_t delivery_acks_deferred = 0;
   uint64_t delivery_bytes_cut_at_start = 0;
   uint64_t gap_records = 0;
+  uint64_t store_errors = 0;
 };
 
 // Calls `visit` once per counter, in a fixed order, with its dotted name, value and a sentence

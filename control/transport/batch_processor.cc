@@ -1,7 +1,23 @@
 #include "control/transport/batch_processor.h"
 
+#include "control/store/store.h"
+
 namespace sluice::control {
 namespace {
+
+// Appends and fsyncs `message` in the store. Returns false, with the outcome set to stay silent,
+// when the store could not make it durable.
+bool StoreBatch(store::Store& store, std::span<const uint8_t> message, BatchOutcome& outcome) {
+  const store::StageResult stored = store.Append(message.data(), message.size());
+  if (stored.status == store::StageStatus::kStaged ||
+      stored.status == store::StageStatus::kDuplicate) {
+    return true;
+  }
+  outcome.store_failed = true;
+  outcome.store_error = stored.error;
+  outcome.action = BatchAction::kNoReply;
+  return false;
+}
 
 BatchOutcome Reject(ControlStats& stats, BatchError error) {
   ++stats.batches_rejected;
@@ -14,7 +30,8 @@ BatchOutcome Reject(ControlStats& stats, BatchError error) {
 
 }  // namespace
 
-BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
+BatchOutcome BatchProcessor::Process(const wire::Batch& batch,
+                                     std::span<const uint8_t> message) {
   ++stats_.batches_received;
   if (batch.dataplane_id() == nullptr || batch.dataplane_id()->size() == 0) {
     return Reject(stats_, BatchError::kMissingDataplaneId);
@@ -33,6 +50,14 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch) {
     ++stats_.batches_duplicates;
     stats_.records_duplicate += outcome.records;
     outcome.action = BatchAction::kAcknowledge;
+    return outcome;
+  }
+
+  // The forensic store first: it drops a batch it already contains by its own key, so a batch that
+  // reached the store but not the sink is stored once when it comes again.
+  if (store_ != nullptr && !StoreBatch(*store_, message, outcome)) {
+    ++stats_.store_errors;
+    ++stats_.batches_not_acknowledged;
     return outcome;
   }
 

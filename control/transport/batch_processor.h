@@ -2,12 +2,18 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 
 #include "control/daemon/stats.h"
 #include "control/sinks/ecs_json.h"
 #include "control/sinks/jsonl_sink.h"
 #include "control/transport/sequence_tracker.h"
 #include "records_generated.h"
+
+namespace sluice::control::store {
+class Store;
+}
 
 namespace sluice::control {
 
@@ -23,6 +29,8 @@ struct BatchOutcome {
   SequenceCheck sequence;
   uint32_t records = 0;  // records in the batch, echoed in BatchAck
   bool sink_failed = false;
+  bool store_failed = false;
+  std::string store_error;  // set with store_failed, for the log line
 };
 
 // Writes verified batches to the sink in the order rules of the wire contract. Owned by the
@@ -40,7 +48,12 @@ class BatchProcessor {
       : sink_(sink), stats_(stats), tracker_(kMaxStreams) {}
 
   // Counts, classifies and, unless it is a duplicate or invalid, writes `batch` then flushes.
-  BatchOutcome Process(const wire::Batch& batch);
+  // `message` is the verified frame that contains `batch`. With a store attached, it is stored
+  // first, and the batch is acknowledged only once both the store and the sink have it.
+  BatchOutcome Process(const wire::Batch& batch, std::span<const uint8_t> message = {});
+
+  // Sends every new batch to `store` (not owned) as well as to the sink; nullptr detaches it.
+  void AttachStore(store::Store* store) { store_ = store; }
 
   // The per-stream sequence state, persisted and restored by DeliveryCommitter.
   SequenceTracker& tracker() { return tracker_; }
@@ -56,6 +69,7 @@ class BatchProcessor {
   ControlStats& stats_;
   SequenceTracker tracker_;
   EcsFormatter formatter_;
+  store::Store* store_ = nullptr;
 };
 
 }  // namespace sluice::control

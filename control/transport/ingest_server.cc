@@ -157,7 +157,7 @@ void IngestServer::HandleHello(const wire::Hello& hello) {
 }
 
 void IngestServer::HandleBatch(const wire::Batch& batch) {
-  const BatchOutcome outcome = processor_.Process(batch);
+  const BatchOutcome outcome = processor_.Process(batch, payload_);
   const uint64_t now = MonotonicNanos();
   uint64_t suppressed = 0;
 
@@ -169,6 +169,13 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
               BatchErrorName(outcome.error).data(), static_cast<unsigned long long>(suppressed));
     }
     ReplyBatchReject(BatchErrorName(outcome.error));
+    return;
+  }
+  if (outcome.store_failed) {
+    if (store_error_log_.Allow(now, suppressed)) {
+      LogLine("error: forensic store: %s; batch left unacknowledged (%llu more not logged)",
+              outcome.store_error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
     return;
   }
   if (outcome.sink_failed) {

@@ -51,6 +51,9 @@ class IngestServer {
   // socket error it cannot recover from, which it has logged.
   bool Run(const volatile std::sig_atomic_t& stop);
 
+  // Stores every new batch in `store` (not owned) before acknowledging it.
+  void AttachStore(store::Store* store) { processor_.AttachStore(store); }
+
  private:
   struct Peer {
     std::string dataplane_id;
@@ -96,6 +99,7 @@ class IngestServer {
   LogRateLimit unexpected_log_;
   LogRateLimit sink_error_log_;
   LogRateLimit commit_error_log_;
+  LogRateLimit store_error_log_;
 };
 
 }  // namespace sluice::control

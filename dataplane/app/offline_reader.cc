@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dataplane/app/packet_clock.h"
 #include "dataplane/decode/packet_decoder.h"
 
 namespace sluice::app {
@@ -75,7 +76,10 @@ rte_mbuf* CopyFrame(Pipeline& pipeline, const uint8_t* data, uint32_t length, Re
   return head;
 }
 
-void Enqueue(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage, ReaderCounters* counters) {
+}  // namespace
+
+void EnqueueStage(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage,
+                  ReaderCounters* counters) {
   uint32_t sent = 0;
   while (sent < stage.size()) {
     sent += rte_ring_sp_enqueue_burst(pipeline.input(worker), reinterpret_cast<void**>(stage.data() + sent),
@@ -89,7 +93,20 @@ void Enqueue(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage,
   stage.clear();
 }
 
-}  // namespace
+void StageClockTicks(Pipeline& pipeline, uint64_t ts_ns, std::vector<std::vector<rte_mbuf*>>& stages,
+                     ReaderCounters* counters) {
+  for (uint32_t worker = 0; worker < stages.size(); ++worker) {
+    rte_mbuf* tick = worker::NewClockTick(pipeline.mbufs(), ts_ns);
+    while (tick == nullptr) {
+      ++counters->mbuf_waits;
+      pipeline.PollExporter();
+      rte_pause();
+      tick = worker::NewClockTick(pipeline.mbufs(), ts_ns);
+    }
+    stages[worker].push_back(tick);
+    if (stages[worker].size() >= kStage) EnqueueStage(pipeline, worker, stages[worker], counters);
+  }
+}
 
 bool ReadCapture(capture::PcapReader& reader, Pipeline& pipeline, bool show_progress,
                  ReaderCounters* counters, std::string* error) {
@@ -97,6 +114,7 @@ bool ReadCapture(capture::PcapReader& reader, Pipeline& pipeline, bool show_prog
   std::vector<std::vector<rte_mbuf*>> stages(workers);
   for (auto& stage : stages) stage.reserve(kStage);
   Progress progress(show_progress, reader.file_size());
+  PacketClock clock;
   bool ok = true;
   for (;;) {
     const uint8_t* data = nullptr;
@@ -113,18 +131,19 @@ bool ReadCapture(capture::PcapReader& reader, Pipeline& pipeline, bool show_prog
     ++counters->frames;
     counters->bytes += length;
     if (length == 0) continue;  // nothing to decode; counted as read
+    if (clock.TickDue(ts_ns)) StageClockTicks(pipeline, ts_ns, stages, counters);
     const uint32_t worker =
         workers == 1 ? 0 : decode::SpreadHash(reader.link_type(), data, length) % workers;
     rte_mbuf* mbuf = CopyFrame(pipeline, data, length, counters);
     worker::MbufTimestamp(mbuf) = ts_ns;
     stages[worker].push_back(mbuf);
-    if (stages[worker].size() == kStage) Enqueue(pipeline, worker, stages[worker], counters);
+    if (stages[worker].size() == kStage) EnqueueStage(pipeline, worker, stages[worker], counters);
     if ((counters->frames & 255) == 0) {
       pipeline.PollExporter();
       progress.Update(reader.offset(), counters->frames);
     }
   }
-  for (uint32_t worker = 0; worker < workers; ++worker) Enqueue(pipeline, worker, stages[worker], counters);
+  for (uint32_t worker = 0; worker < workers; ++worker) EnqueueStage(pipeline, worker, stages[worker], counters);
   pipeline.input_done.store(true, std::memory_order_release);
   progress.Done();
   return ok;

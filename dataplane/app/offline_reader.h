@@ -6,9 +6,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dataplane/app/pipeline.h"
 #include "dataplane/capture/pcap_reader.h"
+
+struct rte_mbuf;
 
 namespace sluice::app {
 
@@ -18,6 +21,13 @@ struct ReaderCounters {
   uint64_t ring_waits = 0;   // a worker's input ring was full
   uint64_t mbuf_waits = 0;   // the mbuf pool was empty
 };
+
+// Hands a worker's staged mbufs to its input ring, waiting (and exporting) while the ring is full.
+void EnqueueStage(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage,
+                  ReaderCounters* counters);
+// Stages a clock tick stamped `ts_ns` for every worker (see packet_clock.h).
+void StageClockTicks(Pipeline& pipeline, uint64_t ts_ns, std::vector<std::vector<rte_mbuf*>>& stages,
+                     ReaderCounters* counters);
 
 // Reads the whole file into the pipeline. Returns false on a read error (`error` names the file
 // and offset); frames read before the error have been processed.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "dataplane/app/packet_clock.h"
 #include "dataplane/decode/packet_decoder.h"
 
 namespace sluice::app {
@@ -114,20 +115,7 @@ void ReplayReader::Run(Pipeline& pipeline, double seconds, ReaderCounters* count
   std::vector<std::vector<rte_mbuf*>> stages(workers);
   for (auto& stage : stages) stage.reserve(kStage);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  auto flush = [&](uint32_t worker) {
-    auto& stage = stages[worker];
-    uint32_t sent = 0;
-    while (sent < stage.size()) {
-      sent += rte_ring_sp_enqueue_burst(pipeline.input(worker), reinterpret_cast<void**>(stage.data() + sent),
-                                        static_cast<unsigned>(stage.size() - sent), nullptr);
-      if (sent < stage.size()) {
-        ++counters->ring_waits;
-        pipeline.PollExporter();
-        rte_pause();
-      }
-    }
-    stage.clear();
-  };
+  PacketClock clock;
   do {
     const auto shift = static_cast<uint16_t>(loops_ & 0xffff);
     const uint64_t ts_shift = loops_ * duration_ns_;
@@ -144,17 +132,21 @@ void ReplayReader::Run(Pipeline& pipeline, double seconds, ReaderCounters* count
       auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(mbuf, static_cast<uint16_t>(length)));
       std::memcpy(data, bytes_.data() + frame.offset, length);
       if (length == frame.length) Rewrite(frame, data, shift);
-      worker::MbufTimestamp(mbuf) = frame.ts_ns + ts_shift;
+      const uint64_t ts_ns = frame.ts_ns + ts_shift;
+      if (clock.TickDue(ts_ns)) StageClockTicks(pipeline, ts_ns, stages, counters);
+      worker::MbufTimestamp(mbuf) = ts_ns;
       const uint32_t worker = workers == 1 ? 0 : frame.spread_hash % workers;
       stages[worker].push_back(mbuf);
-      if (stages[worker].size() == kStage) flush(worker);
+      if (stages[worker].size() == kStage) EnqueueStage(pipeline, worker, stages[worker], counters);
       ++counters->frames;
       counters->bytes += frame.length;
       if ((counters->frames & 1023) == 0) pipeline.PollExporter();
     }
     ++loops_;
   } while (std::chrono::steady_clock::now() < deadline);
-  for (uint32_t worker = 0; worker < workers; ++worker) flush(worker);
+  for (uint32_t worker = 0; worker < workers; ++worker) {
+    EnqueueStage(pipeline, worker, stages[worker], counters);
+  }
   pipeline.input_done.store(true, std::memory_order_release);
 }
 

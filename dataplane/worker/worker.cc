@@ -29,6 +29,14 @@ uint64_t& MbufTimestamp(rte_mbuf* mbuf) {
   return *RTE_MBUF_DYNFIELD(mbuf, g_timestamp_offset, uint64_t*);
 }
 
+rte_mbuf* NewClockTick(rte_mempool* pool, uint64_t ts_ns) {
+  rte_mbuf* tick = rte_pktmbuf_alloc(pool);
+  if (tick == nullptr) return nullptr;
+  tick->packet_type = kClockTickPacketType;
+  MbufTimestamp(tick) = ts_ns;
+  return tick;
+}
+
 Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel,
                std::unique_ptr<inspect::Inspector> inspector)
     : config_(config),
@@ -60,6 +68,10 @@ void Worker::ProcessBurst(rte_mbuf** mbufs, uint16_t count) {
 
 bool Worker::ProcessMbuf(rte_mbuf* mbuf) {
   const uint64_t ts_ns = MbufTimestamp(mbuf);
+  if (mbuf->packet_type == kClockTickPacketType && mbuf->data_len == 0) {
+    OnClockTick(ts_ns);
+    return true;
+  }
   const uint8_t* data = rte_pktmbuf_mtod(mbuf, const uint8_t*);
   uint32_t length = mbuf->data_len;
   if (mbuf->nb_segs != 1) {
@@ -335,6 +347,12 @@ void Worker::ExpireIdle(uint64_t now_ns, uint32_t budget) {
     if (flows_.at(oldest).last_ts_ns + config_.idle_timeout_ns >= now_ns) return;
     CloseFlow(oldest, flow::FlowEnd::kIdleTimeout, now_ns);
   }
+}
+
+void Worker::OnClockTick(uint64_t ts_ns) {
+  ++counters_.clock_ticks;
+  if (ts_ns > last_ts_ns_) last_ts_ns_ = ts_ns;
+  ExpireIdle(ts_ns, UINT32_MAX);
 }
 
 void Worker::CloseAll() {

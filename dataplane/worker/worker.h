@@ -79,6 +79,7 @@ struct WorkerCounters {
   uint64_t block_frames_failed = 0;      // resets or error responses not sent: no free mbuf
   uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
   uint64_t gapped_flows = 0;             // inline: connections whose stream skipped a hole (see NOTE)
+  uint64_t clock_ticks = 0;              // offline: packet-time ticks from the capture reader
 };
 
 class Worker {
@@ -100,6 +101,8 @@ class Worker {
   void ProcessFrame(const uint8_t* frame, uint32_t length, uint64_t ts_ns);
   // Closes flows idle for longer than the idle timeout, at most `budget` of them.
   void ExpireIdle(uint64_t now_ns, uint32_t budget);
+  // Packet time reached `ts_ns` (a clock tick from a capture reader): every idle flow closes.
+  void OnClockTick(uint64_t ts_ns);
   // End of input: closes every flow (as still open) and hands over the last batch.
   void CloseAll();
   // From now on, wait for a free batch buffer instead of dropping records. For shutdown, while
@@ -161,5 +164,11 @@ class Worker {
 // Offset of the per-mbuf capture timestamp (ns since the epoch), registered once per process.
 bool RegisterTimestampField(std::string* error);
 uint64_t& MbufTimestamp(rte_mbuf* mbuf);
+
+// A clock tick from a capture reader (see dataplane/app/packet_clock.h): an empty mbuf with this
+// packet type, which no driver sets, stamped with the packet time it announces.
+inline constexpr uint32_t kClockTickPacketType = UINT32_MAX;
+// Allocates a tick stamped `ts_ns`; null when the pool is empty.
+rte_mbuf* NewClockTick(rte_mempool* pool, uint64_t ts_ns);
 
 }  // namespace sluice::worker

@@ -142,8 +142,9 @@ int RunWorker(void* arg) {
     }
     const uint64_t now = rte_rdtsc();
     if (now >= next_tick) {
-      // Offline, packet time drives expiry; live, the clock does, so idle flows end without traffic.
-      worker.ExpireIdle(runtime.input != nullptr ? worker.last_ts_ns() : clock.Now(), kExpiryBudget);
+      // Live, the clock drives expiry, so idle flows end without traffic. Offline, the reader's
+      // clock ticks do, in order with the frames (dataplane/app/packet_clock.h).
+      if (runtime.input == nullptr) worker.ExpireIdle(clock.Now(), kExpiryBudget);
       worker.AdoptPendingRules();
       next_tick = now + tick_cycles;
     }

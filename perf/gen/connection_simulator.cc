@@ -341,7 +341,9 @@ void ConnectionSimulator::Run() {
     context.timestamp_ns = request_ns;
     context.http10 = plan_.http10;
     context.server_closes = call + 1 == plan_.calls && plan_.close == CloseKind::kServerFin;
-    const HttpExchange exchange = MakeExchange(context, rng_);
+    const HttpExchange exchange = plan_.exchanges != nullptr
+                                      ? plan_.exchanges->MakeCall(context, call, rng_)
+                                      : MakeExchange(context, rng_);
     RecordCall(exchange);
 
     if (call > 0 && request_ns - last.last_send_ns > kIdleRestartNs) {

@@ -25,6 +25,15 @@ enum class CloseKind {
 
 const char* CloseKindName(CloseKind kind);
 
+// Supplies the calls of a connection in place of MakeExchange's random API model, for generators
+// that script what each client sends (the labelled scenarios in perf/scenario/).
+class ExchangeSource {
+ public:
+  virtual ~ExchangeSource() = default;
+  // Returns call `index` (0-based) of the connection, sent at `context.timestamp_ns`.
+  virtual HttpExchange MakeCall(const ExchangeContext& context, int index, Rng& rng) = 0;
+};
+
 struct ConnectionPlan {
   Client* client = nullptr;
   const Server* server = nullptr;
@@ -32,6 +41,7 @@ struct ConnectionPlan {
   int calls = 1;
   CloseKind close = CloseKind::kClientFin;
   bool http10 = false;
+  ExchangeSource* exchanges = nullptr;  // Null: MakeExchange draws each call. Not owned.
 };
 
 // Plays one TCP connection carrying `plan.calls` HTTP transactions and appends its frames to a

@@ -25,7 +25,12 @@ void Header(std::string& out, const char* name, const std::string& value) {
 bool HasBody(const RequestParts& parts) { return !parts.body.empty(); }
 
 void AuthHeader(std::string& out, const Client& client, const RequestParts& parts) {
-  if (parts.with_auth) Header(out, "Authorization", "Bearer " + client.token);
+  if (!parts.with_auth) return;
+  if (client.api_key.empty()) {
+    Header(out, "Authorization", "Bearer " + client.token);
+  } else {
+    Header(out, "X-API-Key", client.api_key);
+  }
 }
 
 void BodyHeaders(std::string& out, const RequestParts& parts, const char* content_type) {

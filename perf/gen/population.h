@@ -40,6 +40,7 @@ struct Client {
   double weight = 1;  // Share of connections this client opens.
   bool sends_auth = true;
   std::string token;  // Bearer token.
+  std::string api_key;  // When set, sent as X-API-Key in place of the bearer token.
   int favorite_server = 0;
 };
 

@@ -105,7 +105,7 @@ policy_stop() {
 # call: blocked, passed or curl-N/HTTP-N) and OVERLOAD_URLS (the calls' URLs).
 run_overload_traffic() {
   local dir=$1
-  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 \
+  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 --timeout 10s \
     -d "${OVERLOAD_SECONDS}s" -s "$INLINE_DIR/paced.lua" "http://$SERVER_IP$LOAD_URL" \
     >"$dir/wrk.out" 2>&1 &
   local wrk_pid=$!

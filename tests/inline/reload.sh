@@ -213,7 +213,7 @@ run_reload() {
   cp "$INLINE_DIR/rules-reload-a.yaml" "$RULES_FILE" || return 1
   policy_start "$dir" || return 1
 
-  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 \
+  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 --timeout 10s \
     -d "${RELOAD_LOAD_SECONDS}s" -s "$INLINE_DIR/paced.lua" "http://$SERVER_IP$LOAD_URL" \
     >"$dir/wrk.out" 2>&1 &
   local wrk_pid=$!

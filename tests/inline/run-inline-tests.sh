@@ -206,7 +206,7 @@ check_blocked_probe() {
 # Runs wrk against LOAD_URL for LOAD_SECONDS, paced by paced.lua, while one admin delete call a second runs beside it.
 # Sets LOAD_REQUESTS to the responses wrk counted.
 check_load() {
-  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 \
+  SLUICE_LOAD_DELAY_MS=$LOAD_DELAY_MS ip netns exec "$NS_CLIENT" wrk -t 1 -c 4 --timeout 10s \
     -d "${LOAD_SECONDS}s" -s "$INLINE_DIR/paced.lua" "http://$SERVER_IP$LOAD_URL" \
     >"$RUN_DIR/wrk.out" 2>&1 &
   local wrk_pid=$! n outcomes=()

@@ -60,6 +60,10 @@ std::string TempPath(const std::string& name) {
 class ControlProcess {
  public:
   explicit ControlProcess(std::vector<std::string> arguments) {
+    // The forensic store has its own integration test; here it stays off unless a test asks.
+    if (std::find(arguments.begin(), arguments.end(), "--store") == arguments.end()) {
+      arguments.push_back("--no-store");
+    }
     stderr_path_ = TempPath("stderr.log");
     unlink(stderr_path_.c_str());
     pid_ = fork();

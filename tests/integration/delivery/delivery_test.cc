@@ -132,7 +132,10 @@ class DeliveryTest : public ::testing::Test {
     ++control_starts_;
     control_ = std::make_unique<BackgroundProcess>();
     const std::string log = directory_.File("control.log");
-    ASSERT_EQ(control_->Start({paths_.control, "--listen", endpoint_, "--jsonl", jsonl_}, log, log),
+    // The forensic store is on, as by default: acknowledgements wait for it too.
+    ASSERT_EQ(control_->Start({paths_.control, "--listen", endpoint_, "--jsonl", jsonl_, "--store",
+                               directory_.File("store")},
+                              log, log),
               "");
     const std::string expected = "listening on " + endpoint_;
     const auto deadline = std::chrono::steady_clock::now() + seconds(20);

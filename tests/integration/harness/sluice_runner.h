@@ -17,6 +17,10 @@
 
 namespace sluice::testing {
 
+// The PII fingerprint key every RunDataplane run gets, so tests can compute the pseudonyms the
+// data plane writes (HMAC-SHA256 with this key).
+inline constexpr char kIntegrationPiiKey[] = "sluice integration test key 0123456789";
+
 // Paths of the programs under test, from the environment that meson's test() sets:
 // SLUICE_CONTROL, SLUICE_DATAPLANE, SLUICE_CORPUS_DIR and SLUICE_SAMPLES_DIR.
 struct SluicePaths {

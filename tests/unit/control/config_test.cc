@@ -63,6 +63,15 @@ TEST(LoadConfigFile, ReadsControlSectionIgnoresOthers) {
   unlink(path.c_str());
 }
 
+TEST(LoadConfigFile, LeavesReportSectionToItsReader) {
+  const std::string path = WriteFile(
+      "report", "control:\n  listen: tcp://127.0.0.1:9\n  report:\n    narrow_max_objects: 3\n");
+  ControlConfig config;
+  EXPECT_EQ(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.listen, "tcp://127.0.0.1:9");
+  unlink(path.c_str());
+}
+
 TEST(LoadConfigFile, FlagsWin) {
   const std::string path =
       WriteFile("flags", "control:\n  listen: tcp://127.0.0.1:9\n  jsonl: /tmp/file.jsonl\n");
