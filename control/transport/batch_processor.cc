@@ -5,10 +5,11 @@
 namespace sluice::control {
 namespace {
 
-// Appends and fsyncs `message` in the store. Returns false, with the outcome set to stay silent,
-// when the store could not make it durable.
+// Stages `message` in the store; DeliveryCommitter commits the store with the rest of the group.
+// Returns false, with the outcome set to stay silent, when the store could not stage it (it then
+// rolled back every batch staged since its last commit).
 bool StoreBatch(store::Store& store, std::span<const uint8_t> message, BatchOutcome& outcome) {
-  const store::StageResult stored = store.Append(message.data(), message.size());
+  const store::StageResult stored = store.Stage(message.data(), message.size());
   if (stored.status == store::StageStatus::kStaged ||
       stored.status == store::StageStatus::kDuplicate) {
     return true;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "control/store/store.h"
+
 namespace sluice::control {
 
 std::string DeliveryCommitter::Recover(const std::string& state_path, RecoveryReport& report) {
@@ -44,6 +46,15 @@ bool DeliveryCommitter::Commit(std::string* error) {
       stats_.batches_written == committed_batches_written_) {
     return true;
   }
+  // The store first: after a crash between the two, the resent batches are duplicates to the
+  // store, which skips them, and new to the cut JSON-lines file.
+  if (store_ != nullptr) {
+    if (std::string failure = store_->Commit(); !failure.empty()) {
+      *error = "forensic store commit failed: " + failure;
+      RollBack();
+      return false;
+    }
+  }
   if (!sink_.Sync()) {
     *error = "fdatasync failed on JSON-lines file " + sink_.path() + ": " +
              std::strerror(sink_.last_error());
@@ -63,6 +74,8 @@ bool DeliveryCommitter::Commit(std::string* error) {
   ++stats_.delivery_commits;
   return true;
 }
+
+void DeliveryCommitter::Abort() { RollBack(); }
 
 DeliveryState DeliveryCommitter::Snapshot() const {
   DeliveryState state;

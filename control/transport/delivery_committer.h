@@ -12,6 +12,10 @@
 #include "control/transport/delivery_state.h"
 #include "control/transport/sequence_tracker.h"
 
+namespace sluice::control::store {
+class Store;
+}
+
 namespace sluice::control {
 
 // A BatchAck held back until its group commit.
@@ -37,12 +41,20 @@ class DeliveryCommitter {
   // batch. Returns an empty string on success, or a message naming the file and the fix.
   std::string Recover(const std::string& state_path, RecoveryReport& report);
 
+  // Commits the forensic store as part of every group: its staged batches become durable before
+  // the JSON-lines file is synced. Null: no store.
+  void AttachStore(store::Store* store) { store_ = store; }
+
   void Defer(PendingAck ack);
+
+  // Undoes the whole group: used when the store rolled back its staged batches after a failed
+  // write, so that the file and the sequence state match it again.
+  void Abort();
   bool has_pending() const { return !acks_.empty(); }
   bool full() const { return acks_.size() >= kMaxPendingAcks; }
 
-  // Makes everything written since the last commit durable: fdatasync of the JSON-lines file,
-  // then the state file. Returns true when the held acknowledgements may be sent (acks()). On
+  // Makes everything written since the last commit durable: the store's commit, fdatasync of the
+  // JSON-lines file, then the state file. Returns true when the held acknowledgements may be sent (acks()). On
   // failure it cuts the file back to the last commit, rolls the sequence state back, drops the
   // held acknowledgements (the data planes resend those batches) and sets `error`.
   bool Commit(std::string* error);
@@ -57,6 +69,7 @@ class DeliveryCommitter {
   JsonlSink& sink_;
   SequenceTracker& tracker_;
   ControlStats& stats_;
+  store::Store* store_ = nullptr;
   std::string state_path_;  // empty: no state file (tests of the sink alone)
   DeliveryState committed_;
   uint64_t committed_batches_written_ = 0;

@@ -172,8 +172,11 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
     return;
   }
   if (outcome.store_failed) {
+    // The store rolled back every batch staged since its last commit, so the whole group goes.
+    committer_.Abort();
     if (store_error_log_.Allow(now, suppressed)) {
-      LogLine("error: forensic store: %s; batch left unacknowledged (%llu more not logged)",
+      LogLine("error: forensic store: %s; batch and its commit group left unacknowledged (%llu "
+              "more not logged)",
               outcome.store_error.c_str(), static_cast<unsigned long long>(suppressed));
     }
     return;

@@ -52,7 +52,10 @@ class IngestServer {
   bool Run(const volatile std::sig_atomic_t& stop);
 
   // Stores every new batch in `store` (not owned) before acknowledging it.
-  void AttachStore(store::Store* store) { processor_.AttachStore(store); }
+  void AttachStore(store::Store* store) {
+    processor_.AttachStore(store);
+    committer_.AttachStore(store);
+  }
 
  private:
   struct Peer {
