@@ -46,6 +46,7 @@ bool DeliveryCommitter::Commit(std::string* error) {
       stats_.batches_written == committed_batches_written_) {
     return true;
   }
+
   // The store first: after a crash between the two, the resent batches are duplicates to the
   // store, which skips them, and new to the cut JSON-lines file.
   if (store_ != nullptr) {
@@ -55,12 +56,14 @@ bool DeliveryCommitter::Commit(std::string* error) {
       return false;
     }
   }
+
   if (!sink_.Sync()) {
     *error = "fdatasync failed on JSON-lines file " + sink_.path() + ": " +
              std::strerror(sink_.last_error());
     RollBack();
     return false;
   }
+
   DeliveryState next = Snapshot();
   if (!state_path_.empty()) {
     if (std::string failure = SaveDeliveryState(state_path_, next); !failure.empty()) {
@@ -69,6 +72,7 @@ bool DeliveryCommitter::Commit(std::string* error) {
       return false;
     }
   }
+
   committed_ = std::move(next);
   committed_batches_written_ = stats_.batches_written;
   ++stats_.delivery_commits;
