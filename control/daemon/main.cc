@@ -12,6 +12,7 @@
 #include "control/daemon/stats.h"
 #include "control/daemon/store_setup.h"
 #include "control/sinks/jsonl_sink.h"
+#include "control/transport/delivery_state.h"
 #include "control/transport/ingest_server.h"
 
 namespace sluice::control {
@@ -118,6 +119,29 @@ void LogShutdownCounts(const ControlStats& stats) {
   });
 }
 
+// Cuts the JSON-lines file back to its last group commit and reloads the sequence state, so that
+// batches the data planes resend after a crash are written once. Returns false after logging an
+// error that needs the operator.
+bool RecoverDelivery(IngestServer& server, const std::string& jsonl_path) {
+  const std::string state_path = DeliveryStatePath(jsonl_path);
+  RecoveryReport report;
+  if (std::string error = server.RecoverDelivery(state_path, report); !error.empty()) {
+    LogLine("error: %s", error.c_str());
+    return false;
+  }
+  if (!report.state_found) {
+    LogLine("no delivery state file %s: starting with an empty delivery state", state_path.c_str());
+  } else if (report.jsonl_shorter) {
+    LogLine("warning: %s is shorter than the delivery state records (rotated or truncated by "
+            "someone else); keeping it as it is", jsonl_path.c_str());
+  } else if (report.bytes_cut > 0) {
+    LogLine("cut %llu unacknowledged bytes from the end of %s; data planes resend those batches",
+            static_cast<unsigned long long>(report.bytes_cut), jsonl_path.c_str());
+  }
+  LogLine("delivery state: %zu streams reloaded from %s", report.streams, state_path.c_str());
+  return true;
+}
+
 int Run(const ControlConfig& config) {
   JsonlSink sink;
   if (std::string error = sink.Open(config.jsonl); !error.empty()) {
@@ -146,6 +170,7 @@ int Run(const ControlConfig& config) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
   }
+  if (!RecoverDelivery(server, config.jsonl)) return kExitSetupError;
   if (!InstallStopHandlers()) {
     LogLine("error: cannot install SIGINT/SIGTERM handlers");
     return kExitSetupError;

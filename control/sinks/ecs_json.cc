@@ -160,6 +160,9 @@ FormatResult EcsFormatter::Append(const wire::Record& record) {
       if (result == FormatResult::kOk) FormatFlow(flow);
       break;
     }
+    case wire::RecordBody::Gap:
+      FormatGap(*record.body_as_Gap());
+      break;
     default:
       return FormatResult::kUnknownBody;
   }

@@ -61,6 +61,8 @@ class EcsFormatter {
  private:
   void FormatTransaction(const wire::Transaction& transaction);
   void FormatFlow(const wire::FlowSummary& flow);
+  // Defined in ecs_gap.cc.
+  void FormatGap(const wire::Gap& gap);
 
   void WriteTransactionEvent(const wire::Transaction& transaction);
   void WriteFlowEvent(const wire::FlowSummary& flow);

@@ -5,10 +5,11 @@
 namespace sluice::control {
 namespace {
 
-// Appends and fsyncs `message` in the store. Returns false, with the outcome set to stay silent,
-// when the store could not make it durable.
+// Stages `message` in the store; DeliveryCommitter commits the store with the rest of the group.
+// Returns false, with the outcome set to stay silent, when the store could not stage it (it then
+// rolled back every batch staged since its last commit).
 bool StoreBatch(store::Store& store, std::span<const uint8_t> message, BatchOutcome& outcome) {
-  const store::StageResult stored = store.Append(message.data(), message.size());
+  const store::StageResult stored = store.Stage(message.data(), message.size());
   if (stored.status == store::StageStatus::kStaged ||
       stored.status == store::StageStatus::kDuplicate) {
     return true;
@@ -63,7 +64,9 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch,
 
   const BatchContext context{batch.dataplane_id()->string_view(), batch.run_id(),
                              batch.worker_id(), batch.sequence()};
+  const uint64_t size_before = sink_.size();
   if (!WriteRecords(batch, context)) {
+    sink_.TruncateTo(size_before);  // best effort: a failing disk may refuse this too
     ++stats_.sink_errors;
     ++stats_.batches_not_acknowledged;
     outcome.sink_failed = true;
@@ -71,14 +74,30 @@ BatchOutcome BatchProcessor::Process(const wire::Batch& batch,
     return outcome;
   }
 
-  // A gap is counted once the batch after it is written, so a failed write cannot count it twice.
-  if (outcome.sequence.verdict == SequenceVerdict::kGap) {
-    stats_.batches_sequence_gaps += outcome.sequence.missing;
+  // Gaps are counted once the batch is written, so a failed write cannot count them twice.
+  const AdvanceResult advanced = tracker_.Advance(key, batch.sequence());
+  if (advanced.evicted) ++stats_.streams_evicted;
+  const uint64_t given_up = advanced.given_up + SkipReportedLosses(batch);
+  if (given_up > 0) {
+    outcome.sequence.verdict = SequenceVerdict::kGap;
+    outcome.sequence.missing = given_up;
+    stats_.batches_sequence_gaps += given_up;
   }
-  if (tracker_.Advance(key, batch.sequence())) ++stats_.streams_evicted;
   ++stats_.batches_written;
   outcome.action = BatchAction::kAcknowledge;
   return outcome;
+}
+
+// Gap records name batches their data plane gave up; the sequence state stops waiting for them.
+uint64_t BatchProcessor::SkipReportedLosses(const wire::Batch& batch) {
+  uint64_t lost = 0;
+  for (const wire::Record* record : *batch.records()) {
+    const wire::Gap* gap = record->body_as_Gap();
+    if (gap == nullptr || gap->batches_lost() == 0) continue;
+    const StreamKey key{batch.dataplane_id()->str(), gap->run_id(), gap->worker_id()};
+    lost += tracker_.SkipLost(key, gap->first_sequence(), gap->last_sequence());
+  }
+  return lost;
 }
 
 bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& context) {
@@ -91,6 +110,7 @@ bool BatchProcessor::WriteRecords(const wire::Batch& batch, const BatchContext& 
       continue;
     }
     ++written;
+    if (record->body_type() == wire::RecordBody::Gap) ++stats_.gap_records;
     if (formatter_.lines().size() >= kMaxBufferedBytes) {
       if (!sink_.Write(formatter_.lines())) return false;
       formatter_.ClearLines();

@@ -37,8 +37,9 @@ struct BatchOutcome {
 // ingest thread.
 class BatchProcessor {
  public:
-  // Bounds the sequence state; each stream costs about 100 bytes.
-  static constexpr size_t kMaxStreams = 65536;
+  // Bounds the sequence state; each stream costs about 100 bytes in memory and about 50 bytes in
+  // the delivery state file, which every group commit rewrites whole.
+  static constexpr size_t kMaxStreams = 4096;
   // The formatted lines of a batch go to the sink in one write once the batch is done, or
   // earlier whenever this many bytes are buffered, which bounds the memory a large batch takes.
   static constexpr size_t kMaxBufferedBytes = 1 << 20;
@@ -54,10 +55,15 @@ class BatchProcessor {
   // Sends every new batch to `store` (not owned) as well as to the sink; nullptr detaches it.
   void AttachStore(store::Store* store) { store_ = store; }
 
+  // The per-stream sequence state, persisted and restored by DeliveryCommitter.
+  SequenceTracker& tracker() { return tracker_; }
+
  private:
-  // Returns false when the sink failed; lines already buffered may then reach the file, so a
-  // resent batch can produce duplicate lines.
+  // Returns false when the sink failed; Process then cuts the lines of the batch that reached
+  // the file, so the resent batch is written once.
   bool WriteRecords(const wire::Batch& batch, const BatchContext& context);
+  // Returns the batches newly given up because of the batch's Gap records.
+  uint64_t SkipReportedLosses(const wire::Batch& batch);
 
   JsonlSink& sink_;
   ControlStats& stats_;

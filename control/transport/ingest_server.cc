@@ -15,7 +15,11 @@ constexpr int kMaxMessagesPerDrain = 1024;
 }  // namespace
 
 IngestServer::IngestServer(JsonlSink& sink, ControlStats& stats)
-    : sink_(sink), stats_(stats), processor_(sink, stats), reply_(256) {}
+    : sink_(sink),
+      stats_(stats),
+      processor_(sink, stats),
+      committer_(sink, processor_.tracker(), stats),
+      reply_(256) {}
 
 IngestServer::~IngestServer() {
   if (socket_ != nullptr) {
@@ -70,13 +74,15 @@ bool IngestServer::DrainSocket(const volatile std::sig_atomic_t& stop) {
   for (int i = 0; i < kMaxMessagesPerDrain && stop == 0; ++i) {
     size_t payload_parts = 0;
     const int received = ReceiveMessage(payload_parts);
-    if (received == 0) return true;
+    if (received == 0) break;
     if (received < 0) {
       LogLine("error: zmq_msg_recv failed: %s; stopping", zmq_strerror(errno));
       return false;
     }
     HandleMessage(payload_parts);
+    if (committer_.full()) CommitAndAcknowledge();
   }
+  CommitAndAcknowledge();
   return true;
 }
 
@@ -172,8 +178,11 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
     return;
   }
   if (outcome.store_failed) {
+    // The store rolled back every batch staged since its last commit, so the whole group goes.
+    committer_.Abort();
     if (store_error_log_.Allow(now, suppressed)) {
-      LogLine("error: forensic store: %s; batch left unacknowledged (%llu more not logged)",
+      LogLine("error: forensic store: %s; batch and its commit group left unacknowledged (%llu "
+              "more not logged)",
               outcome.store_error.c_str(), static_cast<unsigned long long>(suppressed));
     }
     return;
@@ -197,7 +206,7 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
             static_cast<unsigned long long>(outcome.sequence.missing),
             static_cast<unsigned long long>(suppressed));
   }
-  ReplyBatchAck(batch, outcome.records);
+  DeferBatchAck(batch, outcome.records);
 }
 
 void IngestServer::HandleInvalidFrame(FrameError error) {
@@ -224,10 +233,35 @@ void IngestServer::ReplyHelloAck() {
   SendReply();
 }
 
-void IngestServer::ReplyBatchAck(const wire::Batch& batch, uint32_t records) {
+void IngestServer::DeferBatchAck(const wire::Batch& batch, uint32_t records) {
+  committer_.Defer(
+      PendingAck{routing_id_, batch.run_id(), batch.worker_id(), batch.sequence(), records});
+}
+
+void IngestServer::CommitAndAcknowledge() {
+  if (!committer_.has_pending()) return;
+  std::string error;
+  if (!committer_.Commit(&error)) {
+    uint64_t suppressed = 0;
+    if (commit_error_log_.Allow(MonotonicNanos(), suppressed)) {
+      LogLine("error: group commit failed: %s; its batches were cut and left unacknowledged, "
+              "so data planes resend them (%llu more not logged)",
+              error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
+    return;
+  }
+  // SendReply addresses routing_id_, so each held acknowledgement sets it in turn.
+  for (const PendingAck& ack : committer_.acks()) {
+    routing_id_ = ack.routing_id;
+    ReplyBatchAck(ack);
+  }
+  committer_.ClearAcks();
+}
+
+void IngestServer::ReplyBatchAck(const PendingAck& pending) {
   reply_.Clear();
-  const auto ack = wire::CreateBatchAck(reply_, batch.run_id(), batch.worker_id(),
-                                        batch.sequence(), records);
+  const auto ack = wire::CreateBatchAck(reply_, pending.run_id, pending.worker_id,
+                                        pending.sequence, pending.records);
   reply_.Finish(wire::CreateMessage(reply_, wire::MessageBody::BatchAck, ack.Union()),
                 wire::MessageIdentifier());
   SendReply();

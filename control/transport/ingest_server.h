@@ -15,6 +15,7 @@
 #include "control/daemon/stats.h"
 #include "control/sinks/jsonl_sink.h"
 #include "control/transport/batch_processor.h"
+#include "control/transport/delivery_committer.h"
 #include "control/transport/frame_check.h"
 
 namespace sluice::control {
@@ -46,12 +47,21 @@ class IngestServer {
   // endpoint and the fix.
   std::string Bind(const std::string& endpoint);
 
+  // Reloads the delivery state at `state_path` and cuts the JSON-lines file back to its last
+  // group commit (see DeliveryCommitter::Recover). Call after Bind, before Run.
+  std::string RecoverDelivery(const std::string& state_path, RecoveryReport& report) {
+    return committer_.Recover(state_path, report);
+  }
+
   // Serves until `stop` becomes non-zero (set from a signal handler). Returns false after a
   // socket error it cannot recover from, which it has logged.
   bool Run(const volatile std::sig_atomic_t& stop);
 
   // Stores every new batch in `store` (not owned) before acknowledging it.
-  void AttachStore(store::Store* store) { processor_.AttachStore(store); }
+  void AttachStore(store::Store* store) {
+    processor_.AttachStore(store);
+    committer_.AttachStore(store);
+  }
 
  private:
   struct Peer {
@@ -71,7 +81,11 @@ class IngestServer {
   void HandleInvalidFrame(FrameError error);
 
   void ReplyHelloAck();
-  void ReplyBatchAck(const wire::Batch& batch, uint32_t records);
+  void ReplyBatchAck(const PendingAck& ack);
+  // Holds the acknowledgement of a written or duplicate batch until its group commit.
+  void DeferBatchAck(const wire::Batch& batch, uint32_t records);
+  // Commits the group and sends its acknowledgements; on a failed commit sends none.
+  void CommitAndAcknowledge();
   void ReplyBatchReject(std::string_view reason);
   void SendReply();
 
@@ -80,6 +94,7 @@ class IngestServer {
   JsonlSink& sink_;
   ControlStats& stats_;
   BatchProcessor processor_;
+  DeliveryCommitter committer_;
   void* context_ = nullptr;
   void* socket_ = nullptr;
 
@@ -94,6 +109,7 @@ class IngestServer {
   LogRateLimit gap_log_;
   LogRateLimit unexpected_log_;
   LogRateLimit sink_error_log_;
+  LogRateLimit commit_error_log_;
   LogRateLimit store_error_log_;
 };
 

@@ -37,6 +37,42 @@ bool ReadNumber(const YAML::Node& node, const std::string& key, uint32_t minimum
   }
 }
 
+bool ReadExport(const YAML::Node& node, ExportSettings* settings, std::string* error) {
+  if (!node.IsMap()) {
+    *error = "'dataplane.export' must be a mapping (spool_batches_per_worker, spool_bytes, "
+             "spool_overflow)";
+    return false;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (key == "spool_batches_per_worker") {
+      // sluice-control remembers at most 1024 batches written past a missing one per worker;
+      // a larger spool could resend a batch after sluice-control gave up waiting for it.
+      if (!ReadNumber(entry.second, "dataplane.export.spool_batches_per_worker", 0, 1024,
+                      &settings->spool_batches_per_worker, error)) {
+        return false;
+      }
+    } else if (key == "spool_bytes") {
+      if (!ReadNumber(entry.second, "dataplane.export.spool_bytes", 1u << 20, UINT32_MAX,
+                      &settings->spool_bytes, error)) {
+        return false;
+      }
+    } else if (key == "spool_overflow") {
+      const std::string policy = entry.second.as<std::string>();
+      if (policy != "auto" && policy != "wait" && policy != "drop_oldest") {
+        *error = "invalid 'dataplane.export.spool_overflow' value '" + policy +
+                 "': expected auto, wait or drop_oldest";
+        return false;
+      }
+      settings->spool_overflow = policy;
+    } else {
+      *error = "unknown key 'dataplane.export." + key + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ReadLimits(const YAML::Node& node, Limits* limits, std::string* error) {
   struct Field {
     const char* key;
@@ -326,6 +362,8 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
   } else if (key == "batch_buffers_per_worker") {
     return ReadNumber(value, "dataplane.batch_buffers_per_worker", 2, 1u << 16,
                       &config->batch_buffers_per_worker, error);
+  } else if (key == "export") {
+    return ReadExport(value, &config->export_settings, error);
   } else if (key == "ack_timeout_s") {
     return ReadNumber(value, "dataplane.ack_timeout_s", 1, 86400, &config->ack_timeout_s, error);
   } else {

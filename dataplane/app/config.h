@@ -33,6 +33,19 @@ struct Limits {
   uint32_t max_header_bytes = 64 * 1024;
 };
 
+// dataplane.export: the spool of batches not yet acknowledged by sluice-control.
+struct ExportSettings {
+  // Batches per worker the spool keeps before the overflow policy acts; 0: three quarters of
+  // batch_buffers_per_worker. Must stay below batch_buffers_per_worker under drop_oldest, so that
+  // workers keep free buffers while sluice-control is down.
+  uint32_t spool_batches_per_worker = 0;
+  // Bytes of batches the spool keeps across all workers (split evenly between them).
+  uint32_t spool_bytes = 256u << 20;
+  // auto: wait in offline mode (no packet is lost by waiting), drop_oldest in passive and inline
+  // modes (workers never wait). wait or drop_oldest force one policy.
+  std::string spool_overflow = "auto";
+};
+
 struct DataplaneConfig {
   std::string config_path;               // empty when no file was given
   std::string id;                        // default: host name
@@ -51,6 +64,7 @@ struct DataplaneConfig {
   Limits limits;
   uint32_t records_per_batch = 512;
   uint32_t batch_buffers_per_worker = 64;
+  ExportSettings export_settings;        // dataplane.export
   uint32_t ack_timeout_s = 30;           // end of run: how long to wait for sluice-control
   std::string progress = "auto";         // auto: only when stderr is a terminal
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long

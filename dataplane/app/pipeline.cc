@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -229,6 +230,7 @@ Pipeline::~Pipeline() {
 }
 
 bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error) {
+  offline_ = offline;
   run_id_ = RandomRunId();
   if (rte_lcore_count() < config.workers + 1) {
     *error = "DPDK has " + std::to_string(rte_lcore_count()) + " lcores but " +
@@ -289,6 +291,28 @@ void Pipeline::PollExporter() {
   if (command_poller_) command_poller_();
 }
 
+// Turns dataplane.export into spool limits; see ExportSettings for the rules.
+static bool MakeSpoolLimits(const DataplaneConfig& config, bool offline,
+                            exporter::SpoolLimits* limits, std::string* error) {
+  const ExportSettings& settings = config.export_settings;
+  const bool drop = settings.spool_overflow == "drop_oldest" ||
+                    (settings.spool_overflow == "auto" && !offline);
+  limits->overflow = drop ? exporter::SpoolOverflow::kDropOldest : exporter::SpoolOverflow::kWait;
+  limits->max_bytes_per_worker = settings.spool_bytes / config.workers;
+  limits->max_batches_per_worker = settings.spool_batches_per_worker != 0
+                                       ? settings.spool_batches_per_worker
+                                       : std::min(config.batch_buffers_per_worker * 3 / 4, 1024u);
+  if (drop && limits->max_batches_per_worker + 2 > config.batch_buffers_per_worker) {
+    *error = "dataplane.export.spool_batches_per_worker (" +
+             std::to_string(limits->max_batches_per_worker) +
+             ") must be at most dataplane.batch_buffers_per_worker (" +
+             std::to_string(config.batch_buffers_per_worker) +
+             ") minus 2, so that workers keep free buffers while the spool is full";
+    return false;
+  }
+  return true;
+}
+
 bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   exporter::ExporterOptions options;
   options.endpoint = config.control;
@@ -296,6 +320,7 @@ bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   options.run_id = run_id_;
   options.workers = static_cast<uint16_t>(config.workers);
   options.server_key_z85 = config.control_server_key;
+  if (!MakeSpoolLimits(config, offline_, &options.spool, error)) return false;
   return exporter_.Connect(options, error);
 }
 
@@ -324,6 +349,7 @@ bool Pipeline::Drain(uint32_t timeout_s) {
     if (finished) {
       next_poll_tsc_ = 0;
       PollExporter();  // pick up the last batches the workers handed over
+      exporter_.ReportLosses();
       if (exporter_.in_flight() == 0) return true;
     }
     if (exporter_.counters().batches_acked != last_acked || !finished) {

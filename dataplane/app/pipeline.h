@@ -95,6 +95,7 @@ class Pipeline {
   exporter::Exporter exporter_;
   uint64_t run_id_ = 0;
   bool launched_ = false;
+  bool offline_ = false;
   uint64_t next_poll_tsc_ = 0;
   uint64_t poll_interval_tsc_ = 0;
   std::function<void()> command_poller_;

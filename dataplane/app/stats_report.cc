@@ -153,6 +153,12 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "records acknowledged", exported.records_acked);
   Line(out, "records dropped", t.records.dropped);
   Line(out, "batches rejected by control", exported.batches_rejected);
+  const exporter::SpoolCounters& spool = pipeline.exporter().spool_counters();
+  if (spool.batches_given_up > 0 || exported.gap_records > 0) {
+    Line(out, "records given up (spool full)", spool.records_given_up);
+    Line(out, "batches given up (spool full)", spool.batches_given_up);
+    Line(out, "gap records", exported.gap_records);
+  }
   if (t.latency.total() > 0 || t.worker.forwarded > 0) {
     std::fprintf(out, "inline and live\n");
     Line(out, "forwarded", t.worker.forwarded);
@@ -220,6 +226,12 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("batches_sent", exported.batches_sent);
   field("batches_rejected", exported.batches_rejected);
   field("batches_resent", exported.batches_resent);
+  field("batches_acknowledged", exported.batches_acked);
+  field("spool_batches_given_up", pipeline.exporter().spool_counters().batches_given_up);
+  field("spool_records_given_up", pipeline.exporter().spool_counters().records_given_up);
+  field("spool_max_batches", pipeline.exporter().spool_counters().max_batches);
+  field("gap_records", exported.gap_records);
+  field("gap_batches_acknowledged", exported.gap_batches_acked);
   field("forwarded", t.worker.forwarded);
   field("dropped_verdict", t.worker.dropped_verdict);
   field("blocked_flows", t.worker.blocked_flows);

@@ -265,6 +265,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   builder.add_ip_version(VersionOf(flow));
   builder.add_client(&client);
   builder.add_server(&server);
+  NoteTime(txn.request_ts_ns);
   builder.add_request_ts_ns(txn.request_ts_ns);
   builder.add_response_end_ts_ns(txn.response_end_ts_ns);
   builder.add_http_version(version);
@@ -308,6 +309,8 @@ bool RecordBuilder::AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end) {
   builder.add_ip_version(VersionOf(flow));
   builder.add_client(&client);
   builder.add_server(&server);
+  NoteTime(flow.first_ts_ns);
+  NoteTime(flow.last_ts_ns);
   builder.add_first_ts_ns(flow.first_ts_ns);
   builder.add_last_ts_ns(flow.last_ts_ns);
   builder.add_packets_to_server(flow.packets[flow::kToServer]);
@@ -322,6 +325,12 @@ bool RecordBuilder::AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end) {
   Commit(wire::CreateRecord(fbb, wire::RecordBody::FlowSummary, body.Union()));
   ++counters_.flows;
   return true;
+}
+
+void RecordBuilder::NoteTime(uint64_t ts_ns) {
+  if (ts_ns == 0) return;
+  if (batch_->first_ts_ns == 0 || ts_ns < batch_->first_ts_ns) batch_->first_ts_ns = ts_ns;
+  if (ts_ns > batch_->last_ts_ns) batch_->last_ts_ns = ts_ns;
 }
 
 void RecordBuilder::Commit(flatbuffers::Offset<wire::Record> record) {

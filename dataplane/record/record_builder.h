@@ -62,6 +62,8 @@ class RecordBuilder {
  private:
   bool EnsureBatch();
   void Commit(flatbuffers::Offset<wire::Record> record);
+  // Widens the current batch's time range, which a Gap record reports if the batch is lost.
+  void NoteTime(uint64_t ts_ns);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);

@@ -18,6 +18,7 @@
 
 #include "control/daemon/stats.h"
 #include "control/sinks/jsonl_sink.h"
+#include "control/transport/delivery_state.h"
 #include "control/transport/ingest_server.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/export/exporter.h"
@@ -58,6 +59,10 @@ class ControlSide {
       if (error.empty()) break;
     }
     if (!error.empty()) return error;
+    // As sluice-control does: acknowledgements wait for fdatasync and the delivery state file.
+    control::RecoveryReport report;
+    error = server_->RecoverDelivery(control::DeliveryStatePath(path_), report);
+    if (!error.empty()) return error;
     g_stop_server = 0;
     thread_ = std::thread([this] { server_->Run(g_stop_server); });
     return "";
@@ -72,6 +77,7 @@ class ControlSide {
     server_.reset();
     if (!path_.empty()) {
       std::remove(path_.c_str());
+      std::remove(control::DeliveryStatePath(path_).c_str());
       path_.clear();
     }
   }
