@@ -109,7 +109,7 @@ struct DetectorPolicy {
   BurstSettings forced_browsing{{true, Action::kTag, 60, {}}, 40};
   BaselineSettings baseline;
   // Capacity, fixed at start: a policy swap never changes these.
-  uint32_t tracked_per_worker = 65536;  // client+template entries per worker
+  uint32_t tracked_per_worker = 16384;  // client+template entries per worker (sizeof(Track) each)
   uint32_t flagged_per_worker = 8192;   // flagged clients each worker remembers
   uint32_t endpoints_per_worker = 4096; // inventory entries per worker
   uint32_t event_ring_size = 8192;      // call events waiting for their owning worker
