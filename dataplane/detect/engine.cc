@@ -105,9 +105,11 @@ void Engine::Process(const CallEvent& call, FindingSink* sink) {
   EndpointStats& endpoint = EndpointFor(call);
   Track& client = TrackFor(call.client_hash, 0, call);
   Remember(client, call);
-  CheckClientWide(client, call, sink);
+  // The client entry was used last, so making the template entry never evicts it.
   Track& track = TrackFor(call.client_hash, call.endpoint_hash == 0 ? 1 : call.endpoint_hash, call);
   Remember(track, call);
+  UpdateLeads(client, track, call);
+  CheckClientWide(client, call, sink);
   if (call.object_hash != 0) CheckEnumeration(track, call, sink);
   if (call.page_hash != 0) CheckScraping(track, call, sink);
   CheckBaseline(track, endpoint, call, sink);
@@ -120,8 +122,30 @@ bool Engine::CanFire(Track& track, Detector detector, const CallEvent& call) {
   return call.ts_ns >= track.fired_until_ns[static_cast<int>(detector)];
 }
 
+void Engine::UpdateLeads(Track& client, Track& track, const CallEvent& call) {
+  const auto update = [&](int lead, SlidingCount& count, uint64_t window, uint64_t amount) {
+    count.Add(call.ts_ns, window, amount);
+    const uint64_t value = count.Value(call.ts_ns, window);
+    if (client.lead_endpoint[lead] == track.key_b || value > client.lead_amount[lead]) {
+      client.lead_endpoint[lead] = track.key_b;
+      client.lead_amount[lead] = value;
+    }
+  };
+  if (call.status == 401 || call.status == 403) {
+    update(0, track.auth_failures, WindowNs(policy_->auth_failures.common), 1);
+  } else if (call.status == 404) {
+    update(1, track.not_found, WindowNs(policy_->forced_browsing.common), 1);
+  }
+  if (call.response_bytes > 0) update(2, track.bytes, WindowNs(policy_->exfiltration.common), call.response_bytes);
+}
+
+const Track* Engine::LeadTrack(const Track& client, int lead) {
+  if (client.lead_endpoint[lead] == 0) return nullptr;
+  return tracks_.Find(client.key_a, client.lead_endpoint[lead]);
+}
+
 void Engine::Fire(Track& track, Detector detector, const CallEvent& call, const Evidence* evidence, uint32_t count,
-                  FindingSink* sink) {
+                  FindingSink* sink, const Track* named) {
   const DetectorCommon& common = policy_->common(detector);
   // Whatever the outcome, the detector rests on this entry for a TTL: an allowed client is not
   // re-examined on every call, and a flagged one yields one finding, not one per call.
@@ -141,13 +165,21 @@ void Engine::Fire(Track& track, Detector detector, const CallEvent& call, const 
   std::memcpy(finding.client_ip, track.client_ip, sizeof(finding.client_ip));
   finding.client_id = track.client_id;
   finding.client_id_length = track.client_id_length;
-  // Client-wide entries name the endpoint of the call that crossed the threshold.
-  finding.host = call.host;
-  finding.host_length = call.host_length;
-  finding.method = call.method;
-  finding.method_length = call.method_length;
-  finding.endpoint = call.endpoint;
-  finding.endpoint_length = call.endpoint_length;
+  if (named != nullptr) {
+    finding.host = named->host;
+    finding.host_length = named->host_length;
+    finding.method = named->method;
+    finding.method_length = named->method_length;
+    finding.endpoint = named->endpoint;
+    finding.endpoint_length = named->endpoint_length;
+  } else {
+    finding.host = call.host;
+    finding.host_length = call.host_length;
+    finding.method = call.method;
+    finding.method_length = call.method_length;
+    finding.endpoint = call.endpoint;
+    finding.endpoint_length = call.endpoint_length;
+  }
   finding.first_ts_ns = track.first_ts_ns;
   finding.last_ts_ns = track.last_ts_ns;
   finding.calls = track.calls;
@@ -263,7 +295,8 @@ void Engine::CheckScraping(Track& track, const CallEvent& call, FindingSink* sin
 }
 
 void Engine::CheckClientWide(Track& client, const CallEvent& call, FindingSink* sink) {
-  const auto burst = [&](const BurstSettings& settings, SlidingCount& count, Detector detector, const char* key) {
+  const auto burst = [&](const BurstSettings& settings, SlidingCount& count, Detector detector, const char* key,
+                         int lead) {
     const uint64_t window = WindowNs(settings.common);
     count.Add(call.ts_ns, window, 1);
     if (!CanFire(client, detector, call)) return;
@@ -274,12 +307,12 @@ void Engine::CheckClientWide(Track& client, const CallEvent& call, FindingSink* 
         {"window_s", static_cast<double>(settings.common.window_s)},
         {"threshold", static_cast<double>(settings.min_count)},
     };
-    Fire(client, detector, call, evidence, 3, sink);
+    Fire(client, detector, call, evidence, 3, sink, LeadTrack(client, lead));
   };
   if (call.status == 401 || call.status == 403) {
-    burst(policy_->auth_failures, client.auth_failures, Detector::kAuthFailures, "failures");
+    burst(policy_->auth_failures, client.auth_failures, Detector::kAuthFailures, "failures", 0);
   } else if (call.status == 404) {
-    burst(policy_->forced_browsing, client.not_found, Detector::kForcedBrowsing, "not_found");
+    burst(policy_->forced_browsing, client.not_found, Detector::kForcedBrowsing, "not_found", 1);
   }
 
   const ExfiltrationSettings& settings = policy_->exfiltration;
@@ -298,7 +331,7 @@ void Engine::CheckClientWide(Track& client, const CallEvent& call, FindingSink* 
       {"threshold_bytes", static_cast<double>(settings.min_response_bytes)},
       {"threshold_pii_items", static_cast<double>(settings.min_pii_items)},
   };
-  Fire(client, Detector::kExfiltration, call, evidence, 5, sink);
+  Fire(client, Detector::kExfiltration, call, evidence, 5, sink, LeadTrack(client, 2));
 }
 
 // After learning, a call is an outlier when its response is far above the learned p99 size or

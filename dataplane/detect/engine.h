@@ -54,6 +54,11 @@ struct Track {
   SlidingCount pii;               // client-wide: personal data items in responses
   SlidingCount outliers;          // calls far outside the endpoint's baseline
   uint64_t fired_until_ns[kDetectorCount];
+  // Client-wide entry only: for auth failures, not-found answers and response volume, the
+  // template (endpoint hash) with the most of them in its own window. Client-wide findings name
+  // it, so the template does not depend on which call happened to cross the threshold.
+  uint64_t lead_endpoint[3];
+  uint64_t lead_amount[3];
   RecordRef records[kMaxRecordRefs];
   uint32_t record_count;
   char samples[kMaxSampleIds][kSampleIdBytes];
@@ -135,10 +140,13 @@ class Engine {
   void Remember(Track& track, const CallEvent& call);
   bool CanFire(Track& track, Detector detector, const CallEvent& call);
   void Fire(Track& track, Detector detector, const CallEvent& call, const Evidence* evidence, uint32_t count,
-            FindingSink* sink);
+            FindingSink* sink, const Track* named = nullptr);
   void CheckEnumeration(Track& track, const CallEvent& call, FindingSink* sink);
   void CheckScraping(Track& track, const CallEvent& call, FindingSink* sink);
   void CheckClientWide(Track& client, const CallEvent& call, FindingSink* sink);
+  void UpdateLeads(Track& client, Track& track, const CallEvent& call);
+  // The template entry a client-wide finding names, or null to name the call's own template.
+  const Track* LeadTrack(const Track& client, int lead);
   void CheckBaseline(Track& track, EndpointStats& endpoint, const CallEvent& call, FindingSink* sink);
   void Learn(EndpointStats& endpoint, const CallEvent& call);
 

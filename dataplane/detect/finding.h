@@ -36,7 +36,7 @@ struct Finding {
   uint32_t host_length;
   const char* method;
   uint32_t method_length;
-  const char* endpoint;        // empty for client-wide detectors (auth failures, forced browsing)
+  const char* endpoint;        // client-wide detectors: the template with most of the matching calls
   uint32_t endpoint_length;
   uint64_t first_ts_ns;
   uint64_t last_ts_ns;

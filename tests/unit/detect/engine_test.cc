@@ -235,6 +235,17 @@ TEST(Bursts, AuthFailuresAndNotFound) {
   EXPECT_EQ(sink.found[0].endpoint, "/login");
 }
 
+TEST(Bursts, FindingNamesTheBusiestTemplate) {
+  DetectorPolicy policy;
+  Engine engine(0, policy);
+  Collect sink;
+  // 19 failures on /login, then the 20th on /token crosses the threshold.
+  for (uint64_t i = 0; i < 19; ++i) engine.Process(Call(kStart + i * kSecond, 1, "/login", 401), &sink);
+  engine.Process(Call(kStart + 19 * kSecond, 1, "/token", 403), &sink);
+  ASSERT_EQ(sink.Count(Detector::kAuthFailures), 1u);
+  EXPECT_EQ(sink.found[0].endpoint, "/login");
+}
+
 TEST(Bursts, SpreadFailuresStayQuiet) {
   DetectorPolicy policy;
   Engine engine(0, policy);
