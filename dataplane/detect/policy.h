@@ -66,7 +66,7 @@ struct EnumerationSettings {
 
 struct ScrapingSettings {
   DetectorCommon common{true, Action::kTag, 600, {}};
-  uint32_t min_advances = 30;           // weighted page advances in the window
+  uint32_t min_advances = 40;           // weighted page advances in the window
   uint32_t large_page_size = 200;       // a page size parameter at least this large ...
   uint32_t large_page_weight = 3;       // ... counts as this many advances
 };

@@ -195,8 +195,8 @@ TEST(Scraping, AdvancingLargePagesFire) {
     ++calls_before;
   }
   ASSERT_EQ(sink.Count(Detector::kScraping), 1u);
-  // 3 per advance with the default weight: the tenth advance (eleventh call) reaches 30.
-  EXPECT_EQ(calls_before, 11u);
+  // 3 per advance with the default weight: the 14th advance (15th call) reaches 40.
+  EXPECT_EQ(calls_before, 15u);
 }
 
 TEST(Scraping, SlowBatchJobStaysQuiet) {
