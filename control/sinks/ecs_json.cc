@@ -369,8 +369,8 @@ void EcsFormatter::WriteFindingDetails(const wire::Finding& finding) {
   json_.EndObject();
 }
 
-// Evidence keys become JSON keys, so only short snake_case names from the wire are written; a
-// newer or hostile data plane cannot add fields of another shape.
+// Evidence keys become JSON keys, so only short snake_case names from the wire are written. A
+// newer or hostile data plane therefore cannot add fields of another shape.
 void EcsFormatter::WriteEvidence(const flatbuffers::Vector<flatbuffers::Offset<wire::Evidence>>* evidence) {
   if (evidence == nullptr || evidence->size() == 0) return;
   json_.Key("evidence");

@@ -57,8 +57,8 @@ class Pipeline {
   // Validates a new `detectors:` section (YAML text: the mapping, or a document with a top-level
   // `detectors:` key) and offers it to every worker, which adopts it between bursts. Thresholds,
   // windows, actions, allow-lists and the identity may change; per-client state is kept.
-  // Capacities and `enabled` change only with a restart. A bad policy changes nothing and
-  // `error` says why. Main lcore only.
+  // Capacities and `enabled` change only with a restart. A bad policy changes nothing, and
+  // `error` explains why. Main lcore only.
   bool ApplyDetectorPolicy(const std::string& yaml_text, std::string* error);
   // The policy in force (last applied), or null without detectors.
   const detect::DetectorPolicy* detector_policy() const {

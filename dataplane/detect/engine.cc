@@ -200,8 +200,8 @@ void Engine::Fire(Track& track, Detector detector, const CallEvent& call, const 
   sink->OnFinding(finding);
 }
 
-// Distinct object ids in the window, how sequential their numbers are once sorted, and the share
-// of successful answers. Guessing ids gives many failures; walking them gives a sequence.
+// Counts distinct object ids in the window, how sequential their numbers are once sorted, and the
+// share of successful responses. Guessing ids gives many failures, and walking them a sequence.
 void Engine::CheckEnumeration(Track& track, const CallEvent& call, FindingSink* sink) {
   const EnumerationSettings& settings = policy_->enumeration;
   const uint64_t window_ms = static_cast<uint64_t>(settings.common.window_s) * 1000;
@@ -382,7 +382,7 @@ void Engine::Learn(EndpointStats& endpoint, const CallEvent& call) {
   }
 }
 
-// Upper bound of the log2 bucket that holds quantile `q`.
+// Returns the upper bound of the log2 bucket that contains quantile `q`.
 uint64_t Engine::Quantile(const EndpointStats& stats, double q) {
   if (stats.calls == 0) return 0;
   const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(stats.calls)));

@@ -1,6 +1,6 @@
-// The detectors of one worker: per client and template state for the clients this worker owns
-// (chosen by a hash of the client identity), the endpoint inventory of the calls it owns, and
-// the rules that turn that state into findings.
+// The detectors of one worker. It keeps per client and template state for the clients this worker
+// owns (chosen by a hash of the client identity) and the endpoint inventory of their calls, and
+// turns that state into findings.
 //
 // Ownership: one Engine per worker lcore; it sees only calls of the clients it owns, so it needs
 // no lock. Built on the main lcore; all memory is allocated then.
@@ -54,8 +54,8 @@ struct Track {
   SlidingCount pii;               // client-wide: personal data items in responses
   SlidingCount outliers;          // calls far outside the endpoint's baseline
   uint64_t fired_until_ns[kDetectorCount];
-  // Client-wide entry only: for auth failures, not-found answers and response volume, the
-  // template (endpoint hash) with the most of them in its own window. Client-wide findings name
+  // Client-wide entry only: for auth failures, 404 responses and response volume, the template
+  // (endpoint hash) with the most of them in its own window. Client-wide findings name
   // it, so the template does not depend on which call happened to cross the threshold.
   uint64_t lead_endpoint[3];
   uint64_t lead_amount[3];
@@ -160,7 +160,7 @@ class Engine {
   uint64_t last_ts_ns_ = 0;
 };
 
-// Which worker owns a client: the same for a given hash whatever worker parsed the call.
+// Returns the worker that owns a client: the same for a given hash whichever worker parsed the call.
 inline uint32_t OwnerOf(uint64_t client_hash, uint32_t workers) {
   return static_cast<uint32_t>((client_hash >> 32) % workers);
 }

@@ -50,7 +50,7 @@ struct Finding {
   uint32_t record_count;
 };
 
-// Where the engine puts findings: the worker's record builder (and tests).
+// The receiver of findings: the worker's agent, which records them (and tests).
 class FindingSink {
  public:
   virtual ~FindingSink() = default;

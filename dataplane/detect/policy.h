@@ -26,12 +26,12 @@ inline constexpr int kDetectorCount = static_cast<int>(Detector::kCount);
 // Stable names, used in config keys, records and counters.
 const char* DetectorName(Detector detector);
 
-// What a finding does to the client's later calls. Inline, block stops them; offline and
+// The effect of a finding on the client's later calls. Inline, block stops them. Offline and
 // passive, they are recorded as would_block.
 enum class Action : uint8_t { kLog = 0, kTag = 1, kBlock = 2 };
 const char* ActionName(Action action);
 
-// How a client is identified.
+// The source of a client identity.
 enum class ClientKind : uint8_t { kIp = 0, kApiKey, kBearer, kJwtSub, kBasicUser, kIpFallback };
 const char* ClientKindName(ClientKind kind);
 
@@ -60,7 +60,7 @@ struct EnumerationSettings {
   DetectorCommon common{true, Action::kTag, 600, {}};
   uint32_t min_distinct_ids = 25;       // distinct object ids in the window before judging
   double min_sequential_share = 0.5;    // share of sorted neighbouring ids 1 to 3 apart
-  double min_failure_share = 0.4;       // share of non-2xx answers (ids guessed at random)
+  double min_failure_share = 0.4;       // share of non-2xx responses (ids guessed at random)
   uint32_t any_pattern_distinct_ids = 60;  // this many distinct ids fire whatever their pattern
 };
 
@@ -83,7 +83,7 @@ struct ExfiltrationSettings {
 
 struct BurstSettings {
   DetectorCommon common;
-  uint32_t min_count = 20;              // matching answers per client in the window
+  uint32_t min_count = 20;              // matching responses per client in the window
 };
 
 struct BaselineSettings {
