@@ -28,7 +28,7 @@ struct IdSample {
   uint32_t number;    // low 32 bits of a numeric id
   uint16_t status;
   uint8_t is_number;
-  uint8_t reserved;
+  uint8_t has_neighbour;  // another remembered id is 1 to 3 away: part of a sequence
 };
 
 // State per (client, template), and per client (endpoint key 0) for client-wide detectors.

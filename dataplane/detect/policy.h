@@ -59,7 +59,7 @@ struct DetectorCommon {
 struct EnumerationSettings {
   DetectorCommon common{true, Action::kTag, 600, {}};
   uint32_t min_distinct_ids = 25;       // distinct object ids in the window before judging
-  double min_sequential_share = 0.5;    // share of sorted neighbouring ids 1 to 3 apart
+  double min_sequential_share = 0.5;    // share of numeric ids with another id 1 to 3 away
   double min_failure_share = 0.4;       // share of non-2xx responses (ids guessed at random)
   uint32_t any_pattern_distinct_ids = 60;  // this many distinct ids fire whatever their pattern
 };
