@@ -110,6 +110,7 @@ void Engine::Process(const CallEvent& call, FindingSink* sink) {
   Remember(track, call);
   UpdateLeads(client, track, call);
   CheckClientWide(client, call, sink);
+  CheckVolumeAgainstEndpoint(client, track, endpoint, call, sink);
   if (call.object_hash != 0) CheckEnumeration(track, call, sink);
   if (call.page_hash != 0) CheckScraping(track, call, sink);
   CheckBaseline(track, endpoint, call, sink);
@@ -359,6 +360,34 @@ void Engine::CheckClientWide(Track& client, const CallEvent& call, FindingSink* 
       {"threshold_pii_items", static_cast<double>(settings.min_pii_items)},
   };
   Fire(client, Detector::kExfiltration, call, evidence, 5, sink, LeadTrack(client, 2));
+}
+
+// Large pages: the client's response bytes on one template in the window, against what the
+// endpoint's mean response size predicts for that many calls. The endpoint needs
+// kMinEndpointCalls calls first so that one client's first calls are not its own baseline.
+void Engine::CheckVolumeAgainstEndpoint(Track& client, Track& track, const EndpointStats& endpoint,
+                                        const CallEvent& call, FindingSink* sink) {
+  constexpr uint64_t kMinEndpointCalls = 50;
+  const ExfiltrationSettings& settings = policy_->exfiltration;
+  const uint64_t window = WindowNs(settings.common);
+  track.window_calls.Add(call.ts_ns, window, 1);
+  if (endpoint.calls < kMinEndpointCalls || call.response_bytes == 0) return;
+  if (!CanFire(client, Detector::kExfiltration, call)) return;
+  const uint64_t bytes = track.bytes.Value(call.ts_ns, window);
+  if (bytes < settings.min_baseline_bytes) return;
+  const uint64_t calls = std::max<uint64_t>(track.window_calls.Value(call.ts_ns, window), 1);
+  const double mean = static_cast<double>(endpoint.response_bytes) / static_cast<double>(endpoint.calls);
+  const double expected = mean * static_cast<double>(calls);
+  if (static_cast<double>(bytes) < settings.baseline_factor * expected) return;
+  const Evidence evidence[] = {
+      {"bytes", static_cast<double>(bytes)},
+      {"calls", static_cast<double>(calls)},
+      {"endpoint_mean_bytes", mean},
+      {"baseline_factor", settings.baseline_factor},
+      {"window_s", static_cast<double>(settings.common.window_s)},
+      {"threshold_bytes", static_cast<double>(settings.min_baseline_bytes)},
+  };
+  Fire(client, Detector::kExfiltration, call, evidence, 6, sink, &track);
 }
 
 // After learning, a call is an outlier when its response is far above the learned p99 size or

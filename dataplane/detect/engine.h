@@ -53,6 +53,7 @@ struct Track {
   SlidingCount bytes;             // client-wide: response body bytes
   SlidingCount pii;               // client-wide: personal data items in responses
   SlidingCount outliers;          // calls far outside the endpoint's baseline
+  SlidingCount window_calls;      // template entry: calls in the exfiltration window
   uint64_t fired_until_ns[kDetectorCount];
   // Client-wide entry only: for auth failures, 404 responses and response volume, the template
   // (endpoint hash) with the most of them in its own window. Client-wide findings name
@@ -148,6 +149,8 @@ class Engine {
   // The template entry a client-wide finding names, or null to name the call's own template.
   const Track* LeadTrack(const Track& client, int lead);
   void CheckBaseline(Track& track, EndpointStats& endpoint, const CallEvent& call, FindingSink* sink);
+  void CheckVolumeAgainstEndpoint(Track& client, Track& track, const EndpointStats& endpoint, const CallEvent& call,
+                                  FindingSink* sink);
   void Learn(EndpointStats& endpoint, const CallEvent& call);
 
   uint16_t worker_id_;

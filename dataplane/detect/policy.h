@@ -75,8 +75,8 @@ struct ExfiltrationSettings {
   DetectorCommon common{true, Action::kTag, 300, {}};
   uint64_t min_response_bytes = 20ull * 1024 * 1024;  // response body bytes per client and window
   uint32_t min_pii_items = 200;         // personal data items in responses per client and window
-  // Also fires when a client's bytes reach this multiple of the endpoint's mean bytes per client
-  // window (learned per owning worker), and at least min_baseline_bytes.
+  // Also fires when a client's bytes on one template reach this multiple of what the endpoint's
+  // mean response size predicts for its calls in the window, and at least min_baseline_bytes.
   double baseline_factor = 20.0;
   uint64_t min_baseline_bytes = 2ull * 1024 * 1024;
 };

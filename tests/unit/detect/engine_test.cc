@@ -282,6 +282,27 @@ TEST(Exfiltration, BytesAndPii) {
   EXPECT_EQ(sink.Count(Detector::kExfiltration), 2u);
 }
 
+TEST(Exfiltration, LargePagesAgainstEndpointMean) {
+  DetectorPolicy policy;
+  policy.baseline.common.enabled = false;
+  Engine engine(0, policy);
+  Collect sink;
+  for (uint64_t i = 0; i < 200; ++i) {  // many clients, 2 KB pages
+    CallEvent call = Call(kStart + i * kSecond, static_cast<uint32_t>(10 + i % 40), "/customers");
+    call.response_bytes = 2000;
+    engine.Process(call, &sink);
+  }
+  EXPECT_TRUE(sink.found.empty());
+  for (uint64_t i = 0; i < 6; ++i) {  // one client, 500 KB pages: 3 MB, far above 6 x 2 KB
+    CallEvent call = Call(kStart + (200 + i) * kSecond, 3, "/customers");
+    call.response_bytes = 500000;
+    engine.Process(call, &sink);
+  }
+  ASSERT_EQ(sink.Count(Detector::kExfiltration), 1u);
+  EXPECT_EQ(sink.found[0].client_id, "10.0.0.3");
+  EXPECT_EQ(sink.found[0].endpoint, "/customers");
+}
+
 TEST(Baseline, LargeResponsesAfterLearning) {
   DetectorPolicy policy;
   policy.baseline.learning_calls = 50;
