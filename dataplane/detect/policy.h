@@ -71,10 +71,12 @@ struct ScrapingSettings {
   uint32_t large_page_weight = 3;       // ... counts as this many advances
 };
 
+// Volume alone is weaker evidence than a pattern (a load test or a backend service also reads a
+// lot), so exfiltration findings only log by default.
 struct ExfiltrationSettings {
-  DetectorCommon common{true, Action::kTag, 300, {}};
+  DetectorCommon common{true, Action::kLog, 300, {}};
   uint64_t min_response_bytes = 20ull * 1024 * 1024;  // response body bytes per client and window
-  uint32_t min_pii_items = 200;         // personal data items in responses per client and window
+  uint32_t min_pii_items = 2000;         // personal data items in responses per client and window
   // Also fires when a client's bytes on one template reach this multiple of what the endpoint's
   // mean response size predicts for its calls in the window, and at least min_baseline_bytes.
   double baseline_factor = 20.0;
