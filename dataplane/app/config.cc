@@ -328,6 +328,8 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     }
   } else if (key == "pii") {
     return ReadPii(value, &config->pii, error);
+  } else if (key == "detectors") {
+    return detect::ParsePolicyNode(value, "dataplane.detectors", &config->detectors, error);
   } else if (key == "overlap_policy") {
     return ReadOverlapPolicy(value, &config->overlap_policies, error);
   } else if (key == "fail") {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/detect/policy.h"
 #include "dataplane/reassembly/tcp_reassembler.h"
 
 namespace sluice::app {
@@ -79,6 +80,7 @@ struct DataplaneConfig {
   std::string rules;                     // YAML rule file; empty: no rules
   std::string check_rules;               // --check-rules: compile this file, report, exit
   PiiSettings pii;
+  detect::DetectorPolicy detectors;      // dataplane.detectors (docs/detectors.md)
   // Inline mode.
   bool fail_open = true;                 // overload forwards uninspected instead of waiting
   uint32_t overload_queue_depth = 768;   // receive descriptors waiting that mean "behind"

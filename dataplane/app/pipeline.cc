@@ -198,9 +198,13 @@ bool Pipeline::CompileInspection(const DataplaneConfig& config, std::string* err
     rules_ = CompileRules(config.rules, error);
     if (rules_ == nullptr) return false;
   }
+  // The key pseudonymises both personal data and client identities.
+  if (config.pii.enabled || config.detectors.enabled) {
+    if (!PiiKey(config.pii, &pii_key_, error)) return false;
+  }
   if (config.pii.enabled) {
     matchers::PiiConfig pii;
-    if (!PiiKey(config.pii, &pii.hmac_key, error)) return false;
+    pii.hmac_key = pii_key_;
     pii.fields = PiiFieldBits(config.pii.fields);
     pii_ = matchers::PiiDetectorSet::Create(pii, error);
     if (pii_ == nullptr) return false;
@@ -227,6 +231,45 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
 Pipeline::~Pipeline() {
   JoinWorkers();
   for (rte_ring* ring : inputs_) rte_ring_free(ring);
+  for (rte_ring* ring : detect_rings_) rte_ring_free(ring);
+}
+
+bool Pipeline::ApplyDetectorPolicy(const std::string& yaml_text, std::string* error) {
+  const detect::DetectorPolicy* current = detector_policy();
+  if (current == nullptr || !current->enabled) {
+    *error = "detectors are off in this data plane (dataplane.detectors.enabled: false); restart to turn them on";
+    return false;
+  }
+  // Unset keys keep the defaults, as in the config file, not the values in force.
+  auto next = std::make_unique<detect::DetectorPolicy>();
+  if (!detect::ParsePolicyText(yaml_text, next.get(), error)) return false;
+  std::string why;
+  if (!detect::SameShape(*current, *next, &why)) {
+    *error = "detector policy rejected: " + why;
+    return false;
+  }
+  for (const auto& worker : workers_) {
+    if (worker->detector() != nullptr) worker->detector()->OfferPolicy(next.get());
+  }
+  policies_.push_back(std::move(next));
+  return true;
+}
+
+bool Pipeline::CreateDetectRings(const DataplaneConfig& config, std::string* error) {
+  if (!config.detectors.enabled || config.workers < 2) return true;
+  for (uint32_t id = 0; id < config.workers; ++id) {
+    rte_ring* ring = rte_ring_create_elem(("sl_detect_" + std::to_string(id)).c_str(), sizeof(detect::DetectMessage),
+                                          config.detectors.event_ring_size, static_cast<int>(rte_socket_id()),
+                                          RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    if (ring == nullptr) {
+      *error = std::string("cannot create a detector event ring (") + std::to_string(config.detectors.event_ring_size) +
+               " messages of " + std::to_string(sizeof(detect::DetectMessage)) + " bytes): " + rte_strerror(rte_errno) +
+               "; lower dataplane.detectors.event_ring_size or give DPDK more memory (-m)";
+      return false;
+    }
+    detect_rings_.push_back(ring);
+  }
+  return true;
 }
 
 bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error) {
@@ -248,6 +291,8 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
   }
   if (!worker::RegisterTimestampField(error)) return false;
   if (!CompileInspection(config, error)) return false;
+  if (config.detectors.enabled) policies_.push_back(std::make_unique<detect::DetectorPolicy>(config.detectors));
+  if (!CreateDetectRings(config, error)) return false;
   for (uint16_t id = 0; id < config.workers; ++id) {
     if (offline) {
       rte_ring* ring = rte_ring_create(("sl_input_" + std::to_string(id)).c_str(), kInputRingSize,
@@ -264,8 +309,12 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     if (inspector == nullptr) return false;
     worker::WorkerConfig worker_config = MakeWorkerConfig(config, id, link_type, offline, run_id_);
     worker_config.pool = mbufs_;
+    worker_config.detect_policy = detector_policy();
+    worker_config.detect_key = pii_key_;
+    worker_config.workers = config.workers;
     auto worker = std::make_unique<worker::Worker>(worker_config, channel.get(), std::move(inspector));
     if (!worker->Init(error)) return false;
+    if (worker->detector() != nullptr && !detect_rings_.empty()) worker->detector()->SetRings(detect_rings_);
     auto runtime = std::make_unique<worker::WorkerRuntime>();
     runtime->worker = worker.get();
     runtime->input = offline ? inputs_.back() : nullptr;
@@ -274,6 +323,8 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     runtime->inline_mode = config.mode == Mode::kInline;
     runtime->fail_open = config.fail_open;
     runtime->overload_queue_depth = config.overload_queue_depth;
+    runtime->workers_closed = &workers_closed_;
+    runtime->worker_count = config.workers;
     channel_pointers_.push_back(channel.get());
     channels_.push_back(std::move(channel));
     workers_.push_back(std::move(worker));

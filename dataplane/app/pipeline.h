@@ -55,6 +55,16 @@ class Pipeline {
   // bursts: new transactions use it, open ones finish on the old rules. A file with any error
   // changes nothing; `error` then lists every bad rule.
   bool ReloadRules(const std::string& path, std::string* error);
+  // Validates a new `detectors:` section (YAML text: the mapping, or a document with a top-level
+  // `detectors:` key) and offers it to every worker, which adopts it between bursts. Thresholds,
+  // windows, actions, allow-lists and the identity may change; per-client state is kept.
+  // Capacities and `enabled` change only with a restart. A bad policy changes nothing, and
+  // `error` explains why. Main lcore only.
+  bool ApplyDetectorPolicy(const std::string& yaml_text, std::string* error);
+  // The policy in force (last applied), or null without detectors.
+  const detect::DetectorPolicy* detector_policy() const {
+    return policies_.empty() ? nullptr : policies_.back().get();
+  }
 
   // A compiled rule set and one scanner per worker, built off the workers.
   struct PreparedRules {
@@ -80,12 +90,19 @@ class Pipeline {
 
  private:
   bool CompileInspection(const DataplaneConfig& config, std::string* error);
+  bool CreateDetectRings(const DataplaneConfig& config, std::string* error);
   static std::shared_ptr<const matchers::CompiledRuleSet> CompileRules(const std::string& path,
                                                                        std::string* error);
   std::unique_ptr<inspect::Inspector> MakeInspector(bool can_block, std::string* error);
 
   std::shared_ptr<const matchers::CompiledRuleSet> rules_;
   std::shared_ptr<const matchers::PiiDetectorSet> pii_;
+  std::string pii_key_;
+  // Every detector policy handed to the workers, kept for the whole run: a worker may still read
+  // an older one until it adopts the next, and swaps are rare, so none is freed early.
+  std::vector<std::unique_ptr<const detect::DetectorPolicy>> policies_;
+  std::vector<rte_ring*> detect_rings_;   // one inbound ring per worker (multi-producer)
+  std::atomic<uint32_t> workers_closed_{0};
   rte_mempool* mbufs_ = nullptr;
   std::vector<rte_ring*> inputs_;
   std::vector<std::unique_ptr<exporter::BatchChannel>> channels_;

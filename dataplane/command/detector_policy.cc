@@ -5,11 +5,7 @@
 namespace sluice::command_channel {
 
 bool ApplyDetectorPolicy(app::Pipeline& pipeline, const std::string& yaml, std::string* error) {
-  // TODO(lead): call pipeline.ApplyDetectorPolicy(yaml, error) once the detectors are merged.
-  (void)pipeline;
-  (void)yaml;
-  *error = "detector policies are not supported by this data plane";
-  return false;
+  return pipeline.ApplyDetectorPolicy(yaml, error);
 }
 
 }  // namespace sluice::command_channel

@@ -23,8 +23,20 @@ void RecycleBatches(exporter::BatchChannel& channel) {
   while (exporter::ExportBatch* batch = channel.TakeReady()) channel.PutFree(batch);
 }
 
+void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors);
+
 // Arg: verify checksums 0/1 (the data plane verifies by default).
-void BM_WorkerPipeline(benchmark::State& state) {
+void BM_WorkerPipeline(benchmark::State& state) { RunPipeline(state, nullptr); }
+BENCHMARK(BM_WorkerPipeline)->ArgName("verify")->Arg(1)->Arg(0);
+
+// The same with the stateful detectors on (default policy, one worker: every call is local).
+void BM_WorkerPipelineDetectors(benchmark::State& state) {
+  static const detect::DetectorPolicy policy;
+  RunPipeline(state, &policy);
+}
+BENCHMARK(BM_WorkerPipelineDetectors)->ArgName("verify")->Arg(1);
+
+void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors) {
   static uint16_t worker_id = 0;
   const SampleCapture& capture = LoadSampleCapture();
   exporter::BatchChannel channel;
@@ -36,6 +48,8 @@ void BM_WorkerPipeline(benchmark::State& state) {
   config.records.dataplane_id = "bench";
   config.records.worker_id = config.worker_id;
   config.records.wait_for_buffers = false;
+  config.detect_policy = detectors;
+  config.detect_key = "benchmark key of 32 bytes 012345";
 
   if (!channel.Init(config.worker_id, 64, &error)) {
     state.SkipWithError(error.c_str());
@@ -72,8 +86,10 @@ void BM_WorkerPipeline(benchmark::State& state) {
   state.counters["records_dropped"] = static_cast<double>(records.dropped);
   if (records.dropped != 0) state.SkipWithError("records dropped: batches not recycled in time");
   if (worker.counters().flow_table_full != 0) state.SkipWithError("flow table full");
+  if (worker.detector() != nullptr) {
+    state.counters["calls_analysed"] = static_cast<double>(worker.detector()->engine().counters().calls);
+  }
 }
-BENCHMARK(BM_WorkerPipeline)->ArgName("verify")->Arg(1)->Arg(0);
 
 }  // namespace
 }  // namespace sluice::perf

@@ -372,6 +372,17 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
   const ProcessResult text_rules = Ctl({"show", "rules"});
   EXPECT_TRUE(Contains(text_rules.stdout_text, "9002")) << text_rules.stdout_text;
 
+  // Thresholds change at run time; table sizes only with a restart, and such a policy changes
+  // nothing.
+  const ProcessResult policy = Ctl({"set", "policy",
+      WriteText("policy.yaml", "detectors:\n  auth_failures: {min_count: 5}\n")});
+  EXPECT_EQ(policy.exit_code, 0) << policy.Describe() << ControlLog();
+  const ProcessResult resized = Ctl({"set", "policy",
+      WriteText("resized.yaml", "detectors:\n  tracked_per_worker: 64\n")});
+  EXPECT_EQ(resized.exit_code, 1) << resized.Describe();
+  EXPECT_TRUE(Contains(resized.stdout_text + resized.stderr_text, "changes only with a restart"))
+      << resized.stdout_text << resized.stderr_text;
+
   const ProcessResult stats = Ctl({"show", "stats", "--dataplane", id, "--json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
   EXPECT_TRUE(Contains(stats.stdout_text, "\"export.records_sent\"")) << stats.stdout_text;
