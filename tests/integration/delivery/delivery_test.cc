@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -106,9 +107,14 @@ Delivered ReadDelivered(const std::string& jsonl, const std::string& dataplane_i
     ++delivered.lines;
     const int64_t worker = FindInt(*record, "sluice.worker").value_or(-1);
     const int64_t sequence = FindInt(*record, "sluice.batch.sequence").value_or(-1);
+    // Transactions and flows are named by flow and position. Findings and inventories carry
+    // no such pair; two distinct ones always differ in content, and a resent copy never does.
+    const bool has_flow = type == "transaction" || type == "flow";
+    const int64_t content = static_cast<int64_t>(std::hash<std::string>{}(line));
     delivered.keys.insert(RecordKey{run, worker, sequence, type,
-                                    FindInt(*record, "sluice.flow_id").value_or(-1),
-                                    FindInt(*record, "sluice.transaction").value_or(-1)});
+                                    has_flow ? FindInt(*record, "sluice.flow_id").value_or(-1) : -1,
+                                    has_flow ? FindInt(*record, "sluice.transaction").value_or(-1)
+                                             : content});
     delivered.sequences[{run, worker}].insert(sequence);
     ++delivered.lines_per_batch[{run, worker, sequence}];
   }
