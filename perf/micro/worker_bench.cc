@@ -35,6 +35,25 @@ void RecycleBatches(exporter::BatchChannel& channel) {
   while (exporter::ExportBatch* batch = channel.TakeReady()) channel.PutFree(batch);
 }
 
+// PII fields to scan: all five, as the data plane's default, or the comma-separated names in
+// SLUICE_BENCH_PII_FIELDS (request_body, response_body, request_headers, response_headers,
+// query), to see what each one costs.
+uint32_t PiiFields() {
+  const char* names = std::getenv("SLUICE_BENCH_PII_FIELDS");
+  if (names == nullptr) {
+    return matchers::kPiiRequestBody | matchers::kPiiResponseBody | matchers::kPiiRequestHeaders |
+           matchers::kPiiResponseHeaders | matchers::kPiiQuery;
+  }
+  const std::string list = std::string(",") + names + ",";
+  uint32_t fields = 0;
+  if (list.find(",request_body,") != std::string::npos) fields |= matchers::kPiiRequestBody;
+  if (list.find(",response_body,") != std::string::npos) fields |= matchers::kPiiResponseBody;
+  if (list.find(",request_headers,") != std::string::npos) fields |= matchers::kPiiRequestHeaders;
+  if (list.find(",response_headers,") != std::string::npos) fields |= matchers::kPiiResponseHeaders;
+  if (list.find(",query,") != std::string::npos) fields |= matchers::kPiiQuery;
+  return fields;
+}
+
 // The inspector of `level` (see the top of the file), or null for level 0. Sets *error on failure.
 std::unique_ptr<inspect::Inspector> MakeInspector(int64_t level, std::string* error) {
   if (level == 0) return nullptr;
@@ -63,9 +82,7 @@ std::unique_ptr<inspect::Inspector> MakeInspector(int64_t level, std::string* er
   }
   matchers::PiiConfig pii_config;
   pii_config.hmac_key = "sluice-bench-fingerprint-key";
-  pii_config.fields = matchers::kPiiRequestBody | matchers::kPiiResponseBody |
-                      matchers::kPiiRequestHeaders | matchers::kPiiResponseHeaders |
-                      matchers::kPiiQuery;
+  pii_config.fields = PiiFields();
   auto detectors = matchers::PiiDetectorSet::Create(pii_config, error);
   if (detectors == nullptr) return nullptr;
   auto pii = matchers::PiiScanner::Create(detectors, matchers::PiiScannerConfig{}, error);
