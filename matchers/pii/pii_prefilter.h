@@ -35,60 +35,75 @@ inline bool DigitsAt(std::string_view text, size_t at, size_t count) {
   return true;
 }
 
-// The triggers that need a closer look: '@' and '+', the first letters of "eyJ", "AKIA", "ASIA"
-// and the IBAN country code, the '-' of an SSN and of a PEM line.
-struct Triggers {
-  bool table[256] = {};
-  constexpr Triggers() {
-    for (const char* p = "@+-eA"; *p != '\0'; ++p) table[static_cast<unsigned char>(*p)] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+// Byte classes. Most bytes of header values and URLs are ordinary: they end a card-like run and
+// need nothing else. Triggers need a closer look: '@' and '+', the 'e' of "eyJ", the 'A' of "AKIA"
+// and "ASIA", and '-' (an SSN, a PEM line). The IBAN's country code is checked at its first digit.
+enum ByteClass : unsigned char { kOrdinary = 0, kDigit = 1, kSeparator = 2, kTrigger = 4 };
+
+struct ByteClasses {
+  unsigned char of[256] = {};
+  constexpr ByteClasses() {
+    for (int c = '0'; c <= '9'; ++c) of[c] = kDigit;
+    of[static_cast<unsigned char>(' ')] = kSeparator;
+    of[static_cast<unsigned char>('-')] = kSeparator | kTrigger;
+    for (const char* p = "@+eA"; *p != '\0'; ++p) of[static_cast<unsigned char>(*p)] = kTrigger;
   }
 };
-inline constexpr Triggers kTriggers{};
+inline constexpr ByteClasses kClasses{};
+
+// Checks the trigger byte at `i` (class kTrigger).
+inline bool TriggerStartsCandidate(std::string_view text, size_t i) {
+  const size_t size = text.size();
+  const std::string_view rest = text.substr(i);
+  switch (text[i]) {
+    case '@':
+      return true;
+    case '+':
+      return i + 1 < size && text[i + 1] >= '1' && text[i + 1] <= '9' && DigitsAt(text, i + 2, 6);
+    case '-':
+      if (i >= 3 && DigitsAt(text, i - 3, 3) && DigitsAt(text, i + 1, 2) && i + 3 < size &&
+          text[i + 3] == '-' && DigitsAt(text, i + 4, 4)) {
+        return true;
+      }
+      return rest.substr(0, 11) == "-----BEGIN ";
+    case 'e':
+      return rest.substr(0, 3) == "eyJ";
+    default:  // 'A'
+      return rest.substr(0, 4) == "AKIA" || rest.substr(0, 4) == "ASIA";
+  }
+}
 
 }  // namespace prefilter_detail
 
 inline bool MayContainPii(std::string_view text) {
   using namespace prefilter_detail;
   const size_t size = text.size();
-  size_t card_digits = 0;      // digits in the current card-like run
+  size_t card_digits = 0;        // digits in the current card-like run
   bool after_separator = false;  // the run's last byte was a single ' ' or '-'
   for (size_t i = 0; i < size; ++i) {
-    const char c = text[i];
-    if (IsDigit(c)) {
-      if (++card_digits >= 13) return true;
+    const unsigned char cls = kClasses.of[static_cast<unsigned char>(text[i])];
+    if (cls == kOrdinary) {
+      card_digits = 0;
       after_separator = false;
       continue;
     }
-    if ((c == ' ' || c == '-') && card_digits > 0 && !after_separator) {
+    if (cls == kDigit) {
+      if (++card_digits >= 13) return true;
+      after_separator = false;
+      // IBAN: two capitals, then this digit and one more, and at least 11 bytes after them.
+      if (i >= 2 && IsUpper(text[i - 1]) && IsUpper(text[i - 2]) && DigitsAt(text, i + 1, 1) &&
+          size - (i - 2) >= 15) {
+        return true;
+      }
+      continue;
+    }
+    if ((cls & kSeparator) != 0 && card_digits > 0 && !after_separator) {
       after_separator = true;
     } else {
       card_digits = 0;
       after_separator = false;
     }
-    if (!kTriggers.table[static_cast<unsigned char>(c)]) continue;
-    const std::string_view rest = text.substr(i);
-    switch (c) {
-      case '@':
-        return true;
-      case '+':
-        if (i + 1 < size && text[i + 1] >= '1' && text[i + 1] <= '9' && DigitsAt(text, i + 2, 6)) return true;
-        break;
-      case '-':
-        if (i >= 3 && DigitsAt(text, i - 3, 3) && DigitsAt(text, i + 1, 2) && i + 3 < size &&
-            text[i + 3] == '-' && DigitsAt(text, i + 4, 4)) {
-          return true;
-        }
-        if (rest.substr(0, 11) == "-----BEGIN ") return true;
-        break;
-      case 'e':
-        if (rest.substr(0, 3) == "eyJ") return true;
-        break;
-      default:  // upper case
-        if (rest.substr(0, 4) == "AKIA" || rest.substr(0, 4) == "ASIA") return true;
-        if (i + 1 < size && IsUpper(text[i + 1]) && DigitsAt(text, i + 2, 2) && size - i >= 15) return true;
-        break;
-    }
+    if ((cls & kTrigger) != 0 && TriggerStartsCandidate(text, i)) return true;
   }
   return false;
 }
