@@ -14,8 +14,12 @@ packages=(
   # data plane and control plane libraries
   libdpdk-dev dpdk libhyperscan-dev libssl-dev flatbuffers-compiler libflatbuffers-dev
   libzmq3-dev cppzmq-dev libpcap-dev libyaml-cpp-dev libcli11-dev rapidjson-dev
+  # forensic store: index and segment compression
+  libsqlite3-dev libzstd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev tshark
+  # renders the HTML scope report headless in control_forensics_scope_chromium
+  chromium
   # tools the scripts use
   iproute2 procps python3 zlib1g-dev
   # network-namespace inline and passive tests (tests/inline)

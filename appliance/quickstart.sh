@@ -18,8 +18,9 @@ ninja -C build >/dev/null
 
 mkdir -p "$out"
 rm -f "$out/records.jsonl"
+rm -rf "$out/store" "$out/store-signing.pem" "$out/store-signing.pem.pub"
 build/control/sluice-control --listen "tcp://127.0.0.1:$port" --jsonl "$out/records.jsonl" \
-  2> "$out/control.log" &
+  --store "$out/store" 2> "$out/control.log" &
 control_pid=$!
 trap 'kill "$control_pid" 2>/dev/null || true' EXIT
 sleep 0.5

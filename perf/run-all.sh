@@ -114,8 +114,10 @@ fi
 PORT=$((20000 + $$ % 20000))
 ENDPOINT=tcp://127.0.0.1:$PORT
 
+# The forensic store is off here: its per-batch fsync would set the pace of the acknowledgements
+# that the replay waits for. perf/store measures the store on its own.
 start_control() {  # start_control NAME: sluice-control writing $WORK/NAME.jsonl
-    "$CONTROL" --listen "$ENDPOINT" --jsonl "$WORK/$1.jsonl" >"$WORK/$1.control.log" 2>&1 &
+    "$CONTROL" --listen "$ENDPOINT" --jsonl "$WORK/$1.jsonl" --no-store >"$WORK/$1.control.log" 2>&1 &
     CONTROL_PID=$!
     sleep 0.3
 }

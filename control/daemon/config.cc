@@ -59,7 +59,7 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
   const YAML::Node section = root["control"];
   if (!section.IsDefined() || section.IsNull()) return {};
   if (!section.IsMap()) {
-    return "config " + path + ": control must be a mapping of settings (listen, jsonl), got " +
+    return "config " + path + ": control must be a mapping of settings (listen, jsonl, store), got " +
            NodeTypeName(section);
   }
 
@@ -71,15 +71,30 @@ std::string LoadConfigFile(const std::string& path, const ConfigOverrides& overr
       error = ReadString(path, entry.second, "listen", kDefaultListen, loaded.listen);
     } else if (key == "jsonl") {
       error = ReadString(path, entry.second, "jsonl", kDefaultJsonl, loaded.jsonl);
+    } else if (key == "report") {
+      // Thresholds of `sluicectl report scope`, read by control/forensics/scope_config.cc.
+    } else if (key == "store") {
+      error = ReadStoreSection(path, entry.second, loaded.store);
+    } else if (IsCommandConfigKey(key)) {
+      error = ReadCommandConfigKey(path, key, entry.second, loaded.command);
     } else {
       error = "config " + path + ": unknown key control." + key +
-              "; the known keys are control.listen and control.jsonl";
+              "; the known keys are control.listen, control.jsonl, control.store, control.report, "
+              "control.command_listen, control.dataplane_command_listen, control.command_keys, "
+              "control.command_allowed_keys, control.metrics_listen, control.dataplane_curve "
+              "and control.update_timeout_s";
     }
     if (!error.empty()) return error;
   }
 
   if (!overrides.listen) config.listen = loaded.listen;
   if (!overrides.jsonl) config.jsonl = loaded.jsonl;
+  const StoreConfig flags = config.store;
+  config.store = loaded.store;
+  if (overrides.store_enabled) config.store.enabled = flags.enabled;
+  if (overrides.store_path) config.store.path = flags.path;
+  if (overrides.store_key) config.store.signing_key = flags.signing_key;
+  config.command = loaded.command;
   return {};
 }
 

@@ -86,6 +86,24 @@ void ForEachCounter(
   }
   visit("control.sink.errors", stats.sink_errors,
         "Failed writes or flushes of the JSON-lines file (disk full, I/O error).");
+  visit("control.delivery.commits", stats.delivery_commits,
+        "Group commits: one fdatasync of the JSON-lines file and one delivery state file "
+        "replacement, after which every batch of the group is acknowledged.");
+  visit("control.delivery.commit_failures", stats.delivery_commit_failures,
+        "Group commits that failed (fsync or state file error); their batches were cut from the "
+        "file and left unacknowledged, so the data plane resends them. Check the disk.");
+  visit("control.delivery.acks_deferred", stats.delivery_acks_deferred,
+        "Acknowledgements held back until their group commit; divided by commits it gives the "
+        "batches per fsync.");
+  visit("control.delivery.bytes_cut_at_start", stats.delivery_bytes_cut_at_start,
+        "Bytes cut from the end of the JSON-lines file at start: lines written but never "
+        "acknowledged before sluice-control stopped; the data planes resend them.");
+  visit("control.records.gap", stats.gap_records,
+        "Gap records written: data planes reporting batches they gave up because their spool "
+        "overflowed while sluice-control was unreachable. Every one is lost data.");
+  visit("control.store.errors", stats.store_errors,
+        "Batches the forensic store could not make durable (disk full, I/O error); they were "
+        "left unacknowledged, so their data planes resend them.");
 }
 
 }  // namespace sluice::control

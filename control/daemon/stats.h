@@ -46,6 +46,14 @@ struct ControlStats {
   uint64_t records_duplicate = 0;
   std::array<uint64_t, kFormatResultCount> records_skipped{};  // index 0 (kOk) unused
   uint64_t sink_errors = 0;
+
+  // Durable delivery (group commit and restart recovery).
+  uint64_t delivery_commits = 0;
+  uint64_t delivery_commit_failures = 0;
+  uint64_t delivery_acks_deferred = 0;
+  uint64_t delivery_bytes_cut_at_start = 0;
+  uint64_t gap_records = 0;
+  uint64_t store_errors = 0;
 };
 
 // Calls `visit` once per counter, in a fixed order, with its dotted name, value and a sentence

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <charconv>
 
 #include "control/sinks/community_id.h"
 #include "control/sinks/rfc3339.h"
@@ -17,6 +18,15 @@ using PiiVector = flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>;
 
 std::string_view View(const flatbuffers::String* text) {
   return text == nullptr ? std::string_view() : text->string_view();
+}
+
+// Lower-case letters, digits and '_', 1 to 32 of them.
+bool IsEvidenceKey(std::string_view key) {
+  if (key.empty() || key.size() > 32) return false;
+  for (const char c : key) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
 }
 
 bool IsKnownIpVersion(wire::IpVersion version) {
@@ -160,6 +170,20 @@ FormatResult EcsFormatter::Append(const wire::Record& record) {
       if (result == FormatResult::kOk) FormatFlow(flow);
       break;
     }
+    case wire::RecordBody::Gap:
+      FormatGap(*record.body_as_Gap());
+      break;
+    case wire::RecordBody::Finding: {
+      const wire::Finding& finding = *record.body_as_Finding();
+      if (finding.client() == nullptr) return FormatResult::kMissingEndpoint;
+      if (!IsKnownIpVersion(finding.ip_version())) return FormatResult::kBadIpVersion;
+      FormatFinding(finding);
+      break;
+    }
+    case wire::RecordBody::Inventory: {
+      FormatInventory(*record.body_as_Inventory());
+      break;
+    }
     default:
       return FormatResult::kUnknownBody;
   }
@@ -210,8 +234,238 @@ void EcsFormatter::FormatTransaction(const wire::Transaction& transaction) {
   }
   WriteAnomalies(transaction.anomalies());
   WriteInspection(transaction);
+  WriteTransactionDetection(transaction);
   json_.EndObject();
 
+  json_.EndObject();
+}
+
+// `sluice.endpoint`, `sluice.client` and `sluice.findings` of a transaction, when the data plane
+// ran detectors.
+void EcsFormatter::WriteTransactionDetection(const wire::Transaction& transaction) {
+  OptionalString("endpoint", transaction.endpoint());
+  WriteClient(transaction.client_kind(), transaction.client_id());
+  const flatbuffers::Vector<uint64_t>* findings = transaction.findings();
+  if (findings == nullptr || findings->size() == 0) return;
+  // Finding ids use all 64 bits; strings keep them exact in SIEMs that read numbers as doubles.
+  json_.Key("findings");
+  json_.StartArray();
+  for (const uint64_t id : *findings) {
+    char text[24];
+    const auto end = std::to_chars(text, text + sizeof(text), id).ptr;
+    json_.PlainString(std::string_view(text, static_cast<size_t>(end - text)));
+  }
+  json_.EndArray();
+}
+
+void EcsFormatter::WriteClient(const flatbuffers::String* kind, const flatbuffers::String* id) {
+  if (View(kind).empty() && View(id).empty()) return;
+  json_.Key("client");
+  json_.StartObject();
+  OptionalString("kind", kind);
+  OptionalString("id", id);
+  json_.EndObject();
+}
+
+void EcsFormatter::FormatFinding(const wire::Finding& finding) {
+  json_.StartObject();
+  WriteTimestamp("@timestamp", finding.last_ts_ns());
+  WriteFindingEvent(finding);
+
+  char text[INET6_ADDRSTRLEN];
+  json_.Key("source");
+  json_.StartObject();
+  json_.Key("ip");
+  json_.PlainString(FormatIp(finding.ip_version(), finding.client()->ip()->Data(), text));
+  json_.EndObject();
+
+  if (!View(finding.method()).empty()) {
+    json_.Key("http");
+    json_.StartObject();
+    json_.Key("request");
+    json_.StartObject();
+    OptionalString("method", finding.method());
+    json_.EndObject();
+    json_.EndObject();
+  }
+  if (!View(finding.host()).empty()) {
+    json_.Key("url");
+    json_.StartObject();
+    OptionalString("domain", finding.host());
+    json_.EndObject();
+  }
+
+  json_.Key("sluice");
+  json_.StartObject();
+  json_.Key("record_type");
+  json_.PlainString("finding");
+  json_.Raw(batch_members_.view());
+  WriteFindingDetails(finding);
+  WriteClient(finding.client_kind(), finding.client_id());
+  json_.Key("verdict");
+  json_.PlainString(VerdictName(finding.verdict()));
+  json_.EndObject();
+
+  json_.EndObject();
+}
+
+void EcsFormatter::WriteFindingEvent(const wire::Finding& finding) {
+  json_.Key("event");
+  json_.StartObject();
+  json_.Key("kind");
+  json_.PlainString("alert");
+  json_.Key("category");
+  json_.StartArray();
+  json_.PlainString("web");
+  json_.PlainString("intrusion_detection");
+  json_.EndArray();
+  json_.Key("type");
+  json_.StartArray();
+  json_.PlainString("info");
+  json_.EndArray();
+  json_.Key("dataset");
+  json_.PlainString("sluice.finding");
+  OptionalString("action", finding.detector());
+  WriteTimestamp("start", finding.first_ts_ns());
+  WriteTimestamp("end", finding.last_ts_ns());
+  json_.EndObject();
+}
+
+void EcsFormatter::WriteFindingDetails(const wire::Finding& finding) {
+  json_.Key("finding");
+  json_.StartObject();
+  char id[24];
+  const auto end = std::to_chars(id, id + sizeof(id), finding.finding_id()).ptr;
+  json_.Key("id");
+  json_.PlainString(std::string_view(id, static_cast<size_t>(end - id)));
+  json_.Key("detector");
+  UntrustedString(View(finding.detector()));
+  json_.Key("endpoint");
+  UntrustedString(View(finding.endpoint()));
+  OptionalString("host", finding.host());
+  OptionalString("method", finding.method());
+  WriteTimestamp("first_ts", finding.first_ts_ns());
+  WriteTimestamp("last_ts", finding.last_ts_ns());
+  json_.Key("calls");
+  json_.Uint(finding.calls());
+  WriteEvidence(finding.evidence());
+  if (finding.sample_ids() != nullptr && finding.sample_ids()->size() > 0) {
+    json_.Key("sample_ids");
+    json_.StartArray();
+    for (const flatbuffers::String* sample : *finding.sample_ids()) UntrustedString(View(sample));
+    json_.EndArray();
+  }
+  if (finding.records() != nullptr && finding.records()->size() > 0) {
+    json_.Key("records");
+    json_.StartArray();
+    for (const wire::RecordRef* ref : *finding.records()) {
+      json_.StartObject();
+      json_.Key("flow_id");
+      json_.Uint(ref->flow_id());
+      json_.Key("transaction");
+      json_.Uint(ref->index());
+      json_.EndObject();
+    }
+    json_.EndArray();
+  }
+  OptionalString("action", finding.action());
+  json_.EndObject();
+}
+
+// Evidence keys become JSON keys, so only short snake_case names from the wire are written. A
+// newer or hostile data plane therefore cannot add fields of another shape.
+void EcsFormatter::WriteEvidence(const flatbuffers::Vector<flatbuffers::Offset<wire::Evidence>>* evidence) {
+  if (evidence == nullptr || evidence->size() == 0) return;
+  json_.Key("evidence");
+  json_.StartObject();
+  for (size_t i = 0; i < evidence->size(); ++i) {
+    const wire::Evidence* item = evidence->Get(static_cast<flatbuffers::uoffset_t>(i));
+    const std::string_view key = View(item->key());
+    if (!IsEvidenceKey(key)) continue;
+    bool repeated = false;  // a key seen earlier in the list: the first value wins
+    for (size_t j = 0; j < i && !repeated; ++j) {
+      repeated = View(evidence->Get(static_cast<flatbuffers::uoffset_t>(j))->key()) == key;
+    }
+    if (repeated) continue;
+    json_.Key(key);
+    json_.Double(item->value());
+  }
+  json_.EndObject();
+}
+
+void EcsFormatter::FormatInventory(const wire::Inventory& inventory) {
+  json_.StartObject();
+  WriteTimestamp("@timestamp", inventory.window_end_ns());
+  json_.Key("event");
+  json_.StartObject();
+  json_.Key("kind");
+  json_.PlainString("state");
+  json_.Key("category");
+  json_.StartArray();
+  json_.PlainString("web");
+  json_.EndArray();
+  json_.Key("type");
+  json_.StartArray();
+  json_.PlainString("info");
+  json_.EndArray();
+  json_.Key("dataset");
+  json_.PlainString("sluice.inventory");
+  WriteTimestamp("start", inventory.window_start_ns());
+  WriteTimestamp("end", inventory.window_end_ns());
+  json_.EndObject();
+
+  json_.Key("sluice");
+  json_.StartObject();
+  json_.Key("record_type");
+  json_.PlainString("inventory");
+  json_.Raw(batch_members_.view());
+  json_.Key("inventory");
+  json_.StartArray();
+  if (inventory.entries() != nullptr) {
+    for (const wire::InventoryEntry* entry : *inventory.entries()) WriteInventoryEntry(*entry);
+  }
+  json_.EndArray();
+  json_.EndObject();
+
+  json_.EndObject();
+}
+
+void EcsFormatter::WriteInventoryEntry(const wire::InventoryEntry& entry) {
+  static constexpr const char* kClasses[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  json_.StartObject();
+  json_.Key("host");
+  UntrustedString(View(entry.host()));
+  json_.Key("method");
+  UntrustedString(View(entry.method()));
+  json_.Key("endpoint");
+  UntrustedString(View(entry.endpoint()));
+  json_.Key("calls");
+  json_.Uint(entry.calls());
+  json_.Key("status");
+  json_.StartObject();
+  const auto* classes = entry.status_classes();
+  for (size_t i = 0; i < 6; ++i) {
+    json_.Key(kClasses[i]);
+    json_.Uint(classes != nullptr && i < classes->size() ? classes->Get(static_cast<flatbuffers::uoffset_t>(i)) : 0);
+  }
+  json_.EndObject();
+  json_.Key("response_bytes");
+  json_.StartObject();
+  json_.Key("sum");
+  json_.Uint(entry.response_bytes());
+  json_.Key("p50");
+  json_.Uint(entry.response_bytes_p50());
+  json_.Key("p90");
+  json_.Uint(entry.response_bytes_p90());
+  json_.Key("p99");
+  json_.Uint(entry.response_bytes_p99());
+  json_.EndObject();
+  json_.Key("distinct_clients");
+  json_.Uint(entry.distinct_clients());
+  WriteTimestamp("first_seen", entry.first_ts_ns());
+  WriteTimestamp("last_seen", entry.last_ts_ns());
+  json_.Key("baseline_learned");
+  json_.Bool(entry.baseline_learned());
   json_.EndObject();
 }
 

@@ -61,6 +61,16 @@ class EcsFormatter {
  private:
   void FormatTransaction(const wire::Transaction& transaction);
   void FormatFlow(const wire::FlowSummary& flow);
+  // Defined in ecs_gap.cc.
+  void FormatGap(const wire::Gap& gap);
+  void FormatFinding(const wire::Finding& finding);
+  void FormatInventory(const wire::Inventory& inventory);
+  void WriteFindingEvent(const wire::Finding& finding);
+  void WriteFindingDetails(const wire::Finding& finding);
+  void WriteEvidence(const flatbuffers::Vector<flatbuffers::Offset<wire::Evidence>>* evidence);
+  void WriteInventoryEntry(const wire::InventoryEntry& entry);
+  void WriteClient(const flatbuffers::String* kind, const flatbuffers::String* id);
+  void WriteTransactionDetection(const wire::Transaction& transaction);
 
   void WriteTransactionEvent(const wire::Transaction& transaction);
   void WriteFlowEvent(const wire::FlowSummary& flow);

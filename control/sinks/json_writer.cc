@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 
 namespace sluice::control {
 namespace {
@@ -48,6 +49,18 @@ void JsonWriter::Uint(uint64_t value) {
   char* out = Reserve(kMaxDigits + 1);
   if (need_comma_) *out++ = ',';
   Commit(std::to_chars(out, out + kMaxDigits, value).ptr);
+  need_comma_ = true;
+}
+
+void JsonWriter::Double(double value) {
+  if (!std::isfinite(value)) {
+    Raw("null");
+    return;
+  }
+  constexpr size_t kMaxChars = 32;  // the shortest round-trip form of a double is at most 24
+  char* out = Reserve(kMaxChars + 1);
+  if (need_comma_) *out++ = ',';
+  Commit(std::to_chars(out, out + kMaxChars, value).ptr);
   need_comma_ = true;
 }
 

@@ -53,6 +53,9 @@ class JsonWriter {
   }
 
   void Uint(uint64_t value);
+  // Writes the shortest decimal form that reads back as `value`; null when it is not finite,
+  // since JSON has no NaN or infinity.
+  void Double(double value);
   void Bool(bool value) { Raw(value ? std::string_view("true") : std::string_view("false")); }
 
   // Writes `text` as a JSON string, escaping '"', '\\' and control characters. `text` must

@@ -1,6 +1,7 @@
 #include "control/sinks/jsonl_sink.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,11 @@ std::string JsonlSink::Open(const std::string& path) {
     return "cannot open JSON-lines file " + path + " for appending: " + std::strerror(errno) +
            "; check the directory exists and is writable, or choose another path with --jsonl";
   }
+  struct stat status {};
+  if (fstat(fd_, &status) != 0) {
+    return "cannot read the size of JSON-lines file " + path + ": " + std::strerror(errno);
+  }
+  size_ = static_cast<uint64_t>(status.st_size);
   return {};
 }
 
@@ -34,6 +40,7 @@ bool JsonlSink::Write(std::string_view lines) {
       return false;
     }
     lines.remove_prefix(static_cast<size_t>(written));
+    size_ += static_cast<uint64_t>(written);
   }
   return true;
 }
@@ -42,6 +49,21 @@ bool JsonlSink::Flush() {
   const bool ok = !write_failed_;
   write_failed_ = false;
   return ok;
+}
+
+bool JsonlSink::Sync() {
+  if (fdatasync(fd_) == 0) return true;
+  last_error_ = errno;
+  return false;
+}
+
+bool JsonlSink::TruncateTo(uint64_t length) {
+  if (ftruncate(fd_, static_cast<off_t>(length)) != 0) {
+    last_error_ = errno;
+    return false;
+  }
+  size_ = length;
+  return true;
 }
 
 }  // namespace sluice::control

@@ -1,6 +1,7 @@
 // Append-only JSON-lines file: the ECS sink.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,10 +25,21 @@ class JsonlSink {
   bool Write(std::string_view lines);
 
   // Returns whether every earlier Write succeeded since the last Flush. Write keeps nothing
-  // buffered, so there is nothing left to hand over; the call marks where a batch becomes
-  // durable enough to acknowledge.
-  // NOTE: nothing here calls fsync: a power loss can still lose acknowledged lines.
+  // buffered, so there is nothing left to hand over. Flush does not make the lines durable:
+  // Sync does.
   bool Flush();
+
+  // Calls fdatasync(2), so that every line written so far survives a crash or a power loss.
+  // Returns false on failure, with last_error() set.
+  bool Sync();
+
+  // Cuts the file back to `length` bytes (ftruncate(2)), removing lines written after that
+  // point. Later writes append at the new end. Returns false on failure, with last_error() set.
+  bool TruncateTo(uint64_t length);
+
+  // Bytes in the file: its size at Open plus every byte written since (the file is opened with
+  // O_APPEND and only this object writes it).
+  uint64_t size() const { return size_; }
 
   const std::string& path() const { return path_; }
   // The errno of the last failed write, for the caller's log line.
@@ -38,6 +50,7 @@ class JsonlSink {
   std::string path_;
   int last_error_ = 0;
   bool write_failed_ = false;
+  uint64_t size_ = 0;
 };
 
 }  // namespace sluice::control

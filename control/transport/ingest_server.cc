@@ -15,7 +15,11 @@ constexpr int kMaxMessagesPerDrain = 1024;
 }  // namespace
 
 IngestServer::IngestServer(JsonlSink& sink, ControlStats& stats)
-    : sink_(sink), stats_(stats), processor_(sink, stats), reply_(256) {}
+    : sink_(sink),
+      stats_(stats),
+      processor_(sink, stats),
+      committer_(sink, processor_.tracker(), stats),
+      reply_(256) {}
 
 IngestServer::~IngestServer() {
   if (socket_ != nullptr) {
@@ -38,6 +42,11 @@ std::string IngestServer::Bind(const std::string& endpoint) {
   // Makes a reply to a vanished or saturated peer fail visibly so that SendReply can count it.
   const int mandatory = 1;
   zmq_setsockopt(socket_, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof(mandatory));
+  if (!curve_secret_z85_.empty()) {
+    const int curve_server = 1;
+    zmq_setsockopt(socket_, ZMQ_CURVE_SERVER, &curve_server, sizeof(curve_server));
+    zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, curve_secret_z85_.c_str(), curve_secret_z85_.size());
+  }
   if (zmq_bind(socket_, endpoint.c_str()) != 0) {
     return "cannot listen on " + endpoint + ": " + zmq_strerror(errno) +
            "; give a free local address such as tcp://127.0.0.1:7750 with --listen or "
@@ -56,6 +65,7 @@ bool IngestServer::Run(const volatile std::sig_atomic_t& stop) {
       return false;
     }
     if ((item.revents & ZMQ_POLLIN) != 0 && !DrainSocket(stop)) return false;
+    if (poll_hook_) poll_hook_();
   }
   return true;
 }
@@ -64,13 +74,15 @@ bool IngestServer::DrainSocket(const volatile std::sig_atomic_t& stop) {
   for (int i = 0; i < kMaxMessagesPerDrain && stop == 0; ++i) {
     size_t payload_parts = 0;
     const int received = ReceiveMessage(payload_parts);
-    if (received == 0) return true;
+    if (received == 0) break;
     if (received < 0) {
       LogLine("error: zmq_msg_recv failed: %s; stopping", zmq_strerror(errno));
       return false;
     }
     HandleMessage(payload_parts);
+    if (committer_.full()) CommitAndAcknowledge();
   }
+  CommitAndAcknowledge();
   return true;
 }
 
@@ -151,7 +163,7 @@ void IngestServer::HandleHello(const wire::Hello& hello) {
 }
 
 void IngestServer::HandleBatch(const wire::Batch& batch) {
-  const BatchOutcome outcome = processor_.Process(batch);
+  const BatchOutcome outcome = processor_.Process(batch, payload_);
   const uint64_t now = MonotonicNanos();
   uint64_t suppressed = 0;
 
@@ -163,6 +175,16 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
               BatchErrorName(outcome.error).data(), static_cast<unsigned long long>(suppressed));
     }
     ReplyBatchReject(BatchErrorName(outcome.error));
+    return;
+  }
+  if (outcome.store_failed) {
+    // The store rolled back every batch staged since its last commit, so the whole group goes.
+    committer_.Abort();
+    if (store_error_log_.Allow(now, suppressed)) {
+      LogLine("error: forensic store: %s; batch and its commit group left unacknowledged (%llu "
+              "more not logged)",
+              outcome.store_error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
     return;
   }
   if (outcome.sink_failed) {
@@ -184,7 +206,7 @@ void IngestServer::HandleBatch(const wire::Batch& batch) {
             static_cast<unsigned long long>(outcome.sequence.missing),
             static_cast<unsigned long long>(suppressed));
   }
-  ReplyBatchAck(batch, outcome.records);
+  DeferBatchAck(batch, outcome.records);
 }
 
 void IngestServer::HandleInvalidFrame(FrameError error) {
@@ -211,10 +233,35 @@ void IngestServer::ReplyHelloAck() {
   SendReply();
 }
 
-void IngestServer::ReplyBatchAck(const wire::Batch& batch, uint32_t records) {
+void IngestServer::DeferBatchAck(const wire::Batch& batch, uint32_t records) {
+  committer_.Defer(
+      PendingAck{routing_id_, batch.run_id(), batch.worker_id(), batch.sequence(), records});
+}
+
+void IngestServer::CommitAndAcknowledge() {
+  if (!committer_.has_pending()) return;
+  std::string error;
+  if (!committer_.Commit(&error)) {
+    uint64_t suppressed = 0;
+    if (commit_error_log_.Allow(MonotonicNanos(), suppressed)) {
+      LogLine("error: group commit failed: %s; its batches were cut and left unacknowledged, "
+              "so data planes resend them (%llu more not logged)",
+              error.c_str(), static_cast<unsigned long long>(suppressed));
+    }
+    return;
+  }
+  // SendReply addresses routing_id_, so each held acknowledgement sets it in turn.
+  for (const PendingAck& ack : committer_.acks()) {
+    routing_id_ = ack.routing_id;
+    ReplyBatchAck(ack);
+  }
+  committer_.ClearAcks();
+}
+
+void IngestServer::ReplyBatchAck(const PendingAck& pending) {
   reply_.Clear();
-  const auto ack = wire::CreateBatchAck(reply_, batch.run_id(), batch.worker_id(),
-                                        batch.sequence(), records);
+  const auto ack = wire::CreateBatchAck(reply_, pending.run_id, pending.worker_id,
+                                        pending.sequence, pending.records);
   reply_.Finish(wire::CreateMessage(reply_, wire::MessageBody::BatchAck, ack.Union()),
                 wire::MessageIdentifier());
   SendReply();

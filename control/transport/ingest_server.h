@@ -4,6 +4,7 @@
 #include <array>
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "control/daemon/stats.h"
 #include "control/sinks/jsonl_sink.h"
 #include "control/transport/batch_processor.h"
+#include "control/transport/delivery_committer.h"
 #include "control/transport/frame_check.h"
 
 namespace sluice::control {
@@ -36,13 +38,30 @@ class IngestServer {
   IngestServer(const IngestServer&) = delete;
   IngestServer& operator=(const IngestServer&) = delete;
 
+  // Makes Bind() set up the socket as a CURVE server with this Z85 secret key. Call before Bind().
+  void SetCurveSecretKey(const std::string& secret_z85) { curve_secret_z85_ = secret_z85; }
+  // Called on the ingest thread after every poll, at least every kPollTimeoutMs.
+  void SetPollHook(std::function<void()> hook) { poll_hook_ = std::move(hook); }
+
   // Binds the ROUTER socket. Returns an empty string on success, or an error message naming the
   // endpoint and the fix.
   std::string Bind(const std::string& endpoint);
 
+  // Reloads the delivery state at `state_path` and cuts the JSON-lines file back to its last
+  // group commit (see DeliveryCommitter::Recover). Call after Bind, before Run.
+  std::string RecoverDelivery(const std::string& state_path, RecoveryReport& report) {
+    return committer_.Recover(state_path, report);
+  }
+
   // Serves until `stop` becomes non-zero (set from a signal handler). Returns false after a
   // socket error it cannot recover from, which it has logged.
   bool Run(const volatile std::sig_atomic_t& stop);
+
+  // Stores every new batch in `store` (not owned) before acknowledging it.
+  void AttachStore(store::Store* store) {
+    processor_.AttachStore(store);
+    committer_.AttachStore(store);
+  }
 
  private:
   struct Peer {
@@ -62,13 +81,20 @@ class IngestServer {
   void HandleInvalidFrame(FrameError error);
 
   void ReplyHelloAck();
-  void ReplyBatchAck(const wire::Batch& batch, uint32_t records);
+  void ReplyBatchAck(const PendingAck& ack);
+  // Holds the acknowledgement of a written or duplicate batch until its group commit.
+  void DeferBatchAck(const wire::Batch& batch, uint32_t records);
+  // Commits the group and sends its acknowledgements; on a failed commit sends none.
+  void CommitAndAcknowledge();
   void ReplyBatchReject(std::string_view reason);
   void SendReply();
 
+  std::string curve_secret_z85_;
+  std::function<void()> poll_hook_;
   JsonlSink& sink_;
   ControlStats& stats_;
   BatchProcessor processor_;
+  DeliveryCommitter committer_;
   void* context_ = nullptr;
   void* socket_ = nullptr;
 
@@ -83,6 +109,8 @@ class IngestServer {
   LogRateLimit gap_log_;
   LogRateLimit unexpected_log_;
   LogRateLimit sink_error_log_;
+  LogRateLimit commit_error_log_;
+  LogRateLimit store_error_log_;
 };
 
 }  // namespace sluice::control

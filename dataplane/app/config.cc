@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstring>
+#include <fstream>
 #include <set>
 
 namespace sluice::app {
@@ -34,6 +35,42 @@ bool ReadNumber(const YAML::Node& node, const std::string& key, uint32_t minimum
     *error = "'" + key + "' must be a whole number";
     return false;
   }
+}
+
+bool ReadExport(const YAML::Node& node, ExportSettings* settings, std::string* error) {
+  if (!node.IsMap()) {
+    *error = "'dataplane.export' must be a mapping (spool_batches_per_worker, spool_bytes, "
+             "spool_overflow)";
+    return false;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (key == "spool_batches_per_worker") {
+      // sluice-control remembers at most 1024 batches written past a missing one per worker;
+      // a larger spool could resend a batch after sluice-control gave up waiting for it.
+      if (!ReadNumber(entry.second, "dataplane.export.spool_batches_per_worker", 0, 1024,
+                      &settings->spool_batches_per_worker, error)) {
+        return false;
+      }
+    } else if (key == "spool_bytes") {
+      if (!ReadNumber(entry.second, "dataplane.export.spool_bytes", 1u << 20, UINT32_MAX,
+                      &settings->spool_bytes, error)) {
+        return false;
+      }
+    } else if (key == "spool_overflow") {
+      const std::string policy = entry.second.as<std::string>();
+      if (policy != "auto" && policy != "wait" && policy != "drop_oldest") {
+        *error = "invalid 'dataplane.export.spool_overflow' value '" + policy +
+                 "': expected auto, wait or drop_oldest";
+        return false;
+      }
+      settings->spool_overflow = policy;
+    } else {
+      *error = "unknown key 'dataplane.export." + key + "'";
+      return false;
+    }
+  }
+  return true;
 }
 
 bool ReadLimits(const YAML::Node& node, Limits* limits, std::string* error) {
@@ -291,6 +328,8 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     }
   } else if (key == "pii") {
     return ReadPii(value, &config->pii, error);
+  } else if (key == "detectors") {
+    return detect::ParsePolicyNode(value, "dataplane.detectors", &config->detectors, error);
   } else if (key == "overlap_policy") {
     return ReadOverlapPolicy(value, &config->overlap_policies, error);
   } else if (key == "fail") {
@@ -312,6 +351,10 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
     return ReadNumber(value, "dataplane.workers", 1, 64, &config->workers, error);
   } else if (key == "control") {
     config->control = value.as<std::string>();
+  } else if (key == "command") {
+    config->command = value.as<std::string>();
+  } else if (key == "control_server_key") {
+    config->control_server_key_file = value.as<std::string>();
   } else if (key == "eal") {
     return ReadStringList(value, "dataplane.eal", &config->eal_args, error);
   } else if (key == "limits") {
@@ -321,6 +364,8 @@ bool ReadDataplaneKey(const std::string& key, const YAML::Node& value, Dataplane
   } else if (key == "batch_buffers_per_worker") {
     return ReadNumber(value, "dataplane.batch_buffers_per_worker", 2, 1u << 16,
                       &config->batch_buffers_per_worker, error);
+  } else if (key == "export") {
+    return ReadExport(value, &config->export_settings, error);
   } else if (key == "ack_timeout_s") {
     return ReadNumber(value, "dataplane.ack_timeout_s", 1, 86400, &config->ack_timeout_s, error);
   } else {
@@ -380,6 +425,24 @@ bool LoadConfigFile(const std::string& path, DataplaneConfig* config, std::strin
   return true;
 }
 
+// Reads the one 40-character Z85 key of a file written by `sluicectl keys init`.
+static bool ReadServerKeyFile(const std::string& path, std::string* key, std::string* error) {
+  std::ifstream in(path);
+  std::string line;
+  while (in && std::getline(in, line)) {
+    const size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    const size_t end = line.find_last_not_of(" \t\r");
+    *key = line.substr(begin, end - begin + 1);
+    if (key->size() == 40) return true;
+    break;
+  }
+  *error = "cannot read a 40-character Z85 CURVE key from '" + path +
+           "' (--control-server-key / dataplane.control_server_key); copy sluice-control's "
+           "server.public there";
+  return false;
+}
+
 bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::string* message,
                       int* exit_code) {
   // Everything after `--` goes to DPDK's EAL unchanged.
@@ -419,6 +482,14 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
   cli.add_option("--pcap", pcap, "Capture file to analyse offline (pcap or pcapng)");
   cli.add_option("--control", control, "ZeroMQ endpoint of sluice-control")
       ->default_str(config->control);
+  std::string command;
+  cli.add_option("--command", command,
+                 "ZeroMQ endpoint of sluice-control's data plane command socket, or off")
+      ->default_str(config->command);
+  std::string server_key_file;
+  cli.add_option("--control-server-key", server_key_file,
+                 "File with sluice-control's CURVE public key: encrypts both channels to it "
+                 "(needs control.dataplane_curve there)");
   cli.add_option("-w,--workers", workers, "Worker lcores")->default_str("1")->check(CLI::Range(1, 64));
   cli.add_option("--id", id, "Data plane id in records")->default_str("host name");
   cli.add_option("--replay", config->replay_seconds,
@@ -456,6 +527,13 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
     config->mode = Mode::kOffline;
   }
   if (!control.empty()) config->control = control;
+  if (!command.empty()) config->command = command;
+  if (!server_key_file.empty()) config->control_server_key_file = server_key_file;
+  if (!config->control_server_key_file.empty() &&
+      !ReadServerKeyFile(config->control_server_key_file, &config->control_server_key, message)) {
+    *exit_code = 2;
+    return false;
+  }
   if (!id.empty()) config->id = id;
   if (!progress.empty()) config->progress = progress;
   if (workers != 0) config->workers = workers;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/detect/policy.h"
 #include "dataplane/reassembly/tcp_reassembler.h"
 
 namespace sluice::app {
@@ -33,6 +34,19 @@ struct Limits {
   uint32_t max_header_bytes = 64 * 1024;
 };
 
+// dataplane.export: the spool of batches not yet acknowledged by sluice-control.
+struct ExportSettings {
+  // Batches per worker the spool keeps before the overflow policy acts; 0: three quarters of
+  // batch_buffers_per_worker. Must stay below batch_buffers_per_worker under drop_oldest, so that
+  // workers keep free buffers while sluice-control is down.
+  uint32_t spool_batches_per_worker = 0;
+  // Bytes of batches the spool keeps across all workers (split evenly between them).
+  uint32_t spool_bytes = 256u << 20;
+  // auto: wait in offline mode (no packet is lost by waiting), drop_oldest in passive and inline
+  // modes (workers never wait). wait or drop_oldest force one policy.
+  std::string spool_overflow = "auto";
+};
+
 struct DataplaneConfig {
   std::string config_path;               // empty when no file was given
   std::string id;                        // default: host name
@@ -41,10 +55,17 @@ struct DataplaneConfig {
   std::vector<std::string> ports;        // passive: PCI addresses or vdev strings
   uint32_t workers = 1;
   std::string control = "tcp://127.0.0.1:7750";
+  // sluice-control's data plane command endpoint (rule updates, counter reports); "off": none.
+  std::string command = "tcp://127.0.0.1:7752";
+  // File with sluice-control's CURVE public key (server.public); set when sluice-control runs
+  // with control.dataplane_curve. Empty: both channels to sluice-control are plain.
+  std::string control_server_key_file;
+  std::string control_server_key;        // its Z85 text, read at start
   std::vector<std::string> eal_args;     // config file's, then those after `--`
   Limits limits;
   uint32_t records_per_batch = 512;
   uint32_t batch_buffers_per_worker = 64;
+  ExportSettings export_settings;        // dataplane.export
   uint32_t ack_timeout_s = 30;           // end of run: how long to wait for sluice-control
   std::string progress = "auto";         // auto: only when stderr is a terminal
   double replay_seconds = 0;             // > 0: replay the capture from memory for this long
@@ -59,6 +80,7 @@ struct DataplaneConfig {
   std::string rules;                     // YAML rule file; empty: no rules
   std::string check_rules;               // --check-rules: compile this file, report, exit
   PiiSettings pii;
+  detect::DetectorPolicy detectors;      // dataplane.detectors (docs/detectors.md)
   // Inline mode.
   bool fail_open = true;                 // overload forwards uninspected instead of waiting
   uint32_t overload_queue_depth = 768;   // receive descriptors waiting that mean "behind"

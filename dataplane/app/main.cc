@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -16,6 +17,8 @@
 #include "dataplane/app/replay_reader.h"
 #include "dataplane/app/stats_report.h"
 #include "dataplane/capture/pcap_reader.h"
+#include "dataplane/command/command_client.h"
+#include "dataplane/command/pipeline_commands.h"
 #include "dataplane/decode/packet_decoder.h"
 #include "matchers/compile/check_rules.h"
 
@@ -51,6 +54,49 @@ void ReloadRules(Pipeline& pipeline, const DataplaneConfig& config) {
                  config.rules.c_str(), error.c_str());
   }
 }
+
+// The command channel to sluice-control, served from the pipeline's exporter polls. Declare it
+// after the Pipeline so that it is destroyed first.
+class CommandChannel {
+ public:
+  explicit CommandChannel(Pipeline& pipeline) : pipeline_(pipeline) {}
+  ~CommandChannel() { pipeline_.SetCommandPoller(nullptr); }
+
+  bool Start(const DataplaneConfig& config, std::string* error) {
+    if (config.command == "off") return true;
+    sluice::command_channel::CommandClientOptions options;
+    options.endpoint = config.command;
+    options.server_key_z85 = config.control_server_key;
+    options.dataplane_id = config.id;
+    options.run_id = pipeline_.run_id();
+    options.workers = static_cast<uint16_t>(config.workers);
+    switch (config.mode) {
+      case sluice::app::Mode::kOffline:
+        options.mode = config.replay_seconds > 0 ? "offline-replay" : "offline";
+        options.ports = {"pcap:" + config.pcap};
+        break;
+      case sluice::app::Mode::kPassive:
+        options.mode = "passive";
+        options.ports = config.ports;
+        break;
+      case sluice::app::Mode::kInline:
+        options.mode = "inline";
+        options.ports = config.ports;
+        break;
+    }
+    target_ = std::make_unique<sluice::command_channel::PipelineCommands>(pipeline_, config);
+    client_ = std::make_unique<sluice::command_channel::CommandClient>();
+    if (!client_->Start(options, target_.get(), error)) return false;
+    auto* client = client_.get();
+    pipeline_.SetCommandPoller([client] { client->Poll(); });
+    return true;
+  }
+
+ private:
+  Pipeline& pipeline_;
+  std::unique_ptr<sluice::command_channel::PipelineCommands> target_;
+  std::unique_ptr<sluice::command_channel::CommandClient> client_;
+};
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "sluice-dataplane: error: %s\n", message.c_str());
@@ -101,6 +147,8 @@ int RunOffline(const DataplaneConfig& config) {
     Pipeline pipeline;
     if (!pipeline.Build(config, reader.link_type(), true, &error)) return Fail(error);
     if (!pipeline.Connect(config, &error)) return Fail(error);
+    CommandChannel commands(pipeline);
+    if (!commands.Start(config, &error)) return Fail(error);
     if (!pipeline.Launch(&error)) return Fail(error);
     sluice::app::ReaderCounters counters;
     std::string read_error;
@@ -133,6 +181,8 @@ int RunLive(const DataplaneConfig& config) {
     if (!pipeline.Build(config, sluice::decode::kLinkEthernet, false, &error)) return Fail(error);
     if (!sluice::app::SetUpPorts(pipeline, config.mode == sluice::app::Mode::kInline, &error)) return Fail(error);
     if (!pipeline.Connect(config, &error)) return Fail(error);
+    CommandChannel commands(pipeline);
+    if (!commands.Start(config, &error)) return Fail(error);
     if (!pipeline.Launch(&error)) return Fail(error);
     std::fprintf(stderr, "sluice-dataplane: %s on %zu port(s) with %u worker(s), %zu rule(s); stop with SIGINT\n",
                  config.mode == sluice::app::Mode::kInline ? "forwarding inline" : "receiving passively",

@@ -7,6 +7,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -138,14 +139,72 @@ bool Pipeline::ReloadRules(const std::string& path, std::string* error) {
   return true;
 }
 
+bool Pipeline::PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+                                std::vector<std::string>* errors) {
+  matchers::RuleLoadResult loaded = matchers::LoadRules(text);
+  std::vector<matchers::RuleError> rule_errors = std::move(loaded.errors);
+  if (rule_errors.empty()) {
+    prepared->rules = matchers::CompiledRuleSet::Compile(loaded.rule_set, &rule_errors);
+  }
+  for (const matchers::RuleError& error : rule_errors) errors->push_back(matchers::FormatRuleError(error));
+  if (!errors->empty() || prepared->rules == nullptr) {
+    if (errors->empty()) errors->push_back("the rule set did not compile");
+    return false;
+  }
+  for (size_t i = 0; i < workers; ++i) {
+    std::string error;
+    prepared->scanners.push_back(matchers::Scanner::Create(prepared->rules, matchers::ScannerConfig{}, &error));
+    if (prepared->scanners.back() == nullptr) {
+      errors->push_back("cannot create a scanner: " + error);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Pipeline::AdoptPreparedRules(PreparedRules prepared, std::string* error) {
+  for (const auto& worker : workers_) {
+    if (worker->inspector() == nullptr) {
+      *error = "this data plane started without rules and without PII detection, so its workers "
+               "cannot take rules; restart it with --rules";
+      return false;
+    }
+  }
+  if (prepared.scanners.size() != workers_.size()) {
+    *error = "prepared " + std::to_string(prepared.scanners.size()) + " scanners for " +
+             std::to_string(workers_.size()) + " workers";
+    return false;
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->inspector()->OfferRules(std::move(prepared.scanners[i]));
+  }
+  rules_ = std::move(prepared.rules);
+  return true;
+}
+
+bool Pipeline::ReloadRulesFromText(const std::string& text, std::string* error) {
+  PreparedRules prepared;
+  std::vector<std::string> errors;
+  if (!PrepareRulesText(text, workers_.size(), &prepared, &errors)) {
+    error->clear();
+    for (const std::string& line : errors) *error += line + "\n";
+    return false;
+  }
+  return AdoptPreparedRules(std::move(prepared), error);
+}
+
 bool Pipeline::CompileInspection(const DataplaneConfig& config, std::string* error) {
   if (!config.rules.empty()) {
     rules_ = CompileRules(config.rules, error);
     if (rules_ == nullptr) return false;
   }
+  // The key pseudonymises both personal data and client identities.
+  if (config.pii.enabled || config.detectors.enabled) {
+    if (!PiiKey(config.pii, &pii_key_, error)) return false;
+  }
   if (config.pii.enabled) {
     matchers::PiiConfig pii;
-    if (!PiiKey(config.pii, &pii.hmac_key, error)) return false;
+    pii.hmac_key = pii_key_;
     pii.fields = PiiFieldBits(config.pii.fields);
     pii_ = matchers::PiiDetectorSet::Create(pii, error);
     if (pii_ == nullptr) return false;
@@ -172,9 +231,49 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
 Pipeline::~Pipeline() {
   JoinWorkers();
   for (rte_ring* ring : inputs_) rte_ring_free(ring);
+  for (rte_ring* ring : detect_rings_) rte_ring_free(ring);
+}
+
+bool Pipeline::ApplyDetectorPolicy(const std::string& yaml_text, std::string* error) {
+  const detect::DetectorPolicy* current = detector_policy();
+  if (current == nullptr || !current->enabled) {
+    *error = "detectors are off in this data plane (dataplane.detectors.enabled: false); restart to turn them on";
+    return false;
+  }
+  // Unset keys keep the defaults, as in the config file, not the values in force.
+  auto next = std::make_unique<detect::DetectorPolicy>();
+  if (!detect::ParsePolicyText(yaml_text, next.get(), error)) return false;
+  std::string why;
+  if (!detect::SameShape(*current, *next, &why)) {
+    *error = "detector policy rejected: " + why;
+    return false;
+  }
+  for (const auto& worker : workers_) {
+    if (worker->detector() != nullptr) worker->detector()->OfferPolicy(next.get());
+  }
+  policies_.push_back(std::move(next));
+  return true;
+}
+
+bool Pipeline::CreateDetectRings(const DataplaneConfig& config, std::string* error) {
+  if (!config.detectors.enabled || config.workers < 2) return true;
+  for (uint32_t id = 0; id < config.workers; ++id) {
+    rte_ring* ring = rte_ring_create_elem(("sl_detect_" + std::to_string(id)).c_str(), sizeof(detect::DetectMessage),
+                                          config.detectors.event_ring_size, static_cast<int>(rte_socket_id()),
+                                          RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    if (ring == nullptr) {
+      *error = std::string("cannot create a detector event ring (") + std::to_string(config.detectors.event_ring_size) +
+               " messages of " + std::to_string(sizeof(detect::DetectMessage)) + " bytes): " + rte_strerror(rte_errno) +
+               "; lower dataplane.detectors.event_ring_size or give DPDK more memory (-m)";
+      return false;
+    }
+    detect_rings_.push_back(ring);
+  }
+  return true;
 }
 
 bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error) {
+  offline_ = offline;
   run_id_ = RandomRunId();
   if (rte_lcore_count() < config.workers + 1) {
     *error = "DPDK has " + std::to_string(rte_lcore_count()) + " lcores but " +
@@ -192,6 +291,8 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
   }
   if (!worker::RegisterTimestampField(error)) return false;
   if (!CompileInspection(config, error)) return false;
+  if (config.detectors.enabled) policies_.push_back(std::make_unique<detect::DetectorPolicy>(config.detectors));
+  if (!CreateDetectRings(config, error)) return false;
   for (uint16_t id = 0; id < config.workers; ++id) {
     if (offline) {
       rte_ring* ring = rte_ring_create(("sl_input_" + std::to_string(id)).c_str(), kInputRingSize,
@@ -208,8 +309,12 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     if (inspector == nullptr) return false;
     worker::WorkerConfig worker_config = MakeWorkerConfig(config, id, link_type, offline, run_id_);
     worker_config.pool = mbufs_;
+    worker_config.detect_policy = detector_policy();
+    worker_config.detect_key = pii_key_;
+    worker_config.workers = config.workers;
     auto worker = std::make_unique<worker::Worker>(worker_config, channel.get(), std::move(inspector));
     if (!worker->Init(error)) return false;
+    if (worker->detector() != nullptr && !detect_rings_.empty()) worker->detector()->SetRings(detect_rings_);
     auto runtime = std::make_unique<worker::WorkerRuntime>();
     runtime->worker = worker.get();
     runtime->input = offline ? inputs_.back() : nullptr;
@@ -218,6 +323,8 @@ bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool off
     runtime->inline_mode = config.mode == Mode::kInline;
     runtime->fail_open = config.fail_open;
     runtime->overload_queue_depth = config.overload_queue_depth;
+    runtime->workers_closed = &workers_closed_;
+    runtime->worker_count = config.workers;
     channel_pointers_.push_back(channel.get());
     channels_.push_back(std::move(channel));
     workers_.push_back(std::move(worker));
@@ -232,6 +339,29 @@ void Pipeline::PollExporter() {
   if (poll_interval_tsc_ == 0) poll_interval_tsc_ = rte_get_tsc_hz() / 50000;
   next_poll_tsc_ = now + poll_interval_tsc_;
   exporter_.Poll(channel_pointers_);
+  if (command_poller_) command_poller_();
+}
+
+// Turns dataplane.export into spool limits; see ExportSettings for the rules.
+static bool MakeSpoolLimits(const DataplaneConfig& config, bool offline,
+                            exporter::SpoolLimits* limits, std::string* error) {
+  const ExportSettings& settings = config.export_settings;
+  const bool drop = settings.spool_overflow == "drop_oldest" ||
+                    (settings.spool_overflow == "auto" && !offline);
+  limits->overflow = drop ? exporter::SpoolOverflow::kDropOldest : exporter::SpoolOverflow::kWait;
+  limits->max_bytes_per_worker = settings.spool_bytes / config.workers;
+  limits->max_batches_per_worker = settings.spool_batches_per_worker != 0
+                                       ? settings.spool_batches_per_worker
+                                       : std::min(config.batch_buffers_per_worker * 3 / 4, 1024u);
+  if (drop && limits->max_batches_per_worker + 2 > config.batch_buffers_per_worker) {
+    *error = "dataplane.export.spool_batches_per_worker (" +
+             std::to_string(limits->max_batches_per_worker) +
+             ") must be at most dataplane.batch_buffers_per_worker (" +
+             std::to_string(config.batch_buffers_per_worker) +
+             ") minus 2, so that workers keep free buffers while the spool is full";
+    return false;
+  }
+  return true;
 }
 
 bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
@@ -240,6 +370,8 @@ bool Pipeline::Connect(const DataplaneConfig& config, std::string* error) {
   options.dataplane_id = config.id;
   options.run_id = run_id_;
   options.workers = static_cast<uint16_t>(config.workers);
+  options.server_key_z85 = config.control_server_key;
+  if (!MakeSpoolLimits(config, offline_, &options.spool, error)) return false;
   return exporter_.Connect(options, error);
 }
 
@@ -268,6 +400,7 @@ bool Pipeline::Drain(uint32_t timeout_s) {
     if (finished) {
       next_poll_tsc_ = 0;
       PollExporter();  // pick up the last batches the workers handed over
+      exporter_.ReportLosses();
       if (exporter_.in_flight() == 0) return true;
     }
     if (exporter_.counters().batches_acked != last_acked || !finished) {

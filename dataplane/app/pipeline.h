@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,15 +55,54 @@ class Pipeline {
   // bursts: new transactions use it, open ones finish on the old rules. A file with any error
   // changes nothing; `error` then lists every bad rule.
   bool ReloadRules(const std::string& path, std::string* error);
+  // Validates a new `detectors:` section (YAML text: the mapping, or a document with a top-level
+  // `detectors:` key) and offers it to every worker, which adopts it between bursts. Thresholds,
+  // windows, actions, allow-lists and the identity may change; per-client state is kept.
+  // Capacities and `enabled` change only with a restart. A bad policy changes nothing, and
+  // `error` explains why. Main lcore only.
+  bool ApplyDetectorPolicy(const std::string& yaml_text, std::string* error);
+  // The policy in force (last applied), or null without detectors.
+  const detect::DetectorPolicy* detector_policy() const {
+    return policies_.empty() ? nullptr : policies_.back().get();
+  }
+
+  // A compiled rule set and one scanner per worker, built off the workers.
+  struct PreparedRules {
+    std::shared_ptr<const matchers::CompiledRuleSet> rules;
+    std::vector<std::unique_ptr<matchers::Scanner>> scanners;
+  };
+  // Loads, validates and compiles rule YAML text for `workers` workers. Touches no Pipeline
+  // state, so any thread may call it (the command thread compiles here while the main lcore
+  // keeps exporting). Returns false with every error, one line each, in `errors`.
+  static bool PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+                               std::vector<std::string>* errors);
+  // Main lcore: offers the prepared scanners to the workers, which switch between bursts as in
+  // ReloadRules. Returns false, changing nothing, when a worker has no inspector (the data plane
+  // started without rules and without PII detection).
+  bool AdoptPreparedRules(PreparedRules prepared, std::string* error);
+  // PrepareRulesText then AdoptPreparedRules, on the calling thread.
+  bool ReloadRulesFromText(const std::string& text, std::string* error);
+  const std::shared_ptr<const matchers::CompiledRuleSet>& rules() const { return rules_; }
+
+  // Main lcore: `poller` runs on every PollExporter pass, which is how the command channel is
+  // served from the same loops that export records.
+  void SetCommandPoller(std::function<void()> poller) { command_poller_ = std::move(poller); }
 
  private:
   bool CompileInspection(const DataplaneConfig& config, std::string* error);
+  bool CreateDetectRings(const DataplaneConfig& config, std::string* error);
   static std::shared_ptr<const matchers::CompiledRuleSet> CompileRules(const std::string& path,
                                                                        std::string* error);
   std::unique_ptr<inspect::Inspector> MakeInspector(bool can_block, std::string* error);
 
   std::shared_ptr<const matchers::CompiledRuleSet> rules_;
   std::shared_ptr<const matchers::PiiDetectorSet> pii_;
+  std::string pii_key_;
+  // Every detector policy handed to the workers, kept for the whole run: a worker may still read
+  // an older one until it adopts the next, and swaps are rare, so none is freed early.
+  std::vector<std::unique_ptr<const detect::DetectorPolicy>> policies_;
+  std::vector<rte_ring*> detect_rings_;   // one inbound ring per worker (multi-producer)
+  std::atomic<uint32_t> workers_closed_{0};
   rte_mempool* mbufs_ = nullptr;
   std::vector<rte_ring*> inputs_;
   std::vector<std::unique_ptr<exporter::BatchChannel>> channels_;
@@ -72,8 +112,10 @@ class Pipeline {
   exporter::Exporter exporter_;
   uint64_t run_id_ = 0;
   bool launched_ = false;
+  bool offline_ = false;
   uint64_t next_poll_tsc_ = 0;
   uint64_t poll_interval_tsc_ = 0;
+  std::function<void()> command_poller_;
 };
 
 }  // namespace sluice::app

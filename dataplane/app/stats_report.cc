@@ -18,7 +18,38 @@ struct Totals {
   session::SessionCounters session;
   reassembly::ReassemblyCounters reassembly;
   record::RecordCounters records;
+  bool detectors = false;
+  detect::AgentCounters detect;
+  detect::EngineCounters engine;
+  uint64_t clients_tracked = 0;            // client+template entries in use, all workers
 };
+
+void AddDetect(const worker::Worker& worker, Totals* totals) {
+  const detect::Agent* agent = worker.detector();
+  if (agent == nullptr) return;
+  totals->detectors = true;
+  const detect::AgentCounters a = agent->counters_with_evictions();
+  detect::AgentCounters& d = totals->detect;
+  d.events_local += a.events_local;
+  d.events_sent += a.events_sent;
+  d.events_dropped += a.events_dropped;
+  d.events_received += a.events_received;
+  d.notices_sent += a.notices_sent;
+  d.notices_dropped += a.notices_dropped;
+  d.notices_received += a.notices_received;
+  d.identity_fallbacks += a.identity_fallbacks;
+  d.flagged_calls += a.flagged_calls;
+  d.blocked_calls += a.blocked_calls;
+  d.would_block_calls += a.would_block_calls;
+  d.flagged_evicted += a.flagged_evicted;
+  const detect::EngineCounters e = agent->engine().counters();
+  totals->engine.calls += e.calls;
+  for (int i = 0; i < detect::kDetectorCount; ++i) totals->engine.findings[i] += e.findings[i];
+  totals->engine.allowed += e.allowed;
+  totals->engine.tracks_evicted += e.tracks_evicted;
+  totals->engine.endpoints_evicted += e.endpoints_evicted;
+  totals->clients_tracked += agent->engine().tracked();
+}
 
 Totals Sum(Pipeline& pipeline) {
   Totals totals;
@@ -69,6 +100,9 @@ Totals Sum(Pipeline& pipeline) {
     totals.records.flows += c.flows;
     totals.records.dropped += c.dropped;
     totals.records.batches += c.batches;
+    totals.records.findings += c.findings;
+    totals.records.inventories += c.inventories;
+    AddDetect(*worker, &totals);
   }
   return totals;
 }
@@ -100,6 +134,29 @@ void PrintPortStats(FILE* out) {
                       ", receive errors %" PRIu64 ", transmit errors %" PRIu64 "\n",
                  port, stats.ipackets, stats.opackets, stats.imissed, stats.ierrors, stats.oerrors);
   }
+}
+
+void PrintDetectors(FILE* out, const Totals& t) {
+  std::fprintf(out, "detectors\n");
+  Line(out, "calls analysed", t.engine.calls);
+  Line(out, "events sent to owner", t.detect.events_sent);
+  Line(out, "events dropped (ring full)", t.detect.events_dropped, "  (calls the detectors never saw)");
+  Line(out, "notices dropped (ring full)", t.detect.notices_dropped);
+  Line(out, "client+template tracked", t.clients_tracked);
+  Line(out, "client+template evicted", t.engine.tracks_evicted, "  (state lost: raise tracked_per_worker)");
+  Line(out, "endpoints evicted", t.engine.endpoints_evicted);
+  Line(out, "flagged clients evicted", t.detect.flagged_evicted);
+  Line(out, "identity fallbacks (address)", t.detect.identity_fallbacks);
+  for (int i = 0; i < detect::kDetectorCount; ++i) {
+    std::fprintf(out, "  findings %-19s %14" PRIu64 "\n", detect::DetectorName(static_cast<detect::Detector>(i)),
+                 t.engine.findings[i]);
+  }
+  Line(out, "suppressed by allow-list", t.engine.allowed);
+  Line(out, "calls carrying findings", t.detect.flagged_calls);
+  Line(out, "calls blocked", t.detect.blocked_calls);
+  Line(out, "calls that would be blocked", t.detect.would_block_calls);
+  Line(out, "finding records", t.records.findings);
+  Line(out, "inventory records", t.records.inventories);
 }
 
 }  // namespace
@@ -148,11 +205,18 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "out-of-order segments", t.reassembly.out_of_order_segments);
   Line(out, "retransmitted segments", t.reassembly.retransmitted_segments);
   Line(out, "stream gaps", t.reassembly.gaps);
-  Line(out, "records built", t.records.transactions + t.records.flows);
+  Line(out, "records built", t.records.transactions + t.records.flows + t.records.findings + t.records.inventories);
   Line(out, "records sent", exported.records_sent);
   Line(out, "records acknowledged", exported.records_acked);
   Line(out, "records dropped", t.records.dropped);
   Line(out, "batches rejected by control", exported.batches_rejected);
+  const exporter::SpoolCounters& spool = pipeline.exporter().spool_counters();
+  if (spool.batches_given_up > 0 || exported.gap_records > 0) {
+    Line(out, "records given up (spool full)", spool.records_given_up);
+    Line(out, "batches given up (spool full)", spool.batches_given_up);
+    Line(out, "gap records", exported.gap_records);
+  }
+  if (t.detectors) PrintDetectors(out, t);
   if (t.latency.total() > 0 || t.worker.forwarded > 0) {
     std::fprintf(out, "inline and live\n");
     Line(out, "forwarded", t.worker.forwarded);
@@ -213,13 +277,19 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("transactions_without_response", t.session.unanswered_requests);
   field("transactions_not_tracked", t.session.transaction_pool_exhausted);
   field("stream_gaps", t.reassembly.gaps);
-  field("records_built", t.records.transactions + t.records.flows);
+  field("records_built", t.records.transactions + t.records.flows + t.records.findings + t.records.inventories);
   field("records_dropped", t.records.dropped);
   field("records_sent", exported.records_sent);
   field("records_acknowledged", exported.records_acked);
   field("batches_sent", exported.batches_sent);
   field("batches_rejected", exported.batches_rejected);
   field("batches_resent", exported.batches_resent);
+  field("batches_acknowledged", exported.batches_acked);
+  field("spool_batches_given_up", pipeline.exporter().spool_counters().batches_given_up);
+  field("spool_records_given_up", pipeline.exporter().spool_counters().records_given_up);
+  field("spool_max_batches", pipeline.exporter().spool_counters().max_batches);
+  field("gap_records", exported.gap_records);
+  field("gap_batches_acknowledged", exported.gap_batches_acked);
   field("forwarded", t.worker.forwarded);
   field("dropped_verdict", t.worker.dropped_verdict);
   field("blocked_flows", t.worker.blocked_flows);
@@ -237,6 +307,29 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
     if (rte_eth_stats_get(port, &stats) == 0) nic_dropped += stats.imissed;
   }
   field("nic_dropped", nic_dropped);
+  field("detect_calls", t.engine.calls);
+  field("detect_events_sent", t.detect.events_sent);
+  field("detect_events_dropped", t.detect.events_dropped);
+  field("detect_events_received", t.detect.events_received);
+  field("detect_notices_sent", t.detect.notices_sent);
+  field("detect_notices_dropped", t.detect.notices_dropped);
+  field("detect_clients_tracked", t.clients_tracked);
+  field("detect_clients_evicted", t.engine.tracks_evicted);
+  field("detect_endpoints_evicted", t.engine.endpoints_evicted);
+  field("detect_flagged_evicted", t.detect.flagged_evicted);
+  field("detect_identity_fallbacks", t.detect.identity_fallbacks);
+  field("detect_allowed", t.engine.allowed);
+  field("detect_flagged_calls", t.detect.flagged_calls);
+  field("detect_blocked_calls", t.detect.blocked_calls);
+  field("detect_would_block_calls", t.detect.would_block_calls);
+  field("finding_records", t.records.findings);
+  field("inventory_records", t.records.inventories);
+  std::fprintf(out, "  \"findings\": {");
+  for (int i = 0; i < detect::kDetectorCount; ++i) {
+    std::fprintf(out, "%s\"%s\": %" PRIu64, i == 0 ? "" : ", ", detect::DetectorName(static_cast<detect::Detector>(i)),
+                 t.engine.findings[i]);
+  }
+  std::fprintf(out, "},\n");
   std::fprintf(out, "  \"anomalies\": {");
   bool first = true;
   for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) {

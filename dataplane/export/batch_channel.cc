@@ -57,6 +57,9 @@ void BatchChannel::PutFree(ExportBatch* batch) {
   batch->builder.Clear();
   batch->records = 0;
   batch->sent = false;
+  batch->sent_ms = 0;
+  batch->first_ts_ns = 0;
+  batch->last_ts_ns = 0;
   rte_ring_sp_enqueue(free_ring_, batch);
 }
 

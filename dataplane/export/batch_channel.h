@@ -24,6 +24,10 @@ struct ExportBatch {
   uint32_t records = 0;
   uint64_t sent_ms = 0;    // exporter bookkeeping: when it was last sent (steady clock)
   bool sent = false;
+  // Earliest and latest record timestamps (capture time), 0 when unknown; a Gap record reports
+  // them when the batch is given up.
+  uint64_t first_ts_ns = 0;
+  uint64_t last_ts_ns = 0;
 };
 
 class BatchChannel {

@@ -1,18 +1,20 @@
 // Sends record batches to sluice-control over a ZeroMQ DEALER socket and takes its
 // acknowledgements. Runs on the main lcore only: workers never touch the socket.
 //
-// A batch stays in flight, holding its buffer, until sluice-control acknowledges it; the buffers
-// of a BatchChannel therefore bound how far the control plane may fall behind.
+// A batch stays in the spool, holding its buffer, until sluice-control acknowledges it or the
+// spool's overflow policy gives it up (spool.h). A given-up range is reported as a Gap record.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <zmq.h>
 
 #include "dataplane/export/batch_channel.h"
+#include "dataplane/export/spool.h"
 
 namespace sluice::exporter {
 
@@ -25,6 +27,9 @@ struct ExporterOptions {
   // A batch unacknowledged for this long is sent again, with every later one of its worker.
   // sluice-control drops duplicates, so a resend after a reconnect or a restart is safe.
   uint64_t resend_after_ms = 2000;
+  // Non-empty: CURVE with this Z85 server public key and an ephemeral client key.
+  std::string server_key_z85;
+  SpoolLimits spool;
 };
 
 struct ExporterCounters {
@@ -36,6 +41,8 @@ struct ExporterCounters {
   uint64_t send_retries = 0;       // the socket was full; the batch was sent later
   uint64_t batches_resent = 0;     // sent again after no acknowledgement came in time
   uint64_t unexpected_messages = 0;
+  uint64_t gap_records = 0;        // Gap records built for batches the spool gave up
+  uint64_t gap_batches_acked = 0;  // batches of Gap records that sluice-control acknowledged
 };
 
 class Exporter {
@@ -53,26 +60,39 @@ class Exporter {
   // ZMQ_DONTWAIT, so it does not block.
   void Poll(const std::vector<BatchChannel*>& channels);
 
-  // Batches handed over by workers and not acknowledged yet.
+  // Turns every open loss range of the spool into Gap records now. Called at shutdown; during a
+  // run the first acknowledgement after a loss does it.
+  void ReportLosses();
+
+  // Batches handed over by workers, and batches of Gap records, not acknowledged yet.
   uint64_t in_flight() const;
   const ExporterCounters& counters() const { return counters_; }
+  const SpoolCounters& spool_counters() const { return spool_.counters(); }
 
  private:
   const uint8_t* Aligned(zmq_msg_t& message);
-  bool SendBatch(ExportBatch* batch);
+  bool SendHello(std::string* error);
+  void TakeReady(uint16_t worker, BatchChannel& channel);
   bool Transmit(ExportBatch* batch);
+  bool ResendQueue(const std::deque<ExportBatch*>& queue, uint64_t now);
   void ResendOverdue();
+  void HandleGapAck(uint64_t sequence);
   void ReceiveAcks(const std::vector<BatchChannel*>& channels);
   void HandleAck(uint16_t worker_id, uint64_t sequence, const std::vector<BatchChannel*>& channels);
 
   ExporterOptions options_;
   void* context_ = nullptr;
   void* socket_ = nullptr;
-  // Per worker: batches sent and waiting for their acknowledgement, oldest first. Bounded by
-  // the channel's buffer count.
-  std::vector<std::deque<ExportBatch*>> unacked_;
-  // Per worker: a batch taken from the ready ring that the socket could not take yet.
-  std::vector<ExportBatch*> unsent_;
+  // Per worker: batches taken from the ready ring and not acknowledged yet, oldest first, sent
+  // or not. Bounded by the channel's buffer count and the spool limits.
+  Spool spool_;
+  // Batches of Gap records, oldest first, and their storage. One is built per loss report, which
+  // needs an acknowledgement first, so only an outage that ends and starts again adds one.
+  // NOTE: not bounded otherwise; each is about 100 bytes per worker that lost batches.
+  std::deque<ExportBatch*> gap_queue_;
+  std::deque<std::unique_ptr<ExportBatch>> gap_storage_;
+  uint64_t next_gap_sequence_ = 0;
+  std::vector<std::pair<uint16_t, LostRange>> closed_losses_;
   ExporterCounters counters_;
   uint64_t last_reject_log_s_ = 0;
   std::vector<uint8_t> receive_buffer_;

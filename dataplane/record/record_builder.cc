@@ -79,6 +79,18 @@ constexpr size_t kMaxSpans = 64;
 
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
 
+// Severity order of verdicts: a detector's would_block outranks a rule's tag, and block outranks all.
+int VerdictRank(wire::Verdict verdict) {
+  switch (verdict) {
+    case wire::Verdict::Block: return 3;
+    case wire::Verdict::WouldBlock: return 2;
+    case wire::Verdict::Tag: return 1;
+    default: return 0;
+  }
+}
+
+wire::Verdict Stronger(wire::Verdict a, wire::Verdict b) { return VerdictRank(b) > VerdictRank(a) ? b : a; }
+
 }  // namespace
 
 RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptions options)
@@ -92,6 +104,7 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
   rule_offsets_.reserve(matchers::EvaluateResult::kMaxRules);
   pii_offsets_.reserve(matchers::kPiiTypeCount);
   fingerprint_offsets_.reserve(matchers::kMaxFingerprintsPerType);
+  inventory_offsets_.reserve(256);
 }
 
 // Writes `text`, with every detected personal value replaced by its fingerprint unless
@@ -119,6 +132,9 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::stri
 
 // "rule N" for the first block rule that matched the transaction.
 std::string RecordBuilder::BlockReason(const session::Transaction& txn) const {
+  if (txn.detect.present && txn.detect.verdict == static_cast<uint8_t>(wire::Verdict::Block)) {
+    return std::string("detector ") + detect::DetectorName(static_cast<detect::Detector>(txn.detect.block_detector));
+  }
   const matchers::CompiledRuleSet* rule_set = inspect::Inspector::rule_set(txn.inspection);
   const matchers::EvaluateResult& result = txn.inspection.result;
   for (uint32_t i = 0; rule_set != nullptr && i < result.count; ++i) {
@@ -256,6 +272,20 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
                                   txn.block_reset_sent);
   }
 
+  const session::CallAnnotation& note = txn.detect;
+  flatbuffers::Offset<flatbuffers::String> endpoint = 0;
+  flatbuffers::Offset<flatbuffers::String> client_kind = 0;
+  flatbuffers::Offset<flatbuffers::String> client_id = 0;
+  flatbuffers::Offset<flatbuffers::Vector<uint64_t>> findings = 0;
+  if (note.present) {
+    endpoint = fbb.CreateString(note.endpoint, note.endpoint_length);
+    client_kind = fbb.CreateSharedString(detect::ClientKindName(static_cast<detect::ClientKind>(note.client_kind)));
+    client_id = fbb.CreateString(note.client_id, note.client_id_length);
+    if (note.finding_count > 0) findings = fbb.CreateVector(note.findings, note.finding_count);
+  }
+  wire::Verdict verdict = inspected ? WireVerdict(inspector_->RecordedVerdict(txn.inspection)) : wire::Verdict::Pass;
+  if (note.present) verdict = Stronger(verdict, static_cast<wire::Verdict>(note.verdict));
+
   wire::Endpoint client;
   wire::Endpoint server;
   FlowEndpoints(flow, &client, &server);
@@ -265,6 +295,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   builder.add_ip_version(VersionOf(flow));
   builder.add_client(&client);
   builder.add_server(&server);
+  NoteTime(txn.request_ts_ns);
   builder.add_request_ts_ns(txn.request_ts_ns);
   builder.add_response_end_ts_ns(txn.response_end_ts_ns);
   builder.add_http_version(version);
@@ -283,10 +314,14 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   builder.add_response_mime_type(response_mime_offset);
   if (!anomalies.IsNull()) builder.add_anomalies(anomalies);
   if (!rules.IsNull()) builder.add_rules(rules);
-  builder.add_verdict(inspected ? WireVerdict(inspector_->RecordedVerdict(txn.inspection)) : wire::Verdict::Pass);
+  builder.add_verdict(verdict);
   if (!pii_request.IsNull()) builder.add_pii_request(pii_request);
   if (!pii_response.IsNull()) builder.add_pii_response(pii_response);
   if (!block.IsNull()) builder.add_block(block);
+  if (!endpoint.IsNull()) builder.add_endpoint(endpoint);
+  if (!client_kind.IsNull()) builder.add_client_kind(client_kind);
+  if (!client_id.IsNull()) builder.add_client_id(client_id);
+  if (!findings.IsNull()) builder.add_findings(findings);
   const auto body = builder.Finish();
   Commit(wire::CreateRecord(fbb, wire::RecordBody::Transaction, body.Union()));
   ++counters_.transactions;
@@ -308,6 +343,8 @@ bool RecordBuilder::AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end) {
   builder.add_ip_version(VersionOf(flow));
   builder.add_client(&client);
   builder.add_server(&server);
+  NoteTime(flow.first_ts_ns);
+  NoteTime(flow.last_ts_ns);
   builder.add_first_ts_ns(flow.first_ts_ns);
   builder.add_last_ts_ns(flow.last_ts_ns);
   builder.add_packets_to_server(flow.packets[flow::kToServer]);
@@ -321,6 +358,97 @@ bool RecordBuilder::AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end) {
   const auto body = builder.Finish();
   Commit(wire::CreateRecord(fbb, wire::RecordBody::FlowSummary, body.Union()));
   ++counters_.flows;
+  return true;
+}
+
+void RecordBuilder::NoteTime(uint64_t ts_ns) {
+  if (ts_ns == 0) return;
+  if (batch_->first_ts_ns == 0 || ts_ns < batch_->first_ts_ns) batch_->first_ts_ns = ts_ns;
+  if (ts_ns > batch_->last_ts_ns) batch_->last_ts_ns = ts_ns;
+}
+
+bool RecordBuilder::AddFinding(const detect::Finding& finding, bool can_block) {
+  if (!EnsureBatch()) {
+    ++counters_.dropped;
+    return false;
+  }
+  NoteTime(finding.first_ts_ns);
+  NoteTime(finding.last_ts_ns);
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  const auto detector = fbb.CreateSharedString(detect::DetectorName(finding.detector));
+  const auto client_kind = fbb.CreateSharedString(detect::ClientKindName(finding.client_kind));
+  const auto client_id = fbb.CreateString(finding.client_id, finding.client_id_length);
+  const auto host = fbb.CreateString(finding.host, finding.host_length);
+  const auto method = fbb.CreateString(finding.method, finding.method_length);
+  const auto endpoint = fbb.CreateString(finding.endpoint, finding.endpoint_length);
+  std::array<flatbuffers::Offset<wire::Evidence>, detect::kMaxEvidence> evidence;
+  for (uint32_t i = 0; i < finding.evidence_count; ++i) {
+    evidence[i] = wire::CreateEvidence(fbb, fbb.CreateSharedString(finding.evidence[i].key), finding.evidence[i].value);
+  }
+  const auto evidence_offset = fbb.CreateVector(evidence.data(), finding.evidence_count);
+  std::array<flatbuffers::Offset<flatbuffers::String>, detect::kMaxSampleIds> samples;
+  for (uint32_t i = 0; i < finding.sample_count; ++i) {
+    samples[i] = fbb.CreateString(finding.sample_ids[i], finding.sample_lengths[i]);
+  }
+  const auto samples_offset = fbb.CreateVector(samples.data(), finding.sample_count);
+  std::array<wire::RecordRef, detect::kMaxRecordRefs> refs;
+  for (uint32_t i = 0; i < finding.record_count; ++i) {
+    refs[i] = wire::RecordRef(finding.records[i].flow_id, finding.records[i].index);
+  }
+  const auto refs_offset = fbb.CreateVectorOfStructs(refs.data(), finding.record_count);
+  const auto action = fbb.CreateSharedString(detect::ActionName(finding.action));
+  wire::Verdict verdict = wire::Verdict::Pass;
+  if (finding.action == detect::Action::kTag) verdict = wire::Verdict::Tag;
+  if (finding.action == detect::Action::kBlock) verdict = can_block ? wire::Verdict::Block : wire::Verdict::WouldBlock;
+  const wire::Endpoint client = MakeEndpoint(finding.client_ip, 0);
+
+  wire::FindingBuilder builder(fbb);
+  builder.add_finding_id(finding.finding_id);
+  builder.add_detector(detector);
+  builder.add_client_kind(client_kind);
+  builder.add_client_id(client_id);
+  builder.add_ip_version(finding.ip_version == 6 ? wire::IpVersion::V6 : wire::IpVersion::V4);
+  builder.add_client(&client);
+  builder.add_host(host);
+  builder.add_method(method);
+  builder.add_endpoint(endpoint);
+  builder.add_first_ts_ns(finding.first_ts_ns);
+  builder.add_last_ts_ns(finding.last_ts_ns);
+  builder.add_calls(finding.calls);
+  builder.add_evidence(evidence_offset);
+  builder.add_sample_ids(samples_offset);
+  builder.add_records(refs_offset);
+  builder.add_action(action);
+  builder.add_verdict(verdict);
+  const auto body = builder.Finish();
+  Commit(wire::CreateRecord(fbb, wire::RecordBody::Finding, body.Union()));
+  ++counters_.findings;
+  return true;
+}
+
+bool RecordBuilder::AddInventory(uint64_t window_start_ns, uint64_t window_end_ns, const InventoryEntry* entries,
+                                 size_t count) {
+  if (!EnsureBatch()) {
+    ++counters_.dropped;
+    return false;
+  }
+  NoteTime(window_end_ns);
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  inventory_offsets_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    const InventoryEntry& entry = entries[i];
+    const auto host = fbb.CreateString(entry.host.data(), entry.host.size());
+    const auto method = fbb.CreateSharedString(entry.method.data(), entry.method.size());
+    const auto endpoint = fbb.CreateString(entry.endpoint.data(), entry.endpoint.size());
+    const auto classes = fbb.CreateVector(entry.status_classes, 6);
+    inventory_offsets_.push_back(wire::CreateInventoryEntry(
+        fbb, host, method, endpoint, entry.calls, classes, entry.response_bytes, entry.p50, entry.p90, entry.p99,
+        entry.distinct_clients, entry.first_ts_ns, entry.last_ts_ns, entry.learned));
+  }
+  const auto list = fbb.CreateVector(inventory_offsets_);
+  const auto body = wire::CreateInventory(fbb, window_start_ns, window_end_ns, list);
+  Commit(wire::CreateRecord(fbb, wire::RecordBody::Inventory, body.Union()));
+  ++counters_.inventories;
   return true;
 }
 

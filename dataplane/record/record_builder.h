@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/detect/finding.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/flow/flow.h"
 #include "dataplane/inspect/inspector.h"
@@ -20,9 +21,28 @@ namespace sluice::record {
 struct RecordCounters {
   uint64_t transactions = 0;   // transaction records built
   uint64_t flows = 0;          // flow summary records built
+  uint64_t findings = 0;       // finding records built
+  uint64_t inventories = 0;    // inventory records built
   uint64_t dropped = 0;        // records lost because every batch buffer was in flight (live mode)
   uint64_t batches = 0;        // batches handed to the exporter
   uint64_t buffer_waits = 0;   // times a worker waited for a free buffer (offline mode)
+};
+
+// One endpoint of the inventory; the strings point into the owner's endpoint table.
+struct InventoryEntry {
+  std::string_view host;
+  std::string_view method;
+  std::string_view endpoint;
+  uint64_t calls = 0;
+  uint64_t status_classes[6] = {};
+  uint64_t response_bytes = 0;
+  uint64_t p50 = 0;
+  uint64_t p90 = 0;
+  uint64_t p99 = 0;
+  uint32_t distinct_clients = 0;
+  uint64_t first_ts_ns = 0;
+  uint64_t last_ts_ns = 0;
+  bool learned = false;
 };
 
 struct RecordBuilderOptions {
@@ -48,6 +68,9 @@ class RecordBuilder {
   // Builds one record. Returns false when it was dropped (counted).
   bool AddTransaction(const flow::Flow& flow, const session::Transaction& transaction);
   bool AddFlowSummary(const flow::Flow& flow, flow::FlowEnd end);
+  // `can_block`: inline, where a block action stops the client; elsewhere it is would_block.
+  bool AddFinding(const detect::Finding& finding, bool can_block);
+  bool AddInventory(uint64_t window_start_ns, uint64_t window_end_ns, const InventoryEntry* entries, size_t count);
 
   // Hands over the current batch if it holds any record.
   void Flush();
@@ -62,6 +85,8 @@ class RecordBuilder {
  private:
   bool EnsureBatch();
   void Commit(flatbuffers::Offset<wire::Record> record);
+  // Widens the current batch's time range, which a Gap record reports if the batch is lost.
+  void NoteTime(uint64_t ts_ns);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
@@ -86,6 +111,7 @@ class RecordBuilder {
   std::vector<flatbuffers::Offset<wire::RuleMatch>> rule_offsets_;
   std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;
   std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets_;
+  std::vector<flatbuffers::Offset<wire::InventoryEntry>> inventory_offsets_;
 };
 
 }  // namespace sluice::record

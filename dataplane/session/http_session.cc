@@ -292,6 +292,7 @@ void HttpSession::EmitFront() {
   }
   if (!flow.syn_seen && txn.index == 0) txn.anomalies |= http::AnomalyBit(http::Anomaly::kMidstreamStart);
   if (inspector_ != nullptr) inspector_->Evaluate(&txn.inspection);
+  if (observer_ != nullptr) observer_->OnCallEnd(flow, &txn);
   records_->AddTransaction(flow, txn);
   ++flow.transactions;
   ++counters_.transactions;
@@ -321,6 +322,18 @@ Transaction* HttpSession::DirectionTransaction() {
 void HttpSession::Inspect(Transaction* txn) {
   if (!inspector_->Evaluate(&txn->inspection)) return;
   if (inspector_->RecordedVerdict(txn->inspection) != inspect::Verdict::kBlock) return;
+  if (flow_->block_requested || txn->blocked) return;
+  txn->blocked = true;
+  txn->block_direction = direction_;
+  flow_->block_requested = true;
+  ++counters_.blocks_requested;
+}
+
+// A client with a block finding in force loses the connection at this request (inline); the
+// observer records would_block where nothing can be blocked.
+void HttpSession::ObserveRequest(Transaction* txn) {
+  observer_->OnRequestHeaders(*flow_, txn);
+  if (txn->detect.verdict != static_cast<uint8_t>(wire::Verdict::Block)) return;
   if (flow_->block_requested || txn->blocked) return;
   txn->blocked = true;
   txn->block_direction = direction_;
@@ -402,6 +415,9 @@ void HttpSession::OnHeader(http::Span name, http::Span value) {
   if (direction_ == flow::kToServer) {
     Transaction* txn = RequestTransaction();
     if (txn == nullptr) return;
+    if (observer_ != nullptr && observer_->WantsHeader(std::string_view(name.data, name.length))) {
+      if (!txn->identity_header.Assign(value.data, value.length)) txn->fields_truncated = true;
+    }
     if (NameIs(name, "host", 4)) {
       ParseHost(value, txn);
     } else if (NameIs(name, "user-agent", 10)) {
@@ -422,7 +438,11 @@ http::ResponseContext HttpSession::OnHeadersComplete(const http::MessageInfo& in
     Transaction* txn = DirectionTransaction();
     if (txn != nullptr) Inspect(txn);
   }
-  if (info.is_request) return http::ResponseContext::kNormal;
+  if (info.is_request) {
+    Transaction* txn = RequestTransaction();
+    if (observer_ != nullptr && txn != nullptr) ObserveRequest(txn);
+    return http::ResponseContext::kNormal;
+  }
   const Transaction* txn = ResponseTransaction();
   if (txn == nullptr || !txn->has_request) return http::ResponseContext::kNormal;
   if (MethodIs(*txn, "HEAD", 4)) return http::ResponseContext::kAnswersHead;

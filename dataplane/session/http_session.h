@@ -14,6 +14,7 @@
 #include "dataplane/http/http_parser.h"
 #include "dataplane/reassembly/tcp_reassembler.h"
 #include "dataplane/record/record_builder.h"
+#include "dataplane/session/call_observer.h"
 #include "dataplane/session/transaction.h"
 
 namespace sluice::session {
@@ -27,7 +28,7 @@ struct SessionCounters {
   uint64_t unexpected_responses = 0;    // a response with no request
   uint64_t transaction_pool_exhausted = 0;  // a request could not be tracked: no free slot
   uint64_t pipeline_overflows = 0;      // more than kMaxPendingTransactions requests outstanding
-  uint64_t blocks_requested = 0;        // a block rule matched where blocking is possible
+  uint64_t blocks_requested = 0;        // a block rule or a finding asked to stop a connection
   uint64_t http_flows = 0;
   uint64_t non_http_flows = 0;
   uint64_t anomalies[static_cast<int>(http::Anomaly::kCount)] = {};
@@ -68,6 +69,8 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   static bool LooksLikeResponse(const uint8_t* data, uint32_t length);
 
   const SessionCounters& counters() const { return counters_; }
+  // Per-call analysis (the detectors); null: none.
+  void SetObserver(CallObserver* observer) { observer_ = observer; }
 
   // reassembly::StreamSink
   void OnData(const uint8_t* data, uint32_t length) override;
@@ -91,6 +94,7 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   void EmitFront();
   void EmitAllPending();
   void Inspect(Transaction* txn);
+  void ObserveRequest(Transaction* txn);
   void AttachPendingConflict(Transaction* txn);
   bool SyncMidstream(const uint8_t** data, uint32_t* length);
   Transaction* DirectionTransaction();
@@ -102,6 +106,7 @@ class HttpSession final : public reassembly::StreamSink, public http::MessageSin
   reassembly::ReassemblyCounters* reassembly_counters_;
   SessionLimits limits_;
   inspect::Inspector* inspector_;
+  CallObserver* observer_ = nullptr;
   std::vector<char> normalized_path_;  // scratch for the url.path that rules see
   std::vector<bool> http_port_;        // 65536 entries: limits_.http_ports as a lookup table
   SessionCounters counters_;

@@ -28,6 +28,32 @@ struct BoundedText {
   bool empty() const { return length == 0; }
 };
 
+// What the detectors (dataplane/detect) add to a transaction's record. Filled by the worker's
+// detection agent; `present` false leaves the record's detector fields out.
+struct CallAnnotation {
+  static constexpr uint32_t kMaxFindings = 4;
+  static constexpr uint32_t kEndpointBytes = 128;
+  static constexpr uint32_t kClientIdBytes = 48;
+  bool present;
+  bool identified;                // the identity below is computed
+  uint8_t client_kind;            // detect::ClientKind
+  uint8_t verdict;                // wire::Verdict from the client's findings (0: pass)
+  uint8_t block_detector;         // detect::Detector behind a block or would_block
+  uint8_t finding_count;
+  uint64_t client_hash;
+  uint64_t findings[kMaxFindings];
+  uint32_t endpoint_length;
+  uint32_t client_id_length;
+  char endpoint[kEndpointBytes];
+  char client_id[kClientIdBytes];
+
+  void Reset() {
+    present = identified = false;
+    verdict = finding_count = 0;
+    endpoint_length = client_id_length = 0;
+  }
+};
+
 struct Transaction {
   uint32_t flow_slot;
   uint32_t index;                 // position in the flow
@@ -60,6 +86,9 @@ struct Transaction {
   // Rule and PII matching; not cleared by Reset() because it may hold Hyperscan streams: the
   // session begins and releases it through its Inspector.
   inspect::TransactionInspection inspection;
+  // The request header that identifies the client (see detect::IdentitySettings), as sent.
+  BoundedText<1024> identity_header;
+  CallAnnotation detect;
 
   void Reset() {
     flow_slot = index = 0;
@@ -79,6 +108,8 @@ struct Transaction {
     blocked = block_reset_sent = false;
     block_direction = 0;
     block_packet = block_bytes_passed = 0;
+    identity_header.Clear();
+    detect.Reset();
   }
 };
 

@@ -49,6 +49,17 @@ Worker::Worker(WorkerConfig config, exporter::BatchChannel* channel,
                inspector_.get()) {
   linear_.resize(kMaxFrameBytes);
   records_.SetInspector(inspector_.get());
+  if (config_.detect_policy != nullptr && config_.detect_policy->enabled) {
+    detector_ = std::make_unique<detect::Agent>(config_.worker_id, config_.workers, config_.detect_policy,
+                                                config_.detect_key, config_.inline_mode, &records_,
+                                                inspector_.get());
+    session_.SetObserver(detector_.get());
+  }
+}
+
+void Worker::FinishDetection() {
+  if (detector_ != nullptr) detector_->Tick(last_ts_ns_, /*force=*/true);
+  records_.Flush();
 }
 
 bool Worker::Init(std::string* error) {
@@ -341,6 +352,7 @@ void Worker::CloseFlow(uint32_t slot, flow::FlowEnd end, uint64_t ts_ns) {
 
 void Worker::ExpireIdle(uint64_t now_ns, uint32_t budget) {
   fragments_.Expire(now_ns);
+  if (detector_ != nullptr) detector_->Tick(now_ns, /*force=*/false);
   while (budget-- > 0) {
     const uint32_t oldest = flows_.Oldest();
     if (oldest == flow::kNoIndex) return;

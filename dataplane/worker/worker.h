@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/decode/packet_decoder.h"
+#include "dataplane/detect/agent.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/fragment/fragment_reassembler.h"
@@ -49,6 +50,10 @@ struct WorkerConfig {
   bool fail_closed = false;              // inline: never forward uninspected when behind
   rte_mempool* pool = nullptr;
   verdict::BlockResponse block_response;
+  // Detectors: null policy, none. The policy must outlive the worker.
+  const detect::DetectorPolicy* detect_policy = nullptr;
+  std::string detect_key;                // HMAC key that pseudonymises client identities
+  uint32_t workers = 1;                  // all workers: picks each client's owner
 };
 
 // Where ProcessBurstInline puts each mbuf it does not drop.
@@ -113,6 +118,14 @@ class Worker {
   // Switches to a rule set offered by the main lcore, if any (see Inspector::OfferRules).
   bool AdoptPendingRules() { return inspector_ != nullptr && inspector_->AdoptPendingRules(); }
   inspect::Inspector* inspector() { return inspector_.get(); }
+  // Null without detectors.
+  detect::Agent* detector() { return detector_.get(); }
+  const detect::Agent* detector() const { return detector_.get(); }
+  // Runs the detectors on calls and notices other workers sent. Returns messages handled.
+  uint32_t PollDetectors(uint32_t budget) { return detector_ ? detector_->Poll(budget) : 0; }
+  // End of input, after every worker closed its flows and this one drained its ring: exports
+  // the inventory and hands over the last batch.
+  void FinishDetection();
 
   uint64_t last_ts_ns() const { return last_ts_ns_; }
   const WorkerCounters& counters() const { return counters_; }
@@ -151,6 +164,7 @@ class Worker {
   record::RecordBuilder records_;
   reassembly::ReassemblyCounters reassembly_counters_;
   session::HttpSession session_;
+  std::unique_ptr<detect::Agent> detector_;
   WorkerCounters counters_;
   uint64_t next_flow_number_ = 0;
   uint64_t last_ts_ns_ = 0;

@@ -15,6 +15,7 @@ namespace {
 
 constexpr uint16_t kBurst = 32;
 constexpr uint32_t kExpiryBudget = 64;  // flows closed per timer tick, so one tick stays short
+constexpr uint32_t kDetectBudget = 4 * kBurst;  // detector messages handled per loop turn
 // Idle spins before a worker yields its core; matters only when lcores share cores.
 constexpr uint32_t kIdleSpinsBeforeYield = 256;
 
@@ -125,7 +126,8 @@ int RunWorker(void* arg) {
         }
       }
     }
-    if (count > 0) {
+    const uint32_t messages = worker.PollDetectors(kDetectBudget);
+    if (count > 0 || messages > 0) {
       idle_spins = 0;
     } else {
       const bool input_over = runtime.input != nullptr
@@ -146,6 +148,7 @@ int RunWorker(void* arg) {
       // clock ticks do, in order with the frames (dataplane/app/packet_clock.h).
       if (runtime.input == nullptr) worker.ExpireIdle(clock.Now(), kExpiryBudget);
       worker.AdoptPendingRules();
+      if (worker.detector() != nullptr) worker.detector()->AdoptPendingPolicy();
       next_tick = now + tick_cycles;
     }
     if (now >= next_flush) {
@@ -157,6 +160,15 @@ int RunWorker(void* arg) {
   // buffers: the records of every open flow reach sluice-control.
   worker.WaitForRecordBuffers();
   worker.CloseAll();
+  if (runtime.workers_closed != nullptr) {
+    runtime.workers_closed->fetch_add(1, std::memory_order_acq_rel);
+    while (runtime.workers_closed->load(std::memory_order_acquire) < runtime.worker_count) {
+      if (worker.PollDetectors(kDetectBudget) == 0) rte_pause();
+    }
+  }
+  while (worker.PollDetectors(kDetectBudget) > 0) {
+  }
+  worker.FinishDetection();
   runtime.finished.store(true, std::memory_order_release);
   return 0;
 }

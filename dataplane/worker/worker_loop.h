@@ -30,6 +30,10 @@ struct WorkerRuntime {
   // Inline and passive: processing time per packet, and frames the TX queues would not take.
   LatencyHistogram latency;
   uint64_t tx_dropped = 0;
+  // Workers that have closed their flows, shared by all. At the end each worker keeps running
+  // the detectors on its ring until all have closed, so no call event is left unprocessed.
+  std::atomic<uint32_t>* workers_closed = nullptr;
+  uint32_t worker_count = 1;
   // Set by the worker when it has closed every flow and handed over its last batch.
   std::atomic<bool> finished{false};
 };

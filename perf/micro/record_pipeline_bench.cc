@@ -5,6 +5,7 @@
 // sluice-control wrote must equal the records built.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include <chrono>
 #include <csignal>
@@ -17,6 +18,7 @@
 
 #include "control/daemon/stats.h"
 #include "control/sinks/jsonl_sink.h"
+#include "control/transport/delivery_state.h"
 #include "control/transport/ingest_server.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/export/exporter.h"
@@ -39,8 +41,9 @@ class ControlSide {
  public:
   ~ControlSide() { Stop(); }
 
-  // Binds a free loopback port. Returns an empty string or an error message.
-  std::string Start() {
+  // Binds a free loopback port, as a CURVE server when `curve_secret_z85` is set. Returns an
+  // empty string or an error message.
+  std::string Start(const std::string& curve_secret_z85 = "") {
     char path[] = "/tmp/sluice-bench-records-XXXXXX";
     const int fd = mkstemp(path);
     if (fd < 0) return "cannot create a temporary JSON-lines file in /tmp";
@@ -51,9 +54,14 @@ class ControlSide {
     for (int attempt = 0; attempt < 50; ++attempt) {
       endpoint_ = "tcp://127.0.0.1:" + std::to_string(20000 + (getpid() * 13 + attempt * 101) % 30000);
       server_ = std::make_unique<control::IngestServer>(sink_, stats_);
+      server_->SetCurveSecretKey(curve_secret_z85);
       error = server_->Bind(endpoint_);
       if (error.empty()) break;
     }
+    if (!error.empty()) return error;
+    // As sluice-control does: acknowledgements wait for fdatasync and the delivery state file.
+    control::RecoveryReport report;
+    error = server_->RecoverDelivery(control::DeliveryStatePath(path_), report);
     if (!error.empty()) return error;
     g_stop_server = 0;
     thread_ = std::thread([this] { server_->Run(g_stop_server); });
@@ -69,6 +77,7 @@ class ControlSide {
     server_.reset();
     if (!path_.empty()) {
       std::remove(path_.c_str());
+      std::remove(control::DeliveryStatePath(path_).c_str());
       path_.clear();
     }
   }
@@ -85,9 +94,17 @@ class ControlSide {
   std::string path_;
 };
 
+// Argument 1: the record channel is CURVE-encrypted (control.dataplane_curve), 0: plain.
 void BM_RecordPipeline(benchmark::State& state) {
+  const bool curve = state.range(0) != 0;
+  char server_public[41] = {};
+  char server_secret[41] = {};
+  if (curve && zmq_curve_keypair(server_public, server_secret) != 0) {
+    state.SkipWithError("libzmq has no CURVE support");
+    return;
+  }
   ControlSide control_side;
-  std::string error = control_side.Start();
+  std::string error = control_side.Start(curve ? server_secret : "");
   if (!error.empty()) {
     state.SkipWithError(error.c_str());
     return;
@@ -100,7 +117,8 @@ void BM_RecordPipeline(benchmark::State& state) {
   exporter::ExporterOptions exporter_options;
   exporter_options.endpoint = control_side.endpoint();
   exporter_options.dataplane_id = "bench";
-  exporter_options.run_id = 0x5eed0000u + static_cast<uint64_t>(getpid());
+  exporter_options.run_id = 0x5eed0000u + static_cast<uint64_t>(getpid()) + (curve ? 1 : 0);
+  if (curve) exporter_options.server_key_z85 = server_public;
   exporter::Exporter exporter;
   if (!exporter.Connect(exporter_options, &error)) {
     state.SkipWithError(error.c_str());
@@ -147,7 +165,7 @@ void BM_RecordPipeline(benchmark::State& state) {
     state.SkipWithError("sluice-control wrote a different number of records than were built");
   }
 }
-BENCHMARK(BM_RecordPipeline)->UseRealTime();
+BENCHMARK(BM_RecordPipeline)->ArgName("curve")->Arg(0)->Arg(1)->UseRealTime();
 
 }  // namespace
 }  // namespace sluice::perf

@@ -90,8 +90,29 @@ std::unique_ptr<inspect::Inspector> MakeInspector(int64_t level, std::string* er
   return std::make_unique<inspect::Inspector>(std::move(rules), std::move(pii), inspect::InspectorConfig{});
 }
 
-// Args: verify checksums 0/1 (the data plane verifies by default); inspect 0/1/2 (see above).
-void BM_WorkerPipeline(benchmark::State& state) {
+void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors);
+
+// Args: verify checksums 0/1 (the data plane verifies by default); inspect 0/1/2 (see the top).
+void BM_WorkerPipeline(benchmark::State& state) { RunPipeline(state, nullptr); }
+BENCHMARK(BM_WorkerPipeline)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({0, 0})->Args({1, 1});
+
+const bool kRulesRegistered = [] {
+  const char* path = std::getenv("SLUICE_BENCH_RULES");
+  if (path == nullptr || *path == '\0') return false;
+  benchmark::RegisterBenchmark("BM_WorkerPipeline", BM_WorkerPipeline)
+      ->ArgNames({"verify", "inspect"})
+      ->Args({1, 2});
+  return true;
+}();
+
+// The same with the stateful detectors on (default policy, one worker: every call is local).
+void BM_WorkerPipelineDetectors(benchmark::State& state) {
+  static const detect::DetectorPolicy policy;
+  RunPipeline(state, &policy);
+}
+BENCHMARK(BM_WorkerPipelineDetectors)->ArgNames({"verify", "inspect"})->Args({1, 0});
+
+void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors) {
   static uint16_t worker_id = 0;
   const SampleCapture& capture = LoadSampleCapture();
   exporter::BatchChannel channel;
@@ -103,6 +124,8 @@ void BM_WorkerPipeline(benchmark::State& state) {
   config.records.dataplane_id = "bench";
   config.records.worker_id = config.worker_id;
   config.records.wait_for_buffers = false;
+  config.detect_policy = detectors;
+  config.detect_key = "benchmark key of 32 bytes 012345";
 
   if (!channel.Init(config.worker_id, 64, &error)) {
     state.SkipWithError(error.c_str());
@@ -144,17 +167,10 @@ void BM_WorkerPipeline(benchmark::State& state) {
   state.counters["records_dropped"] = static_cast<double>(records.dropped);
   if (records.dropped != 0) state.SkipWithError("records dropped: batches not recycled in time");
   if (worker.counters().flow_table_full != 0) state.SkipWithError("flow table full");
+  if (worker.detector() != nullptr) {
+    state.counters["calls_analysed"] = static_cast<double>(worker.detector()->engine().counters().calls);
+  }
 }
-BENCHMARK(BM_WorkerPipeline)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({0, 0})->Args({1, 1});
-
-const bool kRulesRegistered = [] {
-  const char* path = std::getenv("SLUICE_BENCH_RULES");
-  if (path == nullptr || *path == '\0') return false;
-  benchmark::RegisterBenchmark("BM_WorkerPipeline", BM_WorkerPipeline)
-      ->ArgNames({"verify", "inspect"})
-      ->Args({1, 2});
-  return true;
-}();
 
 }  // namespace
 }  // namespace sluice::perf

@@ -53,6 +53,8 @@ ${DATAPLANE_EXTRA_CONFIG:-}
 control:
   listen: $CONTROL_ENDPOINT
   jsonl: $jsonl
+  store:
+    path: ${jsonl%/*}/store
 EOF
 }
 

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "tests/integration/harness/sluice_runner.h"
+#include "tests/integration/harness/temp_dir.h"
 
 namespace sluice::testing {
 namespace {
@@ -63,6 +65,12 @@ std::vector<std::string> Missing(const std::vector<std::string>& a, const std::v
 class WorkersAgree : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
+    // Detector findings reach other workers' later calls with a lag that depends on timing, so
+    // verdicts and finding lists would differ by design; the detect_workers test compares the
+    // findings themselves. Here the detectors are off.
+    config_dir_ = std::make_unique<TempDir>("sluice-agree-");
+    config_ = config_dir_->File("no-detectors.yaml");
+    std::ofstream(config_) << "dataplane:\n  detectors:\n    enabled: false\n";
     SluicePaths paths;
     setup_error_ = SluicePaths::FromEnvironment(&paths);
     if (!setup_error_.empty()) return;
@@ -82,11 +90,15 @@ class WorkersAgree : public ::testing::TestWithParam<std::string> {
   }
 
   static std::unique_ptr<ControlServer> control_;
+  static std::unique_ptr<TempDir> config_dir_;
+  static std::string config_;
   static std::string setup_error_;
   static size_t records_from_second_worker_;
 };
 
 std::unique_ptr<ControlServer> WorkersAgree::control_;
+std::unique_ptr<TempDir> WorkersAgree::config_dir_;
+std::string WorkersAgree::config_;
 std::string WorkersAgree::setup_error_;
 size_t WorkersAgree::records_from_second_worker_ = 0;
 
@@ -96,10 +108,10 @@ TEST_P(WorkersAgree, OneAndTwoWorkersSameRecords) {
   ASSERT_TRUE(setup_error_.empty()) << setup_error_;
   const std::string& capture = GetParam();
 
-  DataplaneRun one = control_->RunDataplane(capture, 1);
+  DataplaneRun one = control_->RunDataplane(capture, 1, {"--config", config_});
   ASSERT_EQ(one.process.exit_code, 0) << capture << " with 1 worker: " << one.process.Describe();
   ASSERT_TRUE(one.records_error.empty()) << one.records_error;
-  DataplaneRun two = control_->RunDataplane(capture, 2);
+  DataplaneRun two = control_->RunDataplane(capture, 2, {"--config", config_});
   ASSERT_EQ(two.process.exit_code, 0) << capture << " with 2 workers: " << two.process.Describe();
   ASSERT_TRUE(two.records_error.empty()) << two.records_error;
 

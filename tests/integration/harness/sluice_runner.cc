@@ -99,7 +99,9 @@ std::string ControlServer::Start() {
     const uint16_t port = FreeLoopbackPort();
     if (port == 0) return "no free loopback port";
     endpoint_ = "tcp://127.0.0.1:" + std::to_string(port);
-    last_error = process_.Start({paths_.control, "--listen", endpoint_, "--jsonl", jsonl}, log, log);
+    last_error = process_.Start({paths_.control, "--listen", endpoint_, "--jsonl", jsonl,
+                                 "--store", directory_.File("store")},
+                                log, log);
     if (!last_error.empty()) return last_error;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {

@@ -29,7 +29,27 @@ const BadConfigCase kBadCases[] = {
     {"jsonl_empty", "control:\n  jsonl: \"\"\n", {"control.jsonl", "non-empty string"}},
     {"control_scalar", "control: 5\n", {"control must be a mapping"}},
     {"top_level_list", "- a\n- b\n", {"top level"}},
+    {"curve_not_bool", "control:\n  dataplane_curve: maybe\n", {"control.dataplane_curve", "true or false"}},
+    {"timeout_zero", "control:\n  update_timeout_s: 0\n", {"control.update_timeout_s", "1 to 3600"}},
+    {"metrics_empty", "control:\n  metrics_listen: \"\"\n", {"control.metrics_listen", "non-empty"}},
 };
+
+TEST(LoadConfigFile, CommandChannelKeys) {
+  const std::string path = WriteFile(
+      "command_keys",
+      "control:\n  command_listen: tcp://127.0.0.1:1\n  dataplane_command_listen: off\n"
+      "  command_keys: /k\n  metrics_listen: 127.0.0.1:2\n  dataplane_curve: true\n"
+      "  update_timeout_s: 5\n");
+  ControlConfig config;
+  ASSERT_EQ(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.command.command_listen, "tcp://127.0.0.1:1");
+  EXPECT_EQ(config.command.dataplane_command_listen, "off");
+  EXPECT_EQ(config.command.ServerSecretPath(), "/k/server.secret");
+  EXPECT_EQ(config.command.AllowedKeysDirectory(), "/k/allowed");
+  EXPECT_EQ(config.command.metrics_listen, "127.0.0.1:2");
+  EXPECT_TRUE(config.command.dataplane_curve);
+  EXPECT_EQ(config.command.update_timeout_s, 5u);
+}
 
 TEST(LoadConfigFile, BadFilesNameFileAndKey) {
   for (const BadConfigCase& test_case : kBadCases) {
@@ -60,6 +80,15 @@ TEST(LoadConfigFile, ReadsControlSectionIgnoresOthers) {
   EXPECT_EQ(LoadConfigFile(path, {}, config), "");
   EXPECT_EQ(config.listen, "tcp://127.0.0.1:9");
   EXPECT_EQ(config.jsonl, "/tmp/out.jsonl");
+  unlink(path.c_str());
+}
+
+TEST(LoadConfigFile, LeavesReportSectionToItsReader) {
+  const std::string path = WriteFile(
+      "report", "control:\n  listen: tcp://127.0.0.1:9\n  report:\n    narrow_max_objects: 3\n");
+  ControlConfig config;
+  EXPECT_EQ(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.listen, "tcp://127.0.0.1:9");
   unlink(path.c_str());
 }
 
