@@ -78,6 +78,17 @@ CONTROL=$BUILD/control/sluice-control
     fi
 } >"$WORK/machine.txt"
 
+# The peers' 20 anchor rules in Sluice's rule language: bench_worker's inspect:2 case, and the
+# data plane runs below, so that Sluice matches what Suricata matches.
+ANCHOR_RULES=$(dirname "$PEERS_SCRIPT")/anchor-rules.sluice.yaml
+RULE_ARGS=()
+if [ -s "$ANCHOR_RULES" ]; then
+    export SLUICE_BENCH_RULES=$ANCHOR_RULES
+    RULE_ARGS=(--rules "$ANCHOR_RULES")
+else
+    log "no $ANCHOR_RULES: data plane runs and bench_worker go without rules (PII detection stays on)"
+fi
+
 # ---------------------------------------------------------------- microbenchmarks
 for name in $MICRO; do
     log "micro: bench_$name (min time $MIN_TIME s)"
@@ -147,10 +158,10 @@ run_dataplane() {
 
 for workers in 1 2; do
     log "replay: $workers worker(s), $REPLAY_S s"
-    run_dataplane "replay-$workers" --pcap "$CAPTURE" --replay "$REPLAY_S" --workers "$workers"
+    run_dataplane "replay-$workers" --pcap "$CAPTURE" --replay "$REPLAY_S" --workers "$workers" "${RULE_ARGS[@]}"
 done
 log "offline: one pass, 1 worker"
-run_dataplane offline-1 --pcap "$CAPTURE" --workers 1
+run_dataplane offline-1 --pcap "$CAPTURE" --workers 1 "${RULE_ARGS[@]}"
 
 log "footprint: $FOOTPRINT_FLOWS flows"
 "$BUILD/perf/micro/sluice-perf-footprint" $FOOTPRINT_FLOWS 2>/dev/null | grep '^FOOTPRINT' \

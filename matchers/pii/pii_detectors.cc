@@ -13,6 +13,8 @@ struct PiiPattern {
   const char* expression;
 };
 
+// NOTE: MayContainPii (pii_prefilter.h) skips scans by a necessary condition of each pattern:
+// a new or changed pattern needs its condition there, or its matches in headers are lost.
 constexpr PiiPattern kPiiPatterns[] = {
     {PiiType::kEmail, R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+(?:[^A-Za-z0-9.\-]|\z))"},
     {PiiType::kPaymentCard, R"(\b\d(?:[ \-]?\d){12,18}(?:[^0-9]|\z))"},

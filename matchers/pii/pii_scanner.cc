@@ -1,5 +1,7 @@
 #include "matchers/pii/pii_scanner.h"
 
+#include "matchers/pii/pii_prefilter.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -140,6 +142,10 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
                            size_t capacity, size_t* span_count) {
   const hs_database_t* db = detectors_->block_db();
   if (db == nullptr || text.empty()) return;
+  if (!MayContainPii(text)) {
+    ++counters_.scans_skipped;
+    return;
+  }
   uint64_t last_end[kPiiTypeCount] = {};
   PiiMatchContext context{this, summary, text.data(), text.size(), 0, nullptr, 0,
                           last_end, spans, capacity, span_count};

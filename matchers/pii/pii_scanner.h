@@ -70,6 +70,7 @@ struct PiiCounters {
   uint64_t values_too_long = 0;        // candidate longer than kMaxPiiValueBytes
   uint64_t stream_pool_exhausted = 0;  // body not scanned for PII: no stream free
   uint64_t scan_errors = 0;
+  uint64_t scans_skipped = 0;          // block scans not needed: MayContainPii() was false
 };
 
 struct PiiScannerConfig {

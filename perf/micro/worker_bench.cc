@@ -3,11 +3,23 @@
 // rings or export: record batches are recycled as soon as they are ready. Each pass shifts the
 // timestamps past the previous pass, so the capture's connections start again as new flows.
 // This is the per-core ceiling the replay run is compared with.
+//
+// The `inspect` argument adds the matchers as the data plane runs them by default: 1 turns on PII
+// detection on every field (the default configuration), 2 adds the rule file named by
+// SLUICE_BENCH_RULES (run-all.sh passes the peers' 20 anchor rules); without that variable, 2 is
+// not registered, so the smoke test runs without it.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "dataplane/export/batch_channel.h"
+#include "dataplane/inspect/inspector.h"
+#include "matchers/compile/check_rules.h"
+#include "matchers/compile/compiled_rules.h"
+#include "matchers/pii/pii_detectors.h"
+#include "matchers/rules/loader.h"
 #include "dataplane/worker/worker.h"
 #include "perf/micro/bench_main.h"
 #include "perf/micro/sample_capture.h"
@@ -23,18 +35,82 @@ void RecycleBatches(exporter::BatchChannel& channel) {
   while (exporter::ExportBatch* batch = channel.TakeReady()) channel.PutFree(batch);
 }
 
+// PII fields to scan: all five, as the data plane's default, or the comma-separated names in
+// SLUICE_BENCH_PII_FIELDS (request_body, response_body, request_headers, response_headers,
+// query), to see what each one costs.
+uint32_t PiiFields() {
+  const char* names = std::getenv("SLUICE_BENCH_PII_FIELDS");
+  if (names == nullptr) {
+    return matchers::kPiiRequestBody | matchers::kPiiResponseBody | matchers::kPiiRequestHeaders |
+           matchers::kPiiResponseHeaders | matchers::kPiiQuery;
+  }
+  const std::string list = std::string(",") + names + ",";
+  uint32_t fields = 0;
+  if (list.find(",request_body,") != std::string::npos) fields |= matchers::kPiiRequestBody;
+  if (list.find(",response_body,") != std::string::npos) fields |= matchers::kPiiResponseBody;
+  if (list.find(",request_headers,") != std::string::npos) fields |= matchers::kPiiRequestHeaders;
+  if (list.find(",response_headers,") != std::string::npos) fields |= matchers::kPiiResponseHeaders;
+  if (list.find(",query,") != std::string::npos) fields |= matchers::kPiiQuery;
+  return fields;
+}
+
+// The inspector of `level` (see the top of the file), or null for level 0. Sets *error on failure.
+std::unique_ptr<inspect::Inspector> MakeInspector(int64_t level, std::string* error) {
+  if (level == 0) return nullptr;
+  std::unique_ptr<matchers::Scanner> rules;
+  if (level >= 2) {
+    const char* path = std::getenv("SLUICE_BENCH_RULES");
+    if (path == nullptr || *path == '\0') {
+      *error = "set SLUICE_BENCH_RULES to a rule file to run inspect:2";
+      return nullptr;
+    }
+    const matchers::CheckReport report = matchers::CheckRules(path);
+    if (!report.ok) {
+      *error = report.text;
+      return nullptr;
+    }
+    matchers::RuleLoadResult loaded = matchers::LoadRulesFile(path);
+    std::vector<matchers::RuleError> errors = loaded.errors;
+    std::shared_ptr<const matchers::CompiledRuleSet> compiled;
+    if (errors.empty()) compiled = matchers::CompiledRuleSet::Compile(loaded.rule_set, &errors);
+    if (compiled == nullptr || !errors.empty()) {
+      *error = std::string("cannot compile the rules in ") + path;
+      return nullptr;
+    }
+    rules = matchers::Scanner::Create(compiled, matchers::ScannerConfig{}, error);
+    if (rules == nullptr) return nullptr;
+  }
+  matchers::PiiConfig pii_config;
+  pii_config.hmac_key = "sluice-bench-fingerprint-key";
+  pii_config.fields = PiiFields();
+  auto detectors = matchers::PiiDetectorSet::Create(pii_config, error);
+  if (detectors == nullptr) return nullptr;
+  auto pii = matchers::PiiScanner::Create(detectors, matchers::PiiScannerConfig{}, error);
+  if (pii == nullptr) return nullptr;
+  return std::make_unique<inspect::Inspector>(std::move(rules), std::move(pii), inspect::InspectorConfig{});
+}
+
 void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors);
 
-// Arg: verify checksums 0/1 (the data plane verifies by default).
+// Args: verify checksums 0/1 (the data plane verifies by default); inspect 0/1/2 (see the top).
 void BM_WorkerPipeline(benchmark::State& state) { RunPipeline(state, nullptr); }
-BENCHMARK(BM_WorkerPipeline)->ArgName("verify")->Arg(1)->Arg(0);
+BENCHMARK(BM_WorkerPipeline)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({0, 0})->Args({1, 1});
+
+const bool kRulesRegistered = [] {
+  const char* path = std::getenv("SLUICE_BENCH_RULES");
+  if (path == nullptr || *path == '\0') return false;
+  benchmark::RegisterBenchmark("BM_WorkerPipeline", BM_WorkerPipeline)
+      ->ArgNames({"verify", "inspect"})
+      ->Args({1, 2});
+  return true;
+}();
 
 // The same with the stateful detectors on (default policy, one worker: every call is local).
 void BM_WorkerPipelineDetectors(benchmark::State& state) {
   static const detect::DetectorPolicy policy;
   RunPipeline(state, &policy);
 }
-BENCHMARK(BM_WorkerPipelineDetectors)->ArgName("verify")->Arg(1);
+BENCHMARK(BM_WorkerPipelineDetectors)->ArgNames({"verify", "inspect"})->Args({1, 0});
 
 void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors) {
   static uint16_t worker_id = 0;
@@ -55,7 +131,12 @@ void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detector
     state.SkipWithError(error.c_str());
     return;
   }
-  worker::Worker worker(config, &channel);
+  std::unique_ptr<inspect::Inspector> inspector = MakeInspector(state.range(1), &error);
+  if (state.range(1) != 0 && inspector == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  worker::Worker worker(config, &channel, std::move(inspector));
   if (!worker.Init(&error)) {
     state.SkipWithError(error.c_str());
     return;
