@@ -11,6 +11,7 @@
 
 #include "control/cli/client.h"
 #include "control/cli/exit_codes.h"
+#include "control/cli/forensic_verbs.h"
 #include "control/cli/render.h"
 #include "control/command/curve_keys.h"
 #include "matchers/compile/check_rules.h"
@@ -224,10 +225,22 @@ int main(int argc, char** argv) {
   policy->add_option("FILE", options.file, "YAML file with a detectors: section")->required();
   policy->callback([&] { status = RunUpdate(options, Verb::SetPolicy); });
 
-  // The forensic verbs (records query/timeline/export, report scope, verify) are added here once
-  // the forensic store is part of this build.
+  ForensicOptions forensic;
+  auto channel = [&options] {
+    ChannelSettings settings;
+    settings.client.endpoint = options.endpoint;
+    settings.client.key_directory = options.keys;
+    settings.client.connect_timeout_s = options.connect_timeout_s;
+    settings.client.reply_timeout_s = options.timeout_s;
+    settings.json = options.json;
+    return settings;
+  };
+  AddForensicVerbs(app, *show, forensic, channel, status);
 
   AddVerbOptions(app, options);
+  // `verify` is a verb without a group, so AddVerbOptions does not reach it.
+  app.get_subcommand("verify")->add_flag("--json", options.json,
+                                         "Print one JSON document instead of tables");
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,44 @@
+// The forensic verbs of the command channel: record queries, timelines, exports, the scope
+// report, the store's integrity check, findings and the endpoint inventory. They read the store
+// on a read-only SQLite connection of their own (WAL mode), so they never block the ingest
+// thread's writes. They run on the command thread, one request at a time, so each answer is
+// bounded: a page of at most kMaxPageRows rows, a report over at most kMaxReportTransactions
+// transactions and a body of at most kMaxBodyBytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "commands_generated.h"
+
+namespace sluice::control {
+
+inline constexpr uint32_t kDefaultPageRows = 100;
+inline constexpr uint32_t kMaxPageRows = 1000;
+inline constexpr size_t kMaxReportTransactions = 200'000;
+inline constexpr size_t kMaxBodyBytes = 12u << 20;  // below the channel's 16 MiB message limit
+
+// Where the store is; an empty directory means sluice-control runs without one.
+struct ForensicStoreInfo {
+  std::string directory;
+  std::string signing_key_path;  // the public key beside it (`.pub`) is preferred for verify
+};
+
+// One forensic request's result, copied into a Response.
+struct ForensicAnswer {
+  bool ok = true;
+  std::string error;  // set when !ok
+  std::string body;
+  std::string continuation;
+  uint8_t exit_code = 0;  // sluicectl's exit status: 0 ok, 1 failed or nothing matched
+  uint32_t rows = 0;
+};
+
+bool IsForensicVerb(command::Verb verb);
+
+// Runs one forensic request. Never throws; every failure comes back as !ok with a message that
+// names the cause.
+ForensicAnswer AnswerForensicRequest(const ForensicStoreInfo& store,
+                                     const command::Request& request);
+
+}  // namespace sluice::control
