@@ -389,8 +389,12 @@ int RunVerify(const ChannelSettings& channel) {
     return response.exit_code();
   }
   for (const auto& problem : report["problems"].GetArray()) {
-    std::printf("BROKEN %s %s: %s\n", String(problem, "file").c_str(),
-                String(problem, "kind").c_str(), String(problem, "reason").c_str());
+    // Some reasons start with their kind already ("corrupt: frame fails its checksum").
+    const std::string kind = String(problem, "kind");
+    const std::string reason = String(problem, "reason");
+    const bool has_kind = reason.rfind(kind + ":", 0) == 0;
+    std::printf("BROKEN %s %s\n", String(problem, "file").c_str(),
+                (has_kind ? reason : kind + ": " + reason).c_str());
   }
   const bool intact = report["intact"].GetBool();
   std::printf("%s: store %s, %llu segment(s) checked (%llu sealed, %llu open), %llu batches, "

@@ -287,7 +287,10 @@ forensics::IntegrityStatus IntegrityOf(const ForensicStoreInfo& info) {
   status.segments_checked = report.segments_checked;
   status.checked_at_ns = WallNanos();
   for (const store::VerifyProblem& problem : report.problems) {
-    status.broken_segments.push_back({problem.file, problem.kind + ": " + problem.reason});
+    // Some reasons start with their kind already ("corrupt: frame fails its checksum").
+    const bool has_kind = problem.reason.rfind(problem.kind + ":", 0) == 0;
+    status.broken_segments.push_back(
+        {problem.file, has_kind ? problem.reason : problem.kind + ": " + problem.reason});
   }
   return status;
 }
