@@ -224,8 +224,9 @@ forensics::RecordRef RefOf(const store::RecordRow& row) {
   return ref;
 }
 
-// Calls `visit(row, record)` for every record `query` selects, page after page, up to `max_rows`.
-// Returns an error, or "too many" when the selection passes max_rows.
+// Calls `visit(row, record)` for every record `query` selects, page after page. Returns an error
+// when a read fails, when the selection has more than `max_rows` records or when reading it takes
+// longer than kMaxReadSeconds.
 template <typename Visit>
 std::string ForEachRecord(store::StoreReader& reader, store::RecordQuery query, size_t max_rows,
                           Visit visit) {
@@ -234,7 +235,12 @@ std::string ForEachRecord(store::StoreReader& reader, store::RecordQuery query, 
   store::RecordLocation cached{};
   bool have_batch = false;
   size_t seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kMaxReadSeconds);
   while (true) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return "reading the selection took longer than " + std::to_string(kMaxReadSeconds) +
+             " s; narrow it with --since, --until, --client or --endpoint";
+    }
     store::QueryPage page;
     if (std::string error = reader.Query(query, page); !error.empty()) return error;
     for (const store::RecordRow& row : page.rows) {
@@ -325,20 +331,23 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
   }
   query.continuation.clear();
 
-  // The finding's own record names its client; the report also takes that client's calls
-  // from the finding's first to its last call, so the query cannot filter by finding id.
   std::vector<forensics::FindingRow> findings;
   store::RecordQuery finding_query;
   if (selector.finding_id) finding_query.finding_id = *selector.finding_id;
   if (std::string error = LoadFindings(reader, finding_query, findings); !error.empty()) {
     return Failure(error);
   }
+
+  // The analysis takes a finding's calls by its id and by its client's calls in its time span,
+  // and calls made before the finding existed do not carry the id. So the store selects the
+  // finding's client here rather than the id, and the id only when no finding record names it.
   store::RecordQuery transaction_query = query;
-  transaction_query.finding_id.reset();
   transaction_query.type = store::RecordType::kTransaction;
-  if (selector.finding_id && !selector.client) {
+  if (selector.finding_id) {
     for (const forensics::FindingRow& finding : findings) {
-      if (finding.finding_id == *selector.finding_id) transaction_query.client = finding.client_id;
+      if (finding.finding_id != *selector.finding_id || finding.client_id.empty()) continue;
+      if (!selector.client) transaction_query.client = finding.client_id;
+      transaction_query.finding_id.reset();
     }
   }
 
@@ -360,8 +369,8 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
                                                 format, out);
   answer.body = out.str();
   answer.rows = static_cast<uint32_t>(transactions.size());
-  // The report's own statuses: 1 no call matched, 2 invalid, 3 unknown finding. sluicectl keeps 3
-  // for "unreachable", so an unknown finding is 1, a failed command, as docs/sluicectl.md says.
+  // The report's own statuses are 1 no call matched, 2 invalid and 3 unknown finding. sluicectl
+  // keeps 3 for "unreachable", so an unknown finding exits 1 (docs/sluicectl.md).
   answer.exit_code = status == forensics::kScopeExitOk ? 0 : (status == forensics::kScopeExitInvalid ? 2 : 1);
   answer.ok = status == forensics::kScopeExitOk || status == forensics::kScopeExitNoCalls;
   if (!answer.ok) answer.error = answer.body;

@@ -1,9 +1,11 @@
 // The forensic verbs of the command channel: record queries, timelines, exports, the scope
 // report, the store's integrity check, findings and the endpoint inventory. They read the store
-// on a read-only SQLite connection of their own (WAL mode), so they never block the ingest
+// on a read-only SQLite connection of their own, which in WAL mode never blocks the ingest
 // thread's writes. They run on the command thread, one request at a time, so each answer is
 // bounded: a page of at most kMaxPageRows rows, a report over at most kMaxReportTransactions
-// transactions and a body of at most kMaxBodyBytes.
+// transactions read within kMaxReadSeconds, and a body of at most kMaxBodyBytes.
+// NOTE: one page's SQL query is not time-bounded; a filter the index cannot narrow (a rare
+// --pii-type over a large store) scans until it has filled the page or reached the end.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +19,11 @@ inline constexpr uint32_t kDefaultPageRows = 100;
 inline constexpr uint32_t kMaxPageRows = 1000;
 inline constexpr size_t kMaxReportTransactions = 200'000;
 inline constexpr size_t kMaxBodyBytes = 12u << 20;  // below the channel's 16 MiB message limit
+// Reading a report's or the inventory's records stops with an error after this long, well
+// inside sluicectl's default reply timeout of 90 s.
+inline constexpr int kMaxReadSeconds = 30;
 
-// Where the store is; an empty directory means sluice-control runs without one.
+// Location of the store; an empty directory means sluice-control runs without one.
 struct ForensicStoreInfo {
   std::string directory;
   std::string signing_key_path;  // the public key beside it (`.pub`) is preferred for verify
@@ -36,8 +41,7 @@ struct ForensicAnswer {
 
 bool IsForensicVerb(command::Verb verb);
 
-// Runs one forensic request. Never throws; every failure comes back as !ok with a message that
-// names the cause.
+// Runs one forensic request. A failure comes back as !ok with a message that names the cause.
 ForensicAnswer AnswerForensicRequest(const ForensicStoreInfo& store,
                                      const command::Request& request);
 
