@@ -44,8 +44,9 @@ bool ParseRelative(const std::string& text, uint64_t now_ns, uint64_t* unix_ns) 
     case 'w': unit_s = 7 * 86400; break;
     default: return false;
   }
-  const uint64_t back_ns = amount * unit_s * kNanosPerSecond;
-  *unix_ns = back_ns >= now_ns ? 0 : now_ns - back_ns;
+  // amount is at most 10^9 and unit_s at most 604800, so back_s fits; back_s * 10^9 may not.
+  const uint64_t back_s = amount * unit_s;
+  *unix_ns = back_s >= now_ns / kNanosPerSecond ? 0 : now_ns - back_s * kNanosPerSecond;
   return true;
 }
 
