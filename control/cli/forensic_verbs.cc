@@ -23,7 +23,7 @@ namespace {
 
 using command::Verb;
 
-// The most rows sluice-control returns in one page (kMaxPageRows in forensic_requests.h).
+// Maximum rows sluice-control returns in one page (kMaxPageRows in forensic_requests.h).
 constexpr uint32_t kPageRows = 1000;
 
 uint64_t WallNanos() {
@@ -284,7 +284,7 @@ int RunRecordsTimeline(const ChannelSettings& channel, const ForensicOptions& op
   return rows.Empty() ? kExitFailed : kExitOk;
 }
 
-// Writes every page to --output (or stdout), so no single message holds the whole export.
+// Writes each page to --output (or stdout) as it arrives, so no message carries the whole export.
 int RunRecordsExport(const ChannelSettings& channel, const ForensicOptions& options) {
   if (options.format != "jsonl" && options.format != "csv") {
     return PrintError(channel, "--format must be jsonl or csv", kExitUsage);
@@ -455,7 +455,7 @@ int RunShowEndpoints(const ChannelSettings& channel) {
   }
   rapidjson::Document rows;
   rows.Parse(Text(result.Get()->body()).c_str());
-  if (!rows.IsArray()) return PrintError(channel, "sluice-control sent an invalid answer", kExitFailed);
+  if (!rows.IsArray()) return PrintError(channel, "sluice-control sent an invalid response", kExitFailed);
   if (channel.json) {
     std::fputs(RowsJson(rows, "", "inventories").c_str(), stdout);
     return kExitOk;

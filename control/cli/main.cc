@@ -1,5 +1,6 @@
-// sluicectl: the operator's command line for sluice-control. Reads (`show`) are apart from
-// changes (`rules load`, `set policy`); every verb takes --json; exit codes are in exit_codes.h.
+// sluicectl: the operator's command line for sluice-control. Reads (`show`, and the forensic verbs
+// of forensic_verbs.h) are apart from changes (`rules load`, `set policy`); every verb takes
+// --json; exit codes are in exit_codes.h.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -179,9 +180,10 @@ int main(int argc, char** argv) {
   if (const char* keys = std::getenv("SLUICE_KEYS"); keys != nullptr && *keys != '\0') {
     options.keys = keys;
   }
-  CLI::App app{"sluicectl: show the state of sluice-control and its data planes and change their "
-               "rules and policies. Exit status: 0 ok, 1 the command failed, 2 usage or "
-               "configuration error, 3 sluice-control unreachable or this key rejected."};
+  CLI::App app{"sluicectl: show the state of sluice-control and its data planes, change their "
+               "rules and policies, and query the forensic store. Exit status: 0 ok, 1 the "
+               "command failed or nothing matched, 2 usage or configuration error, 3 "
+               "sluice-control unreachable or this key rejected."};
   app.fallthrough();
   app.require_subcommand(1);
   AddGlobalOptions(app, options);
