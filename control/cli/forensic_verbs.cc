@@ -482,7 +482,7 @@ void AddFilterOptions(CLI::App& verb, ForensicOptions& options, bool paging) {
                   "(1h, 2d)");
   verb.add_option("--until", options.until, "Only records before this time (same forms)");
   if (!paging) return;
-  verb.add_option("--limit", options.limit, "Most records to print (pages of 1000 are fetched)")
+  verb.add_option("--limit", options.limit, "Maximum number of records to print (fetched in pages of 1000)")
       ->default_val(100)
       ->check(CLI::Range(1u, 10'000'000u));
   verb.add_option("--continue", options.continuation,

@@ -1,7 +1,7 @@
-// sluicectl's forensic verbs end to end: a real sluice-dataplane replays samples/api-sample.pcap
-// into a real sluice-control with a forensic store, and a fake data plane adds findings, an
-// inventory and transactions that carry an endpoint template and a finding id (fields the data
-// plane does not fill yet). Every count is checked against the JSON-lines file the same
+// sluicectl's forensic verbs end to end. A real sluice-dataplane replays samples/api-sample.pcap
+// into a real sluice-control with a forensic store. A fake data plane then adds a finding, an
+// inventory and two transactions that carry an endpoint template and a finding id, fields the
+// data plane does not fill yet. Every count is checked against the JSON-lines file the same
 // sluice-control wrote, or against another verb.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -235,7 +235,7 @@ class ForensicVerbsTest : public ::testing::Test {
     return RunProcess(argv, 60s);
   }
 
-  // Runs a verb with --json and parses its output; fails the test on a non-JSON answer.
+  // Runs a verb with --json and parses its output; fails the test when the output is not JSON.
   static rapidjson::Document CtlJson(std::vector<std::string> arguments, int expected_exit = 0) {
     arguments.push_back("--json");
     const ProcessResult result = Ctl(arguments);
@@ -399,8 +399,10 @@ TEST_F(ForensicVerbsTest, TimelineInOrderWithWhatClientReceived) {
     if (std::string(row["type"].GetString()) == "transaction") {
       ++transactions;
       EXPECT_GT(row["status"].GetUint(), 0u);
-      EXPECT_TRUE(row.HasMember("response_bytes") && row.HasMember("pii") &&
-                  row.HasMember("rule_ids") && row.HasMember("finding_ids"));
+      EXPECT_TRUE(row.HasMember("response_bytes"));
+      EXPECT_TRUE(row.HasMember("pii"));
+      EXPECT_TRUE(row.HasMember("rule_ids"));
+      EXPECT_TRUE(row.HasMember("finding_ids"));
     }
   }
   EXPECT_GT(transactions, 0u);
