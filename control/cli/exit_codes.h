@@ -4,7 +4,8 @@
 namespace sluice::cli {
 
 inline constexpr int kExitOk = 0;
-// The command ran and failed: a rule file with errors, a data plane that rejected an update.
+// The command ran and failed: a rule file with errors, a data plane that rejected an update, no
+// record matched a query, a broken store.
 inline constexpr int kExitFailed = 1;
 // Bad flags, a missing or unreadable file or key, a verb this build does not have.
 inline constexpr int kExitUsage = 2;

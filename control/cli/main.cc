@@ -1,5 +1,6 @@
-// sluicectl: the operator's command line for sluice-control. Reads (`show`) are apart from
-// changes (`rules load`, `set policy`); every verb takes --json; exit codes are in exit_codes.h.
+// sluicectl: the operator's command line for sluice-control. Reads (`show`, and the forensic verbs
+// of forensic_verbs.h) are apart from changes (`rules load`, `set policy`); every verb takes
+// --json; exit codes are in exit_codes.h.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "control/cli/client.h"
 #include "control/cli/exit_codes.h"
+#include "control/cli/forensic_verbs.h"
 #include "control/cli/render.h"
 #include "control/command/curve_keys.h"
 #include "matchers/compile/check_rules.h"
@@ -178,9 +180,10 @@ int main(int argc, char** argv) {
   if (const char* keys = std::getenv("SLUICE_KEYS"); keys != nullptr && *keys != '\0') {
     options.keys = keys;
   }
-  CLI::App app{"sluicectl: show the state of sluice-control and its data planes and change their "
-               "rules and policies. Exit status: 0 ok, 1 the command failed, 2 usage or "
-               "configuration error, 3 sluice-control unreachable or this key rejected."};
+  CLI::App app{"sluicectl: show the state of sluice-control and its data planes, change their "
+               "rules and policies, and query the forensic store. Exit status: 0 ok, 1 the "
+               "command failed or nothing matched, 2 usage or configuration error, 3 "
+               "sluice-control unreachable or this key rejected."};
   app.fallthrough();
   app.require_subcommand(1);
   AddGlobalOptions(app, options);
@@ -224,10 +227,22 @@ int main(int argc, char** argv) {
   policy->add_option("FILE", options.file, "YAML file with a detectors: section")->required();
   policy->callback([&] { status = RunUpdate(options, Verb::SetPolicy); });
 
-  // The forensic verbs (records query/timeline/export, report scope, verify) are added here once
-  // the forensic store is part of this build.
+  ForensicOptions forensic;
+  auto channel = [&options] {
+    ChannelSettings settings;
+    settings.client.endpoint = options.endpoint;
+    settings.client.key_directory = options.keys;
+    settings.client.connect_timeout_s = options.connect_timeout_s;
+    settings.client.reply_timeout_s = options.timeout_s;
+    settings.json = options.json;
+    return settings;
+  };
+  AddForensicVerbs(app, *show, forensic, channel, status);
 
   AddVerbOptions(app, options);
+  // `verify` is a verb without a group, so AddVerbOptions does not reach it.
+  app.get_subcommand("verify")->add_flag("--json", options.json,
+                                         "Print one JSON document instead of tables");
 
   try {
     app.parse(argc, argv);

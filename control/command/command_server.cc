@@ -239,11 +239,41 @@ void CommandServer::HandleRequest(const std::string& routing_id, const std::stri
     case command::Verb::SetPolicy:
       StartUpdate(routing_id, user_id, request);
       return;
+    default:
+      break;
+  }
+  if (IsForensicVerb(request.verb())) {
+    ReplyForensic(routing_id, user_id, request);
+    return;
   }
   requests_invalid_.fetch_add(1, std::memory_order_relaxed);
   ReplyError(routing_id, user_id, request.request_id(),
              "unknown verb " + std::to_string(static_cast<int>(request.verb())) +
                  ": sluicectl is newer than this sluice-control");
+}
+
+void CommandServer::ReplyForensic(const std::string& routing_id, const std::string& user_id,
+                                  const command::Request& request) {
+  forensic_requests_.fetch_add(1, std::memory_order_relaxed);
+  const ForensicAnswer answer = AnswerForensicRequest(options_.store, request);
+  if (!answer.ok) forensic_failures_.fetch_add(1, std::memory_order_relaxed);
+  flatbuffers::FlatBufferBuilder fbb(answer.body.size() + 1024);
+  const auto error_text = answer.error.empty() ? 0 : fbb.CreateString(answer.error);
+  const auto key = fbb.CreateString(user_id);
+  const auto body = fbb.CreateString(answer.body);
+  const auto continuation = fbb.CreateString(answer.continuation);
+  command::ResponseBuilder response(fbb);
+  response.add_request_id(request.request_id());
+  response.add_ok(answer.ok);
+  if (!answer.error.empty()) response.add_error(error_text);
+  response.add_client_key(key);
+  response.add_control_uptime_s(static_cast<double>(MonotonicNanos() - started_ns_) / 1e9);
+  response.add_body(body);
+  response.add_continuation(continuation);
+  response.add_exit_code(answer.exit_code);
+  response.add_rows(answer.rows);
+  fbb.Finish(response.Finish());
+  Send(operator_socket_, routing_id, fbb);
 }
 
 void CommandServer::ReplyError(const std::string& routing_id, const std::string& user_id,
@@ -302,6 +332,10 @@ CounterList CommandServer::ControlCounters() const {
   add("control.command.requests_invalid", requests_invalid_.load(),
       "sluicectl requests that were not valid command messages; a high value means a client of "
       "another version or a broken client.");
+  add("control.command.forensic_requests", forensic_requests_.load(),
+      "Forensic store requests (records, report scope, verify, show findings or endpoints).");
+  add("control.command.forensic_failures", forensic_failures_.load(),
+      "Forensic store requests that failed; each failure's message went back to sluicectl.");
   add("control.command.clients_admitted", zap_.admitted(),
       "sluicectl connections admitted by key (one per connection, not per request).");
   add("control.command.clients_rejected", zap_.rejected(),

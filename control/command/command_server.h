@@ -18,6 +18,7 @@
 #include "control/command/allow_list.h"
 #include "control/command/counter_value.h"
 #include "control/command/dataplane_registry.h"
+#include "control/command/forensic_requests.h"
 #include "control/command/zap_handler.h"
 
 namespace sluice::control {
@@ -44,6 +45,8 @@ struct CommandServerOptions {
   bool dataplane_curve = false;
   // How long a rules load or policy update waits for each data plane's result.
   uint32_t update_timeout_s = 60;
+  // The forensic store the forensic verbs read; an empty directory: none.
+  ForensicStoreInfo store;
 };
 
 class CommandServer {
@@ -100,6 +103,10 @@ class CommandServer {
                    const command::Request& request);
   void ReplyStats(const std::string& routing_id, const std::string& user_id,
                   const command::Request& request);
+  // Runs a forensic verb on this thread: bounded work (forensic_requests.h), so data plane
+  // messages and other requests wait at most that long.
+  void ReplyForensic(const std::string& routing_id, const std::string& user_id,
+                     const command::Request& request);
   void StartUpdate(const std::string& routing_id, const std::string& user_id,
                    const command::Request& request);
   void ReplyError(const std::string& routing_id, const std::string& user_id, uint64_t request_id,
@@ -133,6 +140,8 @@ class CommandServer {
   // Command thread counters; atomics because the metrics thread reads them.
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> requests_invalid_{0};
+  std::atomic<uint64_t> forensic_requests_{0};
+  std::atomic<uint64_t> forensic_failures_{0};
   std::atomic<uint64_t> updates_applied_{0};
   std::atomic<uint64_t> updates_failed_{0};
   std::atomic<uint64_t> dataplane_messages_invalid_{0};

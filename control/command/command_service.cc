@@ -27,7 +27,7 @@ bool FileExists(const std::string& path) {
 CommandService::CommandService() = default;
 CommandService::~CommandService() { Stop(); }
 
-std::string CommandService::Start(const CommandConfig& config) {
+std::string CommandService::Start(const CommandConfig& config, const ForensicStoreInfo& store) {
   counters_.Publish(SnapshotCounters(ControlStats{}));
 
   CommandServerOptions options;
@@ -37,6 +37,7 @@ std::string CommandService::Start(const CommandConfig& config) {
   options.allowed_keys_dir = config.AllowedKeysDirectory();
   options.dataplane_curve = config.dataplane_curve;
   options.update_timeout_s = config.update_timeout_s;
+  options.store = store;
   options.operator_enabled = config.command_listen != "off";
   const bool default_keys = config.command_keys == kDefaultKeyDirectory &&
                             config.command_allowed_keys.empty();

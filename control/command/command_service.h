@@ -23,7 +23,7 @@ class CommandService {
   // Starts what `config` enables. A setting left at its default that cannot be used (no key
   // directory, address in use) is logged and skipped, so that a bare sluice-control still
   // ingests. A setting given explicitly that fails returns the error.
-  std::string Start(const CommandConfig& config);
+  std::string Start(const CommandConfig& config, const ForensicStoreInfo& store = {});
   void Stop();
 
   // Ingest thread: copies `stats` for the other threads, at most every kPublishIntervalNs.

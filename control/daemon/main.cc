@@ -179,7 +179,9 @@ int Run(const ControlConfig& config) {
           config.command.dataplane_curve ? " (CURVE)" : "", config.jsonl.c_str());
 
   CommandService commands;
-  if (std::string error = commands.Start(config.command); !error.empty()) {
+  ForensicStoreInfo store_info;
+  if (forensic_store) store_info = {config.store.path, config.store.SigningKeyPath()};
+  if (std::string error = commands.Start(config.command, store_info); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
   }
