@@ -85,10 +85,18 @@ void ExtractFinding(const wire::Finding& finding, RecordFields& fields) {
   fields.detector = Text(finding.detector());
   fields.client_kind = Text(finding.client_kind());
   fields.client_id = Text(finding.client_id());
+  fields.host = Text(finding.host());
+  fields.method = Text(finding.method());
+  fields.endpoint = Text(finding.endpoint());
+  // Indexed at the last call it counted, as the JSON-lines sink stamps it. Older findings
+  // without call times keep their arrival time.
+  if (finding.last_ts_ns() != 0) fields.ts_ns = finding.last_ts_ns();
   // Findings about an address-identified client name the address as client_id.
   if (fields.client_kind == "ip") {
     fields.client_ip = fields.client_id;
     fields.client_id.clear();
+  } else if (finding.client() != nullptr) {
+    fields.client_ip = FormatAddress(finding.ip_version(), *finding.client());
   }
 }
 
