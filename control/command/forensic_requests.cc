@@ -316,6 +316,7 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
 
   forensics::ScopeRequest scope;
   scope.generated_at_ns = WallNanos();
+  scope.thresholds = info.report_thresholds;
   store::RecordQuery query = QueryFromFilter(filter);
   forensics::ScopeSelector& selector = scope.selector;
   if (filter != nullptr) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands_generated.h"
+#include "control/forensics/scope.h"
 
 namespace sluice::control {
 
@@ -27,6 +28,7 @@ inline constexpr int kMaxReadSeconds = 30;
 struct ForensicStoreInfo {
   std::string directory;
   std::string signing_key_path;  // the public key beside it (`.pub`) is preferred for verify
+  forensics::ScopeThresholds report_thresholds;  // control.report in the config file
 };
 
 // One forensic request's result, copied into a Response.

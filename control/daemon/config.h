@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 #include "control/command/command_config.h"
+#include "control/forensics/scope_config.h"
 
 namespace sluice::control {
 
@@ -34,6 +35,7 @@ struct ControlConfig {
   std::string jsonl = kDefaultJsonl;
   StoreConfig store;
   CommandConfig command;  // command channel and metrics endpoint
+  forensics::ScopeThresholds report;  // `sluicectl report scope` thresholds (control.report)
 };
 
 // Flags of the settings given on the command line, which win over the file.

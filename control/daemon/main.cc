@@ -7,6 +7,7 @@
 
 #include "control/command/command_service.h"
 #include "control/daemon/config.h"
+#include "control/forensics/scope_config.h"
 #include "control/daemon/log.h"
 #include "control/daemon/signals.h"
 #include "control/daemon/stats.h"
@@ -180,7 +181,7 @@ int Run(const ControlConfig& config) {
 
   CommandService commands;
   ForensicStoreInfo store_info;
-  if (forensic_store) store_info = {config.store.path, config.store.SigningKeyPath()};
+  if (forensic_store) store_info = {config.store.path, config.store.SigningKeyPath(), config.report};
   if (std::string error = commands.Start(config.command, store_info); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
@@ -211,6 +212,14 @@ int main(int argc, char** argv) {
   if (!command_line.config_path.empty()) {
     const std::string error = LoadConfigFile(command_line.config_path, command_line.overrides,
                                              command_line.config);
+    if (!error.empty()) {
+      LogLine("error: %s", error.c_str());
+      return kExitSetupError;
+    }
+  }
+  if (!command_line.config_path.empty()) {
+    const std::string error =
+        forensics::LoadReportConfigFile(command_line.config_path, command_line.config.report);
     if (!error.empty()) {
       LogLine("error: %s", error.c_str());
       return kExitSetupError;

@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -214,8 +215,11 @@ class ForensicVerbsTest : public ::testing::Test {
       delete process_;
       process_ = new BackgroundProcess();
       const std::string log = directory_->File("control.log");
+      // The report thresholds come from the config file; the flags set the rest.
+      const std::string config = directory_->File("control.yaml");
+      ASSERT_TRUE(WriteFile(config, "control:\n  report:\n    evidence_limit: 7\n"));
       const std::string started = process_->Start(
-          {Env("SLUICE_CONTROL"), "--listen", record_endpoint_, "--jsonl",
+          {Env("SLUICE_CONTROL"), "--config", config, "--listen", record_endpoint_, "--jsonl",
            directory_->File("records.jsonl"), "--store", directory_->File("store"),
            "--command-listen", command_endpoint_, "--dataplane-command-listen",
            Endpoint(FreeLoopbackPort()), "--command-keys", keys_, "--metrics-listen", "off"},
@@ -495,6 +499,8 @@ TEST_F(ForensicVerbsTest, ReportScopeFromStore) {
   const rapidjson::Document by_client = CtlJson({"report", "scope", "--client", client});
   ASSERT_TRUE(by_client.HasMember("summary"));
   EXPECT_EQ(by_client["summary"]["calls"].GetUint64(), calls);
+  EXPECT_EQ(by_client["evidence"]["listed"].GetUint64(), std::min<uint64_t>(calls, 7))
+      << "control.report.evidence_limit from the config file";
 
   const std::string html = directory_->File("scope.html");
   const ProcessResult written = Ctl({"report", "scope", "--client", client, "--format", "html",
