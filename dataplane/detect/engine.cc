@@ -409,7 +409,7 @@ void Engine::CheckVolumeAgainstEndpoint(Track& track, const EndpointStats& endpo
 // its status class was (almost) never seen while learning.
 void Engine::CheckBaseline(Track& track, EndpointStats& endpoint, const CallEvent& call, FindingSink* sink) {
   const BaselineSettings& settings = policy_->baseline;
-  if (!endpoint.learned || !settings.common.enabled) return;
+  if (!endpoint.learned || call.ts_ns < endpoint.learned_at_ns || !settings.common.enabled) return;
   const uint64_t size_limit =
       static_cast<uint64_t>(settings.size_factor * static_cast<double>(std::max<uint64_t>(endpoint.learned_p99_bytes, 1024)));
   const bool too_large = call.response_bytes > size_limit;
@@ -447,6 +447,7 @@ void Engine::Learn(EndpointStats& endpoint, const CallEvent& call) {
     return;
   }
   endpoint.learned = true;
+  endpoint.learned_at_ns = endpoint.last_ts_ns;
   endpoint.learned_p99_bytes = Quantile(endpoint, 0.99);
   for (int i = 0; i < 6; ++i) {
     endpoint.learned_status_share[i] = static_cast<double>(endpoint.status_classes[i]) / endpoint.calls;

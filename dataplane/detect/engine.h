@@ -99,6 +99,10 @@ struct EndpointStats {
   uint32_t size_buckets[kSizeBuckets];
   uint8_t client_registers[kClientSketch];
   bool learned;
+  // Packet time at which the profile was learned: the latest call seen then. Calls older than this
+  // that arrive later (over a ring, from a worker that is behind) are not judged against the
+  // profile, as they would not have been with one worker.
+  uint64_t learned_at_ns;
   uint64_t learned_p99_bytes;
   double learned_status_share[6];
   uint8_t host_length;

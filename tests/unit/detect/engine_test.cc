@@ -279,7 +279,7 @@ TEST(Exfiltration, BytesAndPii) {
   for (uint64_t i = 0; i < 30; ++i) {
     CallEvent call = Call(kStart + i * kSecond, 2, "/people");
     call.response_bytes = 2000;
-    call.pii_items = 100;  // 3000 in the window, over the default 2000
+    call.pii_items = 200;  // 6000 in the window, over the default 5000
     engine.Process(call, &sink);
   }
   EXPECT_EQ(sink.Count(Detector::kExfiltration), 2u);
