@@ -117,9 +117,9 @@ void Engine::ProcessClient(const CallEvent& call, FindingSink* sink) {
   if (call.page_hash != 0) CheckScraping(track, call, sink);
 }
 
-// The endpoint's owner sees every call of the endpoint, so its inventory entry and baseline are
-// the same with any number of workers; the checks against them run here, on an entry per client
-// and template of its own.
+// The endpoint's owner receives every call of the endpoint, so its inventory entry and baseline
+// do not depend on the number of workers. The checks against them run here, on a per client and
+// template entry of their own.
 void Engine::ProcessEndpoint(const CallEvent& call, FindingSink* sink) {
   if (inventory_start_ns_ == 0) inventory_start_ns_ = call.ts_ns;
   EndpointStats& endpoint = EndpointFor(call);
