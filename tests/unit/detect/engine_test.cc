@@ -331,7 +331,7 @@ TEST(Exfiltration, LateCallDoesNotFire) {
   later.response_bytes = 2000;
   later.pii_items = 10;
   engine.Process(later, &sink);
-  CallEvent late = Call(kStart + 399 * kSecond, 1, "/people");  // parsed by a slower worker
+  CallEvent late = Call(kStart + 299 * kSecond, 1, "/people");  // before the current bucket
   late.response_bytes = 2000;
   late.pii_items = 10;
   engine.Process(late, &sink);
@@ -402,6 +402,32 @@ TEST(Baseline, LargeResponsesAfterLearning) {
   EXPECT_TRUE(sink.found.empty());
   for (uint64_t i = 0; i < 6; ++i) {
     CallEvent call = Call(kStart + (200 + i) * kSecond, 42, "/profile");
+    call.response_bytes = 500000;
+    engine.Process(call, &sink);
+  }
+  EXPECT_EQ(sink.Count(Detector::kBaselineDeviation), 1u);
+}
+
+// Calls older than the moment the profile was learned (late over a ring) are not judged by it.
+TEST(Baseline, LateCallsBeforeLearningStayQuiet) {
+  DetectorPolicy policy;
+  policy.baseline.learning_calls = 50;
+  policy.baseline.learning_s = 10;
+  Engine engine(0, policy);
+  Collect sink;
+  for (uint64_t i = 0; i < 100; ++i) {
+    CallEvent call = Call(kStart + (100 + i) * kSecond, static_cast<uint32_t>(i % 10), "/profile");
+    call.response_bytes = 800 + i % 100;
+    engine.Process(call, &sink);
+  }
+  for (uint64_t i = 0; i < 6; ++i) {
+    CallEvent call = Call(kStart + (10 + i) * kSecond, 42, "/profile");
+    call.response_bytes = 500000;
+    engine.Process(call, &sink);
+  }
+  EXPECT_EQ(sink.Count(Detector::kBaselineDeviation), 0u);
+  for (uint64_t i = 0; i < 6; ++i) {
+    CallEvent call = Call(kStart + (300 + i) * kSecond, 42, "/profile");
     call.response_bytes = 500000;
     engine.Process(call, &sink);
   }
