@@ -230,7 +230,7 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
 
   DetectMessage message;
   message.kind = MessageKind::kCall;
-  message.reserved = 0;
+  message.parts = kBothParts;
   CallEvent& event = message.call;
   BuildEvent(flow, *txn, &event);
 
@@ -265,13 +265,32 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
   }
   ReadPaging(query, &event);
 
-  const uint32_t owner = OwnerOf(event.client_hash, workers_);
-  if (owner == worker_id_ || rings_.empty()) {
+  if (rings_.empty()) {
     ++counters_.events_local;
-    engine_.Process(event, this);
+    engine_.Process(event, kBothParts, this);
     return;
   }
-  if (rte_ring_mp_enqueue_elem(rings_[owner], &message, sizeof(message)) == 0) {
+  // The client's owner and the endpoint's owner each get the call; one message when they are one.
+  const uint32_t client_owner = OwnerOf(event.client_hash, workers_);
+  const uint32_t endpoint_owner = OwnerOf(event.endpoint_hash, workers_);
+  if (client_owner == endpoint_owner) {
+    Route(message, client_owner);
+    return;
+  }
+  message.parts = kClientPart;
+  Route(message, client_owner);
+  message.parts = kEndpointPart;
+  Route(message, endpoint_owner);
+}
+
+void Agent::Route(const DetectMessage& message, uint32_t worker) {
+  if (worker == worker_id_) {
+    ++counters_.events_local;
+    engine_.Process(message.call, message.parts, this);
+    return;
+  }
+  // rte_ring takes a non-const pointer but only copies from it.
+  if (rte_ring_mp_enqueue_elem(rings_[worker], const_cast<DetectMessage*>(&message), sizeof(message)) == 0) {
     ++counters_.events_sent;
   } else {
     ++counters_.events_dropped;
@@ -289,7 +308,7 @@ uint32_t Agent::Poll(uint32_t budget) {
     for (unsigned i = 0; i < count; ++i) {
       if (messages[i].kind == MessageKind::kCall) {
         ++counters_.events_received;
-        engine_.Process(messages[i].call, this);
+        engine_.Process(messages[i].call, messages[i].parts, this);
       } else if (messages[i].kind == MessageKind::kFinding) {
         ++counters_.notices_received;
         flagged_.Add(messages[i].finding);

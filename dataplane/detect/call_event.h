@@ -61,9 +61,18 @@ struct FindingNotice {
 
 enum class MessageKind : uint32_t { kCall = 1, kFinding = 2 };
 
+// Which halves of the detectors a kCall message is for (CallParts in `parts`): the client's
+// (its owner, chosen by the client hash) and the endpoint's (its owner, chosen by the endpoint
+// hash). One message carries both when one worker owns both.
+enum CallParts : uint32_t {
+  kClientPart = 1,
+  kEndpointPart = 2,
+  kBothParts = 3,
+};
+
 struct DetectMessage {
   MessageKind kind;
-  uint32_t reserved;
+  uint32_t parts;  // CallParts, for kCall
   union {
     CallEvent call;
     FindingNotice finding;

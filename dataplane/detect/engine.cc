@@ -98,11 +98,14 @@ void Engine::Remember(Track& track, const CallEvent& call) {
   }
 }
 
-void Engine::Process(const CallEvent& call, FindingSink* sink) {
+void Engine::Process(const CallEvent& call, uint32_t parts, FindingSink* sink) {
   ++counters_.calls;
   if (call.ts_ns > last_ts_ns_) last_ts_ns_ = call.ts_ns;
-  if (inventory_start_ns_ == 0) inventory_start_ns_ = call.ts_ns;
-  EndpointStats& endpoint = EndpointFor(call);
+  if (parts & kClientPart) ProcessClient(call, sink);
+  if (parts & kEndpointPart) ProcessEndpoint(call, sink);
+}
+
+void Engine::ProcessClient(const CallEvent& call, FindingSink* sink) {
   Track& client = TrackFor(call.client_hash, 0, call);
   Remember(client, call);
   // The client entry was used last, so making the template entry never evicts it.
@@ -110,9 +113,20 @@ void Engine::Process(const CallEvent& call, FindingSink* sink) {
   Remember(track, call);
   UpdateLeads(client, track, call);
   CheckClientWide(client, call, sink);
-  CheckVolumeAgainstEndpoint(client, track, endpoint, call, sink);
   if (call.object_hash != 0) CheckEnumeration(track, call, sink);
   if (call.page_hash != 0) CheckScraping(track, call, sink);
+}
+
+// The endpoint's owner receives every call of the endpoint, so its inventory entry and baseline
+// do not depend on the number of workers. The checks against them run here, on a per client and
+// template entry of their own.
+void Engine::ProcessEndpoint(const CallEvent& call, FindingSink* sink) {
+  if (inventory_start_ns_ == 0) inventory_start_ns_ = call.ts_ns;
+  EndpointStats& endpoint = EndpointFor(call);
+  const uint64_t key = (call.endpoint_hash ^ kEndpointSideKey) | 1;
+  Track& track = TrackFor(call.client_hash, key, call);
+  Remember(track, call);
+  CheckVolumeAgainstEndpoint(track, endpoint, call, sink);
   CheckBaseline(track, endpoint, call, sink);
   Learn(endpoint, call);
 }
@@ -365,14 +379,15 @@ void Engine::CheckClientWide(Track& client, const CallEvent& call, FindingSink* 
 // Large pages: the client's response bytes on one template in the window, against what the
 // endpoint's mean response size predicts for that many calls. The endpoint needs
 // kMinEndpointCalls calls first so that one client's first calls are not its own baseline.
-void Engine::CheckVolumeAgainstEndpoint(Track& client, Track& track, const EndpointStats& endpoint,
-                                        const CallEvent& call, FindingSink* sink) {
+void Engine::CheckVolumeAgainstEndpoint(Track& track, const EndpointStats& endpoint, const CallEvent& call,
+                                        FindingSink* sink) {
   constexpr uint64_t kMinEndpointCalls = 50;
   const ExfiltrationSettings& settings = policy_->exfiltration;
   const uint64_t window = WindowNs(settings.common);
   track.window_calls.Add(call.ts_ns, window, 1);
+  track.bytes.Add(call.ts_ns, window, call.response_bytes);
   if (endpoint.calls < kMinEndpointCalls || call.response_bytes == 0) return;
-  if (!CanFire(client, Detector::kExfiltration, call)) return;
+  if (!CanFire(track, Detector::kExfiltration, call)) return;
   const uint64_t bytes = track.bytes.Value(call.ts_ns, window);
   if (bytes < settings.min_baseline_bytes) return;
   const uint64_t calls = std::max<uint64_t>(track.window_calls.Value(call.ts_ns, window), 1);
@@ -387,14 +402,14 @@ void Engine::CheckVolumeAgainstEndpoint(Track& client, Track& track, const Endpo
       {"window_s", static_cast<double>(settings.common.window_s)},
       {"threshold_bytes", static_cast<double>(settings.min_baseline_bytes)},
   };
-  Fire(client, Detector::kExfiltration, call, evidence, 6, sink, &track);
+  Fire(track, Detector::kExfiltration, call, evidence, 6, sink);
 }
 
 // After learning, a call is an outlier when its response is far above the learned p99 size or
 // its status class was (almost) never seen while learning.
 void Engine::CheckBaseline(Track& track, EndpointStats& endpoint, const CallEvent& call, FindingSink* sink) {
   const BaselineSettings& settings = policy_->baseline;
-  if (!endpoint.learned || !settings.common.enabled) return;
+  if (!endpoint.learned || call.ts_ns < endpoint.learned_at_ns || !settings.common.enabled) return;
   const uint64_t size_limit =
       static_cast<uint64_t>(settings.size_factor * static_cast<double>(std::max<uint64_t>(endpoint.learned_p99_bytes, 1024)));
   const bool too_large = call.response_bytes > size_limit;
@@ -432,6 +447,7 @@ void Engine::Learn(EndpointStats& endpoint, const CallEvent& call) {
     return;
   }
   endpoint.learned = true;
+  endpoint.learned_at_ns = endpoint.last_ts_ns;
   endpoint.learned_p99_bytes = Quantile(endpoint, 0.99);
   for (int i = 0; i < 6; ++i) {
     endpoint.learned_status_share[i] = static_cast<double>(endpoint.status_classes[i]) / endpoint.calls;

@@ -1,9 +1,16 @@
-// The detectors of one worker. It keeps per client and template state for the clients this worker
-// owns (chosen by a hash of the client identity) and the endpoint inventory of their calls, and
-// turns that state into findings.
+// The detectors of one worker. State has two kinds of owner, so that every piece of it is computed
+// from the same calls whatever the number of workers:
+//  - client part: the clients this worker owns (chosen by a hash of the client identity). Per
+//    client and per client and template state; enumeration, scraping, auth failures, forced
+//    browsing and the client-wide exfiltration volume. It sees every call of its clients.
+//  - endpoint part: the endpoints this worker owns (chosen by the endpoint hash). The inventory
+//    entry and baseline of each endpoint, and the detectors that compare a client's calls with
+//    that baseline (exfiltration against the endpoint's mean size, baseline deviation), on a
+//    separate per client and template entry. It sees every call of its endpoints.
+// With one worker, one engine owns both parts of every call.
 //
-// Ownership: one Engine per worker lcore; it sees only calls of the clients it owns, so it needs
-// no lock. Built on the main lcore; all memory is allocated then.
+// Ownership: one Engine per worker lcore; it sees only calls routed to it, so it needs no lock.
+// Built on the main lcore; all memory is allocated then.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +99,10 @@ struct EndpointStats {
   uint32_t size_buckets[kSizeBuckets];
   uint8_t client_registers[kClientSketch];
   bool learned;
+  // Packet time at which the profile was learned: the latest call seen then. Calls older than this
+  // that arrive later (over a ring, from a worker that is behind) are not judged against the
+  // profile, as they would not have been with one worker.
+  uint64_t learned_at_ns;
   uint64_t learned_p99_bytes;
   double learned_status_share[6];
   uint8_t host_length;
@@ -125,8 +136,10 @@ class Engine {
 
   // A policy with the same capacities (SameShape). Main lcore hands it over between bursts.
   void SetPolicy(const DetectorPolicy* policy) { policy_ = policy; }
-  // Runs every detector on one call of a client this worker owns.
-  void Process(const CallEvent& call, FindingSink* sink);
+  // Runs every detector on one call (one worker owns both parts).
+  void Process(const CallEvent& call, FindingSink* sink) { Process(call, kBothParts, sink); }
+  // Runs the parts (CallParts) of the detectors this worker owns for the call.
+  void Process(const CallEvent& call, uint32_t parts, FindingSink* sink);
   // Exports the inventory when its period has passed in packet time, or always with `force`.
   void MaybeExportInventory(uint64_t now_ns, bool force, InventorySink* sink);
 
@@ -136,6 +149,8 @@ class Engine {
   static uint32_t DistinctClients(const EndpointStats& stats);
 
  private:
+  void ProcessClient(const CallEvent& call, FindingSink* sink);
+  void ProcessEndpoint(const CallEvent& call, FindingSink* sink);
   Track& TrackFor(uint64_t client, uint64_t endpoint, const CallEvent& call);
   EndpointStats& EndpointFor(const CallEvent& call);
   void Remember(Track& track, const CallEvent& call);
@@ -149,7 +164,7 @@ class Engine {
   // The template entry a client-wide finding names, or null to name the call's own template.
   const Track* LeadTrack(const Track& client, int lead);
   void CheckBaseline(Track& track, EndpointStats& endpoint, const CallEvent& call, FindingSink* sink);
-  void CheckVolumeAgainstEndpoint(Track& client, Track& track, const EndpointStats& endpoint, const CallEvent& call,
+  void CheckVolumeAgainstEndpoint(Track& track, const EndpointStats& endpoint, const CallEvent& call,
                                   FindingSink* sink);
   void Learn(EndpointStats& endpoint, const CallEvent& call);
 
@@ -163,9 +178,14 @@ class Engine {
   uint64_t last_ts_ns_ = 0;
 };
 
-// Returns the worker that owns a client: the same for a given hash whichever worker parsed the call.
-inline uint32_t OwnerOf(uint64_t client_hash, uint32_t workers) {
-  return static_cast<uint32_t>((client_hash >> 32) % workers);
+// Returns the worker that owns a client or an endpoint: the same for a given hash whichever
+// worker parsed the call.
+inline uint32_t OwnerOf(uint64_t hash, uint32_t workers) {
+  return static_cast<uint32_t>((hash >> 32) % workers);
 }
+
+// The endpoint part keys its per client and template entries with this mixed into the endpoint
+// hash, so that they never share an entry with the client part when one worker owns both.
+inline constexpr uint64_t kEndpointSideKey = 0x5bd1e9955bd1e995ull;
 
 }  // namespace sluice::detect

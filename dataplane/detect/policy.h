@@ -76,7 +76,10 @@ struct ScrapingSettings {
 struct ExfiltrationSettings {
   DetectorCommon common{true, Action::kLog, 300, {}};
   uint64_t min_response_bytes = 20ull * 1024 * 1024;  // response body bytes per client and window
-  uint32_t min_pii_items = 2000;         // personal data items in responses per client and window
+  // Personal data items in responses per client and window. Tuning scenarios: benign clients
+  // reach at most ~2400 (a NAT address of many users, a batch job), large-page exfiltration
+  // 40000 or more (6600 in its first call); 2000 flagged busy NAT addresses and batch jobs.
+  uint32_t min_pii_items = 5000;
   // Also fires when a client's bytes on one template reach this multiple of what the endpoint's
   // mean response size predicts for its calls in the window, and at least min_baseline_bytes.
   double baseline_factor = 20.0;

@@ -18,8 +18,11 @@ struct SlidingCount {
   // The estimated total over (ts_ns - window_ns, ts_ns].
   uint64_t Value(uint64_t ts_ns, uint64_t window_ns) {
     Advance(ts_ns, window_ns);
-    const uint64_t elapsed = ts_ns - bucket_start_ns;
-    const double weight = 1.0 - static_cast<double>(elapsed) / static_cast<double>(window_ns);
+    // A call older than the current bucket (it came late over another worker's ring) sees the
+    // whole previous bucket. Without the clamp the unsigned difference wraps and the estimate
+    // becomes huge: one late event used to flag a benign client with 2 workers but not with 1.
+    const uint64_t elapsed = ts_ns > bucket_start_ns ? ts_ns - bucket_start_ns : 0;
+    const double weight = elapsed >= window_ns ? 0.0 : 1.0 - static_cast<double>(elapsed) / static_cast<double>(window_ns);
     return current + static_cast<uint64_t>(static_cast<double>(previous) * weight);
   }
 

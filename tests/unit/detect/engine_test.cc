@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <set>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -276,7 +279,7 @@ TEST(Exfiltration, BytesAndPii) {
   for (uint64_t i = 0; i < 30; ++i) {
     CallEvent call = Call(kStart + i * kSecond, 2, "/people");
     call.response_bytes = 2000;
-    call.pii_items = 100;  // 3000 in the window, over the default 2000
+    call.pii_items = 200;  // 6000 in the window, over the default 5000
     engine.Process(call, &sink);
   }
   EXPECT_EQ(sink.Count(Detector::kExfiltration), 2u);
@@ -303,6 +306,88 @@ TEST(Exfiltration, LargePagesAgainstEndpointMean) {
   EXPECT_EQ(sink.found[0].endpoint, "/customers");
 }
 
+// A call that arrives after a later one (another worker's ring is behind) must not make the
+// estimate wrap around: it used to read as ~1.8e19 bytes and flag a benign client.
+TEST(SlidingCountTest, LateEventAfterBucketAdvanceStaysBounded) {
+  const uint64_t window = 300 * kSecond;
+  SlidingCount count;
+  count.Add(kStart, window, 100);
+  count.Add(kStart + 301 * kSecond, window, 10);  // advances the bucket
+  const uint64_t late = count.Value(kStart + 290 * kSecond, window);
+  EXPECT_EQ(late, 110u);
+  EXPECT_EQ(count.Value(kStart + 301 * kSecond, window), 10u + 99u);
+}
+
+TEST(Exfiltration, LateCallDoesNotFire) {
+  DetectorPolicy policy;
+  policy.baseline.common.enabled = false;
+  Engine engine(0, policy);
+  Collect sink;
+  CallEvent first = Call(kStart, 1, "/people");
+  first.response_bytes = 2000;
+  first.pii_items = 10;
+  engine.Process(first, &sink);
+  CallEvent later = Call(kStart + 400 * kSecond, 1, "/people");
+  later.response_bytes = 2000;
+  later.pii_items = 10;
+  engine.Process(later, &sink);
+  CallEvent late = Call(kStart + 299 * kSecond, 1, "/people");  // before the current bucket
+  late.response_bytes = 2000;
+  late.pii_items = 10;
+  engine.Process(late, &sink);
+  EXPECT_TRUE(sink.found.empty());
+}
+
+// Two engines, each given the client part of the calls of the clients it owns and the endpoint
+// part of the calls of the endpoints it owns, find what one engine finds.
+TEST(Engine, SplitPartsFindWhatOneEngineFinds) {
+  DetectorPolicy policy;
+  policy.baseline.learning_calls = 50;
+  policy.baseline.learning_s = 10;
+  std::vector<CallEvent> calls;
+  for (uint64_t i = 0; i < 400; ++i) {
+    const char* endpoint = i % 2 == 0 ? "/customers" : "/invoices";
+    CallEvent call = Call(kStart + i * kSecond, static_cast<uint32_t>(10 + i % 40), endpoint);
+    call.response_bytes = 2000 + i % 7;
+    calls.push_back(call);
+  }
+  for (uint64_t i = 0; i < 12; ++i) {  // large pages on both templates: 3 MB on each
+    CallEvent call = Call(kStart + (400 + i) * kSecond, 3, i % 2 == 0 ? "/customers" : "/invoices");
+    call.response_bytes = 500000;
+    calls.push_back(call);
+  }
+  Engine one(0, policy);
+  Collect one_sink;
+  for (const CallEvent& call : calls) one.Process(call, &one_sink);
+
+  Engine a(0, policy);
+  Engine b(1, policy);
+  Collect split_sink;
+  Engine* engines[2] = {&a, &b};
+  for (const CallEvent& call : calls) {
+    const uint32_t client_owner = OwnerOf(call.client_hash, 2);
+    const uint32_t endpoint_owner = OwnerOf(call.endpoint_hash, 2);
+    if (client_owner == endpoint_owner) {
+      engines[client_owner]->Process(call, kBothParts, &split_sink);
+    } else {
+      engines[client_owner]->Process(call, kClientPart, &split_sink);
+      engines[endpoint_owner]->Process(call, kEndpointPart, &split_sink);
+    }
+  }
+  const auto keys = [](const Collect& sink) {
+    std::set<std::tuple<int, std::string, std::string>> set;
+    for (const Recorded& r : sink.found) set.insert({static_cast<int>(r.detector), r.client_id, r.endpoint});
+    return set;
+  };
+  EXPECT_FALSE(one_sink.found.empty());
+  EXPECT_EQ(keys(one_sink), keys(split_sink));
+  // The inventory of every endpoint is on one engine only, with all its calls.
+  EXPECT_EQ(a.counters().calls + b.counters().calls, calls.size() + calls.size() -
+                                                         std::count_if(calls.begin(), calls.end(), [](const CallEvent& c) {
+                                                           return OwnerOf(c.client_hash, 2) == OwnerOf(c.endpoint_hash, 2);
+                                                         }));
+}
+
 TEST(Baseline, LargeResponsesAfterLearning) {
   DetectorPolicy policy;
   policy.baseline.learning_calls = 50;
@@ -323,6 +408,32 @@ TEST(Baseline, LargeResponsesAfterLearning) {
   EXPECT_EQ(sink.Count(Detector::kBaselineDeviation), 1u);
 }
 
+// Calls older than the moment the profile was learned (late over a ring) are not judged by it.
+TEST(Baseline, LateCallsBeforeLearningStayQuiet) {
+  DetectorPolicy policy;
+  policy.baseline.learning_calls = 50;
+  policy.baseline.learning_s = 10;
+  Engine engine(0, policy);
+  Collect sink;
+  for (uint64_t i = 0; i < 100; ++i) {
+    CallEvent call = Call(kStart + (100 + i) * kSecond, static_cast<uint32_t>(i % 10), "/profile");
+    call.response_bytes = 800 + i % 100;
+    engine.Process(call, &sink);
+  }
+  for (uint64_t i = 0; i < 6; ++i) {
+    CallEvent call = Call(kStart + (10 + i) * kSecond, 42, "/profile");
+    call.response_bytes = 500000;
+    engine.Process(call, &sink);
+  }
+  EXPECT_EQ(sink.Count(Detector::kBaselineDeviation), 0u);
+  for (uint64_t i = 0; i < 6; ++i) {
+    CallEvent call = Call(kStart + (300 + i) * kSecond, 42, "/profile");
+    call.response_bytes = 500000;
+    engine.Process(call, &sink);
+  }
+  EXPECT_EQ(sink.Count(Detector::kBaselineDeviation), 1u);
+}
+
 TEST(Engine, EvictionCounted) {
   DetectorPolicy policy;
   policy.tracked_per_worker = 64;
@@ -330,7 +441,9 @@ TEST(Engine, EvictionCounted) {
   Collect sink;
   for (uint32_t client = 0; client < 100; ++client) engine.Process(Call(kStart, client, "/a"), &sink);
   EXPECT_EQ(engine.tracked(), 64u);
-  EXPECT_EQ(engine.counters().tracks_evicted, 2u * 100 - 64);
+  // Each call makes three entries: the client, its template (client part) and its template
+  // (endpoint part).
+  EXPECT_EQ(engine.counters().tracks_evicted, 3u * 100 - 64);
 }
 
 TEST(Engine, ThresholdSwapKeepsState) {
