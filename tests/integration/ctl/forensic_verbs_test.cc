@@ -138,7 +138,10 @@ std::string SendFakeBatch(const std::string& endpoint) {
     if (zmq_msg_recv(&reply, dealer, 0) < 0) {
       error = "no reply from sluice-control";
     } else {
-      const auto* message = wire::GetMessage(zmq_msg_data(&reply));
+      // ZeroMQ gives no alignment guarantee; FlatBuffers reads need 4-byte alignment.
+      const auto* bytes = static_cast<const uint8_t*>(zmq_msg_data(&reply));
+      const std::vector<uint8_t> aligned(bytes, bytes + zmq_msg_size(&reply));
+      const auto* message = wire::GetMessage(aligned.data());
       if (frame.size() > 200 && message->body_as_BatchAck() == nullptr) error = "batch not acknowledged";
     }
     zmq_msg_close(&reply);
