@@ -43,7 +43,7 @@ meson_suite() {  # meson_suite BUILD_DIR SUITE...
     while read -r name; do
       failed_tests+=("$dir/$name")
     done < <(grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT) ' "$dir/suite.log" |
-               sed -E 's/^ *[0-9]+\/[0-9]+ +[^ ]+ \/ ([^ ]+) .*/\1/')
+               sed -E 's/^ *[0-9]+\/[0-9]+ +[^ ]+ \/ ([^ ]+) .*/\1/' | sort -u)
   fi
 }
 
