@@ -18,7 +18,7 @@
 namespace sluice::control::store {
 
 struct StoreOptions {
-  std::string directory;         // created when missing (its parent must exist)
+  std::string directory;         // created with its parents when missing
   std::string signing_key_path;  // Ed25519 PEM; created when missing
   uint64_t segment_max_bytes = 64ull << 20;
   // A segment is sealed (and so protected by the signed chain) once it is this old, checked at

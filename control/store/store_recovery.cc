@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "control/store/chain_files.h"
 #include "control/store/index_schema.h"
@@ -60,10 +62,14 @@ std::string Damaged(const std::string& path, const std::string& problem) {
 
 std::string Store::Recover() {
   const std::string& directory = options_.directory;
-  if (mkdir(directory.c_str(), 0750) != 0 && errno != EEXIST) {
-    return "cannot create store directory " + directory + ": " + std::strerror(errno) +
-           "; create its parent or choose another path with --store";
+  // Missing parents are created too, so the default under /var/lib/sluice works on a fresh host.
+  std::error_code created_error;
+  const bool created = std::filesystem::create_directories(directory, created_error);
+  if (created_error) {
+    return "cannot create store directory " + directory + ": " + created_error.message() +
+           "; choose another path with --store";
   }
+  if (created) chmod(directory.c_str(), 0750);
   if (access(options_.signing_key_path.c_str(), F_OK) != 0) {
     if (std::string error = GenerateSigningKey(options_.signing_key_path); !error.empty()) {
       return error;

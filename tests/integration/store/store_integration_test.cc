@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -247,14 +248,30 @@ TEST_F(StoreIntegration, InitStoreKeyCreatesOnce) {
 }
 
 TEST_F(StoreIntegration, UnusableStoreDirectoryExitsTwo) {
+  // A regular file where a parent directory should be: not even root can create the store.
+  const std::string blocker = root_ + "/not-a-directory";
+  { std::ofstream(blocker) << "x"; }
+  const std::string store = blocker + "/store";
   std::string output;
   const int status = RunOnce({"--listen", "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()),
-                              "--jsonl", root_ + "/records.jsonl", "--store",
-                              "/nonexistent/dir/store"},
+                              "--jsonl", root_ + "/records.jsonl", "--store", store},
                              root_ + "/bad.log", output);
   EXPECT_EQ(status, 2) << output;
   EXPECT_NE(output.find("cannot open the forensic store"), std::string::npos) << output;
-  EXPECT_NE(output.find("/nonexistent/dir/store"), std::string::npos) << output;
+  EXPECT_NE(output.find(store), std::string::npos) << output;
+}
+
+TEST_F(StoreIntegration, MissingParentsAreCreated) {
+  const std::string store = root_ + "/var/lib/sluice/store";
+  Control control({"--listen", "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()), "--jsonl",
+                   root_ + "/records.jsonl", "--store", store},
+                  root_ + "/parents.log");
+  ASSERT_TRUE(control.WaitForLog("listening on")) << control.Log();
+  control.Signal(SIGTERM);
+  EXPECT_EQ(control.Wait(), 0) << control.Log();
+  struct stat info = {};
+  ASSERT_EQ(stat(store.c_str(), &info), 0) << store;
+  EXPECT_TRUE(S_ISDIR(info.st_mode));
 }
 
 TEST_F(StoreIntegration, KillNineKeepsEveryAcknowledgedBatch) {
