@@ -1,4 +1,5 @@
 #include "control/daemon/config.h"
+#include "control/forensics/scope_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -33,6 +34,17 @@ const BadConfigCase kBadCases[] = {
     {"timeout_zero", "control:\n  update_timeout_s: 0\n", {"control.update_timeout_s", "1 to 3600"}},
     {"metrics_empty", "control:\n  metrics_listen: \"\"\n", {"control.metrics_listen", "non-empty"}},
 };
+
+// The shipped example lists every key; it must load as it stands.
+TEST(LoadConfigFile, ShippedExampleLoads) {
+  const std::string path = std::string(SLUICE_SOURCE_ROOT) + "/appliance/sluice.example.yaml";
+  ControlConfig config;
+  ASSERT_EQ(LoadConfigFile(path, {}, config), "");
+  EXPECT_EQ(config.listen, kDefaultListen);
+  EXPECT_TRUE(config.store.enabled);
+  EXPECT_EQ(forensics::LoadReportConfigFile(path, config.report), "");
+  EXPECT_EQ(config.report.evidence_limit, 50u);
+}
 
 TEST(LoadConfigFile, CommandChannelKeys) {
   const std::string path = WriteFile(
