@@ -165,9 +165,15 @@ void Agent::Identify(const flow::Flow& flow, session::Transaction* txn) {
     ++counters_.identity_fallbacks;
   }
   const uint8_t* ip = flow.client_is_a ? flow.key.ip_a : flow.key.ip_b;
-  const int family = flow.key.ip_version == 6 ? AF_INET6 : AF_INET;
-  if (inet_ntop(family, ip, note.client_id, session::CallAnnotation::kClientIdBytes) == nullptr) note.client_id[0] = 0;
-  note.client_id_length = static_cast<uint32_t>(std::strlen(note.client_id));
+  static_assert(session::CallAnnotation::kClientIdBytes >= INET6_ADDRSTRLEN);
+  if (flow.key.ip_version == 4) {
+    note.client_id_length = FormatIpv4(ip, note.client_id);
+  } else {
+    if (inet_ntop(AF_INET6, ip, note.client_id, session::CallAnnotation::kClientIdBytes) == nullptr) {
+      note.client_id[0] = 0;
+    }
+    note.client_id_length = static_cast<uint32_t>(std::strlen(note.client_id));
+  }
   // Both address kinds hash alike, so a fallback call and a plain address call of one host are
   // one client.
   note.client_hash = Hash(std::string_view(reinterpret_cast<const char*>(ip), flow.key.ip_version == 6 ? 16 : 4),

@@ -129,4 +129,17 @@ uint32_t ExtractIdentity(ClientKind kind, std::string_view header, char* out) {
   }
 }
 
+uint32_t FormatIpv4(const uint8_t address[4], char* out) {
+  uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) {
+    const uint32_t octet = address[i];
+    if (octet >= 100) out[length++] = static_cast<char>('0' + octet / 100);
+    if (octet >= 10) out[length++] = static_cast<char>('0' + octet / 10 % 10);
+    out[length++] = static_cast<char>('0' + octet % 10);
+    if (i < 3) out[length++] = '.';
+  }
+  out[length] = '\0';
+  return length;
+}
+
 }  // namespace sluice::detect

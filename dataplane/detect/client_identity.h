@@ -26,4 +26,9 @@ int DecodeBase64(std::string_view text, uint8_t* out, uint32_t capacity);
 // parser: the first `"sub"` key followed by a colon and a string. Escapes are kept as sent.
 std::string_view FindJwtSub(std::string_view json);
 
+// Writes the dotted-quad text of an IPv4 address and a terminating NUL to `out`, which must hold
+// 16 bytes. Returns the length without the NUL. inet_ntop() formats through sprintf, which cost
+// about a tenth of the detector path per call.
+uint32_t FormatIpv4(const uint8_t address[4], char* out);
+
 }  // namespace sluice::detect

@@ -19,7 +19,10 @@ constexpr PiiPattern kPiiPatterns[] = {
     {PiiType::kEmail, R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+(?:[^A-Za-z0-9.\-]|\z))"},
     {PiiType::kPaymentCard, R"(\b\d(?:[ \-]?\d){12,18}(?:[^0-9]|\z))"},
     {PiiType::kUsSsn, R"(\b\d{3}-\d{2}-\d{4}(?:[^0-9\-]|\z))"},
-    {PiiType::kIban, R"(\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}(?:[^A-Za-z0-9]|\z))"},
+    // No upper bound on the length: a bounded repeat of a class this wide ({11,30}) made
+    // Hyperscan's whole database about twice as slow on JSON bodies. IsValidIban() rejects
+    // values longer than 34 characters.
+    {PiiType::kIban, R"(\b[A-Z]{2}\d{2}[A-Z0-9]{11}[A-Z0-9]*(?:[^A-Za-z0-9]|\z))"},
     {PiiType::kPhoneE164, R"(\+[1-9]\d{6,14}(?:[^0-9]|\z))"},
     {PiiType::kJwt,
      R"(eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*(?:[^A-Za-z0-9_\-]|\z))"},

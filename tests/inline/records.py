@@ -67,6 +67,26 @@ def rule_ids_of(record):
     return ids
 
 
+def stream_gaps(stats_path):
+    """Stream gaps in the data plane's --stats-json summary; 0 when there is no summary."""
+    if not stats_path:
+        return 0
+    try:
+        with open(stats_path, encoding="utf-8") as stats:
+            return int(json.load(stats).get("stream_gaps", 0))
+    except (OSError, ValueError):
+        return 0
+
+
+def says_incomplete(record):
+    """True when a record itself reports that the data plane missed part of the call."""
+    sluice = record.get("sluice", {})
+    anomalies = set(sluice.get("anomalies", []) or [])
+    return bool(sluice.get("response_missing")) or bool(
+        anomalies & {"http.body_gap", "http.request_without_response", "http.lost_sync",
+                     "http.incomplete_message"})
+
+
 def blocked_urls():
     return ["/admin/delete?probe=1"] + [f"/admin/delete?n={n}" for n in range(1, BLOCKED_CALLS)]
 
@@ -88,11 +108,28 @@ def check_run(arguments):
     report.check(statuses == [201], "record POST /api/v1/orders", f"statuses {statuses}")
 
     load = calls.get(("GET", arguments.load_url), [])
-    report.check(len(load) >= arguments.load_requests > 0,
-                 "a record for every wrk response",
-                 f"{len(load)} records, wrk completed {arguments.load_requests}")
-    bad_load = [status_of(r) for r in load if status_of(r) != 200]
-    report.check(not bad_load, "wrk records all have status 200", f"{len(bad_load)} others")
+    complete = [r for r in load if status_of(r) == 200]
+    incomplete = [r for r in load if status_of(r) != 200]
+    gaps = stream_gaps(arguments.stats) if arguments.mode == "passive" else 0
+    if gaps > 0 and len(complete) < arguments.load_requests:
+        # A passive appliance cannot slow the traffic down: on a loaded machine the kernel drops
+        # mirrored frames before the data plane reads them. Then every shortfall must show as
+        # reported stream gaps and as records that say what they missed, and it must stay small.
+        print(f"NOTE: {arguments.mode}: the data plane reported {gaps} stream gaps "
+              f"(frames it never received); {arguments.load_requests - len(complete)} of "
+              f"{arguments.load_requests} wrk calls lack a complete record")
+        unmarked = [r for r in incomplete if not says_incomplete(r)]
+        report.check(not unmarked, "wrk records without a response say why",
+                     f"{len(unmarked)} of {len(incomplete)} do not")
+        report.check(len(complete) >= 0.9 * arguments.load_requests > 0,
+                     "complete records for at least 90 % of wrk responses",
+                     f"{len(complete)} of {arguments.load_requests}")
+    else:
+        report.check(len(load) >= arguments.load_requests > 0,
+                     "a record for every wrk response",
+                     f"{len(load)} records, wrk completed {arguments.load_requests}")
+        report.check(not incomplete, "wrk records all have status 200",
+                     f"{len(incomplete)} others")
 
     blocked = [r for url in blocked_urls() for r in calls.get(("DELETE", url), [])]
     missing = [url for url in blocked_urls() if ("DELETE", url) not in calls]
@@ -270,7 +307,10 @@ def compare_runs(arguments):
                          f"passive verdicts {sorted(map(str, passive_verdicts))}")
             continue
         inline_statuses = sorted({str(status_of(r)) for r in inline_records})
-        passive_statuses = sorted({str(status_of(r)) for r in passive_records})
+        # A passive record that says it missed the response has no status to compare; the
+        # check of the passive run itself decides whether such records were allowed.
+        passive_statuses = sorted({str(status_of(r)) for r in passive_records
+                                   if status_of(r) is not None or not says_incomplete(r)})
         report.check(inline_statuses == passive_statuses, f"{name}: same status",
                      f"inline {inline_statuses}, passive {passive_statuses}")
         report.check(inline_verdicts == passive_verdicts, f"{name}: same verdict",
@@ -290,6 +330,7 @@ def main():
     check.add_argument("--load-url", required=True, help="url.original that wrk requested")
     check.add_argument("--load-requests", type=int, required=True,
                        help="responses that wrk counted")
+    check.add_argument("--stats", help="the data plane's --stats-json summary of the run")
     check.add_argument("--block-status", type=int, default=403,
                        help="HTTP status of a configured block response")
 

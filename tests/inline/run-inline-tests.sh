@@ -255,7 +255,7 @@ run_traffic() {
 check_records() {
   local dir=$1
   local -a arguments=(check "$dir/records.jsonl" --mode "$RUN_MODE" --load-url "$LOAD_URL"
-    --load-requests "$LOAD_REQUESTS" --block-status "$BLOCK_STATUS")
+    --load-requests "$LOAD_REQUESTS" --block-status "$BLOCK_STATUS" --stats "$dir/stats.json")
   [[ -n "${RULES_FILE:-}" ]] && arguments+=(--rules)
   count_python_checks python3 "$INLINE_DIR/records.py" "${arguments[@]}"
 }

@@ -1,7 +1,9 @@
 #include "dataplane/detect/client_identity.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 namespace sluice::detect {
@@ -68,6 +70,26 @@ TEST(DecodeBase64, PaddingAndCapacity) {
   EXPECT_EQ(DecodeBase64("aGk=", out, sizeof(out)), 2);
   EXPECT_EQ(DecodeBase64("aGk", out, sizeof(out)), 2);
   EXPECT_EQ(DecodeBase64("aGVsbG8gd29ybGQ=", out, sizeof(out)), -1);  // 11 bytes do not fit
+}
+
+// Every octet value in every position, against inet_ntop().
+TEST(ClientIdentity, FormatIpv4MatchesInetNtop) {
+  for (uint32_t position = 0; position < 4; ++position) {
+    for (uint32_t value = 0; value < 256; ++value) {
+      uint8_t address[4] = {198, 18, 0, 7};
+      address[position] = static_cast<uint8_t>(value);
+      char expected[INET_ADDRSTRLEN];
+      ASSERT_NE(inet_ntop(AF_INET, address, expected, sizeof(expected)), nullptr);
+      char out[16];
+      const uint32_t length = FormatIpv4(address, out);
+      EXPECT_EQ(std::string(out, length), expected);
+      EXPECT_EQ(out[length], '\0');
+    }
+  }
+  const uint8_t widest[4] = {255, 255, 255, 255};
+  char out[16];
+  EXPECT_EQ(FormatIpv4(widest, out), 15u);
+  EXPECT_STREQ(out, "255.255.255.255");
 }
 
 }  // namespace
