@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "dataplane/app/packet_clock.h"
@@ -54,10 +55,9 @@ rte_mbuf* CopyFrame(Pipeline& pipeline, const uint8_t* data, uint32_t length, Re
   uint32_t copied = 0;
   do {
     rte_mbuf* segment = rte_pktmbuf_alloc(pipeline.mbufs());
-    while (segment == nullptr) {
+    for (uint32_t spins = 0; segment == nullptr;) {
       ++counters->mbuf_waits;
-      pipeline.PollExporter();
-      rte_pause();
+      ReaderWait(pipeline, &spins);
       segment = rte_pktmbuf_alloc(pipeline.mbufs());
     }
     const uint32_t room = rte_pktmbuf_tailroom(segment);
@@ -78,16 +78,26 @@ rte_mbuf* CopyFrame(Pipeline& pipeline, const uint8_t* data, uint32_t length, Re
 
 }  // namespace
 
+void ReaderWait(Pipeline& pipeline, uint32_t* spins) {
+  constexpr uint32_t kSpinsBeforeSleep = 64;
+  pipeline.PollExporter();
+  if (++*spins <= kSpinsBeforeSleep) {
+    rte_pause();
+  } else {
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
 void EnqueueStage(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage,
                   ReaderCounters* counters) {
   uint32_t sent = 0;
+  uint32_t spins = 0;
   while (sent < stage.size()) {
     sent += rte_ring_sp_enqueue_burst(pipeline.input(worker), reinterpret_cast<void**>(stage.data() + sent),
                                       static_cast<unsigned>(stage.size() - sent), nullptr);
     if (sent < stage.size()) {
       ++counters->ring_waits;
-      pipeline.PollExporter();
-      rte_pause();
+      ReaderWait(pipeline, &spins);
     }
   }
   stage.clear();
@@ -97,10 +107,9 @@ void StageClockTicks(Pipeline& pipeline, uint64_t ts_ns, std::vector<std::vector
                      ReaderCounters* counters) {
   for (uint32_t worker = 0; worker < stages.size(); ++worker) {
     rte_mbuf* tick = worker::NewClockTick(pipeline.mbufs(), ts_ns);
-    while (tick == nullptr) {
+    for (uint32_t spins = 0; tick == nullptr;) {
       ++counters->mbuf_waits;
-      pipeline.PollExporter();
-      rte_pause();
+      ReaderWait(pipeline, &spins);
       tick = worker::NewClockTick(pipeline.mbufs(), ts_ns);
     }
     stages[worker].push_back(tick);

@@ -22,6 +22,12 @@ struct ReaderCounters {
   uint64_t mbuf_waits = 0;   // the mbuf pool was empty
 };
 
+// One step of waiting for a full ring or an empty mbuf pool: exports, then spins for a while and
+// then sleeps 20 us per step, so that a reader ahead of its workers leaves the CPU to them and
+// to sluice-control on a small machine. `spins` counts the steps of one wait; start it at 0.
+// Only for file input: a 4096-deep ring holds milliseconds of work, so no worker runs dry.
+void ReaderWait(Pipeline& pipeline, uint32_t* spins);
+
 // Hands a worker's staged mbufs to its input ring, waiting (and exporting) while the ring is full.
 void EnqueueStage(Pipeline& pipeline, uint32_t worker, std::vector<rte_mbuf*>& stage,
                   ReaderCounters* counters);

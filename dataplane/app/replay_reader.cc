@@ -1,7 +1,6 @@
 #include "dataplane/app/replay_reader.h"
 
 #include <rte_mbuf.h>
-#include <rte_pause.h>
 #include <rte_ring.h>
 
 #include <chrono>
@@ -121,10 +120,9 @@ void ReplayReader::Run(Pipeline& pipeline, double seconds, ReaderCounters* count
     const uint64_t ts_shift = loops_ * duration_ns_;
     for (const Frame& frame : frames_) {
       rte_mbuf* mbuf = rte_pktmbuf_alloc(pipeline.mbufs());
-      while (mbuf == nullptr) {
+      for (uint32_t spins = 0; mbuf == nullptr;) {
         ++counters->mbuf_waits;
-        pipeline.PollExporter();
-        rte_pause();
+        ReaderWait(pipeline, &spins);
         mbuf = rte_pktmbuf_alloc(pipeline.mbufs());
       }
       const uint32_t room = rte_pktmbuf_tailroom(mbuf);
