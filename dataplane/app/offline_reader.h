@@ -22,10 +22,10 @@ struct ReaderCounters {
   uint64_t mbuf_waits = 0;   // the mbuf pool was empty
 };
 
-// One step of waiting for a full ring or an empty mbuf pool: exports, then spins for a while and
-// then sleeps 20 us per step, so that a reader ahead of its workers leaves the CPU to them and
-// to sluice-control on a small machine. `spins` counts the steps of one wait; start it at 0.
-// Only for file input: a 4096-deep ring holds milliseconds of work, so no worker runs dry.
+// Waits one step for a full ring or an empty mbuf pool. Each step exports. The first 64 steps
+// spin and later ones sleep 20 us, which leaves the CPU to the workers and to sluice-control.
+// `spins` counts the steps of one wait and starts at 0. Only for file input: there a 4096-deep
+// ring holds milliseconds of work, so no worker runs dry.
 void ReaderWait(Pipeline& pipeline, uint32_t* spins);
 
 // Hands a worker's staged mbufs to its input ring, waiting (and exporting) while the ring is full.

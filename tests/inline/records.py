@@ -68,7 +68,7 @@ def rule_ids_of(record):
 
 
 def stream_gaps(stats_path):
-    """Stream gaps in the data plane's --stats-json summary; 0 when there is no summary."""
+    """Returns the stream gaps of the data plane's --stats-json summary, or 0 without one."""
     if not stats_path:
         return 0
     try:
@@ -79,7 +79,7 @@ def stream_gaps(stats_path):
 
 
 def says_incomplete(record):
-    """True when a record itself reports that the data plane missed part of the call."""
+    """Returns True when a record reports that the data plane missed part of the call."""
     sluice = record.get("sluice", {})
     anomalies = set(sluice.get("anomalies", []) or [])
     return bool(sluice.get("response_missing")) or bool(
@@ -112,9 +112,9 @@ def check_run(arguments):
     incomplete = [r for r in load if status_of(r) != 200]
     gaps = stream_gaps(arguments.stats) if arguments.mode == "passive" else 0
     if gaps > 0 and len(complete) < arguments.load_requests:
-        # A passive appliance cannot slow the traffic down: on a loaded machine the kernel drops
-        # mirrored frames before the data plane reads them. Then every shortfall must show as
-        # reported stream gaps and as records that say what they missed, and it must stay small.
+        # A passive appliance cannot slow the traffic down, so on a loaded machine the kernel
+        # drops mirrored frames before the data plane reads them. Every shortfall must then show
+        # as reported stream gaps and as records marked incomplete, and it must stay small.
         print(f"NOTE: {arguments.mode}: the data plane reported {gaps} stream gaps "
               f"(frames it never received); {arguments.load_requests - len(complete)} of "
               f"{arguments.load_requests} wrk calls lack a complete record")
@@ -307,8 +307,8 @@ def compare_runs(arguments):
                          f"passive verdicts {sorted(map(str, passive_verdicts))}")
             continue
         inline_statuses = sorted({str(status_of(r)) for r in inline_records})
-        # A passive record that says it missed the response has no status to compare; the
-        # check of the passive run itself decides whether such records were allowed.
+        # A passive record marked incomplete has no status to compare. The check of the passive
+        # run decides whether such records were allowed.
         passive_statuses = sorted({str(status_of(r)) for r in passive_records
                                    if status_of(r) is not None or not says_incomplete(r)})
         report.check(inline_statuses == passive_statuses, f"{name}: same status",
