@@ -25,7 +25,7 @@ struct ReaderCounters {
 // Waits one step for a full ring or an empty mbuf pool. Each step exports. The first 64 steps
 // spin and later ones sleep 20 us, which leaves the CPU to the workers and to sluice-control.
 // `spins` counts the steps of one wait and starts at 0. Only for file input: there a 4096-deep
-// ring holds milliseconds of work, so no worker runs dry.
+// ring contains milliseconds of work, so no worker runs dry.
 void ReaderWait(Pipeline& pipeline, uint32_t* spins);
 
 // Hands a worker's staged mbufs to its input ring, waiting (and exporting) while the ring is full.
