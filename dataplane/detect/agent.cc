@@ -146,6 +146,7 @@ void Agent::Identify(const flow::Flow& flow, session::Transaction* txn) {
   session::CallAnnotation& note = txn->detect;
   note.present = true;
   note.identified = true;
+
   ClientKind kind = policy_->identity.kind;
   if (kind != ClientKind::kIp) {
     char raw[kMaxIdentityBytes];
@@ -164,6 +165,7 @@ void Agent::Identify(const flow::Flow& flow, session::Transaction* txn) {
     kind = ClientKind::kIpFallback;
     ++counters_.identity_fallbacks;
   }
+
   const uint8_t* ip = flow.client_is_a ? flow.key.ip_a : flow.key.ip_b;
   static_assert(session::CallAnnotation::kClientIdBytes >= INET6_ADDRSTRLEN);
   if (flow.key.ip_version == 4) {

@@ -218,7 +218,7 @@ void Engine::Fire(Track& track, Detector detector, const CallEvent& call, const 
 // Counts distinct object ids in the window, how sequential their numbers are, and the share of
 // successful responses. Guessing ids gives many failures, and walking them a sequence.
 // Cost: one pass over the 64 remembered ids per call. The exact distinct count (quadratic) runs
-// only when the one-pass estimate says the detector is about to fire.
+// only when the one-pass estimate shows that the detector is about to fire.
 void Engine::CheckEnumeration(Track& track, const CallEvent& call, FindingSink* sink) {
   const EnumerationSettings& settings = policy_->enumeration;
   const uint64_t window_ms = static_cast<uint64_t>(settings.common.window_s) * 1000;

@@ -78,7 +78,7 @@ def stream_gaps(stats_path):
         return 0
 
 
-def says_incomplete(record):
+def is_marked_incomplete(record):
     """Returns True when a record reports that the data plane missed part of the call."""
     sluice = record.get("sluice", {})
     anomalies = set(sluice.get("anomalies", []) or [])
@@ -118,7 +118,7 @@ def check_run(arguments):
         print(f"NOTE: {arguments.mode}: the data plane reported {gaps} stream gaps "
               f"(frames it never received); {arguments.load_requests - len(complete)} of "
               f"{arguments.load_requests} wrk calls lack a complete record")
-        unmarked = [r for r in incomplete if not says_incomplete(r)]
+        unmarked = [r for r in incomplete if not is_marked_incomplete(r)]
         report.check(not unmarked, "wrk records without a response say why",
                      f"{len(unmarked)} of {len(incomplete)} do not")
         report.check(len(complete) >= 0.9 * arguments.load_requests > 0,
@@ -310,7 +310,7 @@ def compare_runs(arguments):
         # A passive record marked incomplete has no status to compare. The check of the passive
         # run decides whether such records were allowed.
         passive_statuses = sorted({str(status_of(r)) for r in passive_records
-                                   if status_of(r) is not None or not says_incomplete(r)})
+                                   if status_of(r) is not None or not is_marked_incomplete(r)})
         report.check(inline_statuses == passive_statuses, f"{name}: same status",
                      f"inline {inline_statuses}, passive {passive_statuses}")
         report.check(inline_verdicts == passive_verdicts, f"{name}: same verdict",
