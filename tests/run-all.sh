@@ -94,7 +94,7 @@ if [[ ${SLUICE_SKIP_FUZZ:-0} != 1 ]]; then
     CXX=clang++ CC=clang meson setup build-fuzz --buildtype=debugoptimized -Dfuzzers=true \
       -Dtests=true -Dbenchmarks=false >/dev/null
   fi
-  fuzz_names=(packet_decoder_fuzz reassembly_fuzz http_parser_fuzz detect_inputs_fuzz)
+  fuzz_names=(packet_decoder_fuzz reassembly_fuzz http_parser_fuzz detect_inputs_fuzz pii_finder_fuzz)
   step "build fuzzers" ninja -C build-fuzz "${fuzz_names[@]/#/tests/fuzz/}"
   for fuzzer in "${fuzz_names[@]/#/build-fuzz/tests/fuzz/}"; do
     [[ -x "$fuzzer" ]] || continue

@@ -220,8 +220,7 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
     if (scanner == nullptr) return nullptr;
   }
   if (pii_ != nullptr) {
-    pii = matchers::PiiScanner::Create(pii_, matchers::PiiScannerConfig{}, error);
-    if (pii == nullptr) return nullptr;
+    pii = matchers::PiiScanner::Create(pii_);
   }
   inspect::InspectorConfig inspector;
   inspector.can_block = can_block;

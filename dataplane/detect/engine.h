@@ -42,8 +42,6 @@ struct IdSample {
 struct Track {
   uint64_t key_a;                 // client hash
   uint64_t key_b;                 // endpoint hash, 0 for the client-wide entry
-  uint32_t lru_prev;
-  uint32_t lru_next;
   uint64_t first_ts_ns;
   uint64_t last_ts_ns;
   uint64_t calls;
@@ -89,8 +87,6 @@ struct Track {
 struct EndpointStats {
   uint64_t key_a;                 // endpoint hash
   uint64_t key_b;                 // unused (0)
-  uint32_t lru_prev;
-  uint32_t lru_next;
   uint64_t first_ts_ns;
   uint64_t last_ts_ns;
   uint64_t calls;

@@ -202,8 +202,8 @@ void Inspector::Release(TransactionInspection* state) {
     state->scanner = nullptr;
   }
   if (pii_) {
-    pii_->Release(&state->pii[0], Direction::kRequest);
-    pii_->Release(&state->pii[1], Direction::kResponse);
+    pii_->Release(&state->pii[0]);
+    pii_->Release(&state->pii[1]);
   }
   state->in_use = false;
 }

@@ -1,65 +1,45 @@
 #include "matchers/pii/pii_scanner.h"
 
-#include "matchers/pii/pii_prefilter.h"
-
 #include <algorithm>
 #include <cstring>
 
+#include "matchers/pii/pii_finder.h"
 #include "matchers/pii/validators.h"
 
 namespace sluice::matchers {
 
-// Where the bytes of a candidate can be found while Hyperscan reports it: the current piece and,
-// for bodies, the tail of earlier pieces just before it.
+// One scan: where its text is, what an earlier scan already reported, where values go.
 struct PiiMatchContext {
   PiiScanner* scanner;
   PiiSummary* summary;  // nullptr: only spans are wanted
-  const char* piece;
-  size_t piece_len;
-  uint64_t piece_offset;  // stream offset of piece[0]
-  const char* tail;       // tail_len bytes that end at piece_offset
-  size_t tail_len;
-  uint64_t* last_end;     // per type: end of the last accepted value
+  const char* text;
+  size_t reported_until;  // candidates that end here or before came from the previous scan
+  bool cut_start;         // text[0] lies inside a longer run of non-break bytes
+  uint32_t* last_end;     // per type: end of the last accepted value
   PiiSpan* spans;
   size_t span_capacity;
   size_t* span_count;
 
-  // Returns false when the bytes are no longer available.
-  bool Resolve(uint64_t from, uint64_t to, std::string_view* out) {
-    if (from >= piece_offset) {
-      *out = std::string_view(piece + (from - piece_offset), to - from);
-      return true;
-    }
-    if (from + tail_len < piece_offset) return false;
-    char* buffer = scanner->value_buffer_.data();
-    size_t from_tail = static_cast<size_t>(std::min(to, piece_offset) - from);
-    std::memcpy(buffer, tail + tail_len - (piece_offset - from), from_tail);
-    size_t from_piece = to > piece_offset ? static_cast<size_t>(to - piece_offset) : 0;
-    if (from_piece > 0) std::memcpy(buffer + from_tail, piece, from_piece);
-    *out = std::string_view(buffer, from_tail + from_piece);
-    return true;
-  }
-
-  void OnCandidate(PiiType type, uint64_t from, uint64_t to) {
+  void OnCandidate(PiiType type, size_t from, size_t to) {
+    if (to <= reported_until) return;
     PiiCounters& counters = scanner->counters_;
     ++counters.candidates;
     size_t t = static_cast<size_t>(type);
     if (from < last_end[t]) return;  // inside a value already accepted
+    if (from == 0 && cut_start) {
+      ++counters.rejected;  // its start was cut off (counted in split_values_lost)
+      return;
+    }
     if (to - from > kMaxPiiValueBytes) {
       ++counters.values_too_long;
       return;
     }
-    std::string_view candidate;
-    if (!Resolve(from, to, &candidate)) {
-      ++counters.split_values_lost;
-      return;
-    }
-    std::string_view value = TrimCandidate(type, candidate);
+    std::string_view value = TrimCandidate(type, std::string_view(text + from, to - from));
     if (!ValidateCandidate(type, value)) {
       ++counters.rejected;
       return;
     }
-    last_end[t] = from + value.size();
+    last_end[t] = static_cast<uint32_t>(from + value.size());
     Fingerprint fingerprint = scanner->detectors_->fingerprinter().Compute(value);
     if (summary != nullptr) scanner->RecordValue(summary, type, fingerprint);
     if (spans != nullptr && *span_count < span_capacity) {
@@ -69,10 +49,8 @@ struct PiiMatchContext {
     }
   }
 
-  static int OnMatch(unsigned int id, unsigned long long from, unsigned long long to,
-                     unsigned int /*flags*/, void* context) {
-    static_cast<PiiMatchContext*>(context)->OnCandidate(static_cast<PiiType>(id), from, to);
-    return 0;
+  static void OnFound(void* context, PiiType type, size_t from, size_t to) {
+    static_cast<PiiMatchContext*>(context)->OnCandidate(type, from, to);
   }
 };
 
@@ -103,29 +81,9 @@ constexpr std::string_view kApiKeyHeaders[] = {
 
 }  // namespace
 
-std::unique_ptr<PiiScanner> PiiScanner::Create(std::shared_ptr<const PiiDetectorSet> detectors,
-                                               const PiiScannerConfig& config,
-                                               std::string* error) {
-  std::unique_ptr<PiiScanner> scanner(new PiiScanner(std::move(detectors)));
-  const PiiDetectorSet& set = *scanner->detectors_;
-  if (set.prototype_scratch() != nullptr &&
-      hs_clone_scratch(set.prototype_scratch(), &scanner->scratch_) != HS_SUCCESS) {
-    *error = "hs_clone_scratch failed for the PII scanner";
-    return nullptr;
-  }
-  const PiiField body_fields[2] = {kPiiRequestBody, kPiiResponseBody};
-  for (size_t d = 0; d < 2; ++d) {
-    if (set.stream_db() == nullptr || !set.field_enabled(body_fields[d])) continue;
-    if (!scanner->pools_[d].Init(set.stream_db(), config.streams_per_direction)) {
-      *error = "hs_open_stream failed while filling a pool of " +
-               std::to_string(config.streams_per_direction) + " PII body streams";
-      return nullptr;
-    }
-  }
-  return scanner;
+std::unique_ptr<PiiScanner> PiiScanner::Create(std::shared_ptr<const PiiDetectorSet> detectors) {
+  return std::unique_ptr<PiiScanner>(new PiiScanner(std::move(detectors)));
 }
-
-PiiScanner::~PiiScanner() { hs_free_scratch(scratch_); }
 
 void PiiScanner::RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint) {
   PiiTypeSummary& entry = summary->types[static_cast<size_t>(type)];
@@ -140,19 +98,12 @@ void PiiScanner::RecordValue(PiiSummary* summary, PiiType type, const Fingerprin
 
 void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* spans,
                            size_t capacity, size_t* span_count) {
-  const hs_database_t* db = detectors_->block_db();
-  if (db == nullptr || text.empty()) return;
-  if (!MayContainPii(text)) {
-    ++counters_.scans_skipped;
-    return;
-  }
-  uint64_t last_end[kPiiTypeCount] = {};
-  PiiMatchContext context{this, summary, text.data(), text.size(), 0, nullptr, 0,
-                          last_end, spans, capacity, span_count};
-  if (hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_,
-              PiiMatchContext::OnMatch, &context) != HS_SUCCESS) {
-    ++counters_.scan_errors;
-  }
+  const uint32_t types = detectors_->pattern_types();
+  if (types == 0 || text.empty()) return;
+  uint32_t last_end[kPiiTypeCount] = {};
+  PiiMatchContext context{this, summary, text.data(), 0, false, last_end, spans, capacity,
+                          span_count};
+  FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
 
 void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
@@ -189,65 +140,76 @@ void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {
 
 void PiiScanner::ScanBody(PiiDirectionState* state, Direction direction, const char* data,
                           size_t len) {
-  size_t d = static_cast<size_t>(direction);
   PiiField field = direction == Direction::kRequest ? kPiiRequestBody : kPiiResponseBody;
-  const hs_database_t* db = detectors_->stream_db();
-  if (db == nullptr || !detectors_->field_enabled(field) || state->body_unscanned_ ||
-      state->body_ended_ || len == 0) {
+  if (!detectors_->field_enabled(field) || detectors_->pattern_types() == 0 ||
+      state->body_ended_) {
     return;
   }
-  if (state->stream_ == nullptr) {
-    state->stream_ = pools_[d].Acquire();
-    if (state->stream_ == nullptr) {
-      state->body_unscanned_ = true;  // fail-open: the body passes unscanned, counted
-      ++counters_.stream_pool_exhausted;
-      return;
-    }
+  while (len > 0) {
+    const size_t chunk = std::min(len, kPiiChunkBytes);
+    ScanBodyChunk(state, data, chunk);
+    data += chunk;
+    len -= chunk;
   }
-  size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, data, len, state->body_offset_,
-                          state->tail_.data(), state->tail_len_, state->last_end_.data(),
-                          nullptr, 0, &unused};
-  if (hs_scan_stream(state->stream_, data, static_cast<unsigned>(len), 0, scratch_,
-                     PiiMatchContext::OnMatch, &context) != HS_SUCCESS) {
-    ++counters_.scan_errors;
-  }
-  state->body_offset_ += len;
-
-  // Keep the last kPiiTailBytes bytes of the body seen so far.
-  if (len >= kPiiTailBytes) {
-    std::memcpy(state->tail_.data(), data + len - kPiiTailBytes, kPiiTailBytes);
-    state->tail_len_ = kPiiTailBytes;
-    return;
-  }
-  size_t keep = std::min<size_t>(state->tail_len_, kPiiTailBytes - len);
-  std::memmove(state->tail_.data(), state->tail_.data() + state->tail_len_ - keep, keep);
-  std::memcpy(state->tail_.data() + keep, data, len);
-  state->tail_len_ = static_cast<uint32_t>(keep + len);
 }
 
-void PiiScanner::EndBody(PiiDirectionState* state, Direction direction) {
+void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size_t len) {
+  char* joined = join_buffer_.data();
+  const size_t carried = state->carry_len_;
+  std::memcpy(joined, state->carry_.data(), carried);
+  std::memcpy(joined + carried, chunk, len);
+  const size_t total = carried + len;
+  size_t unused = 0;
+  PiiMatchContext context{this, &state->summary, joined, carried, state->carry_cut_,
+                          state->last_end_.data(), nullptr, 0, &unused};
+  FindPiiCandidates(std::string_view(joined, total), detectors_->pattern_types(),
+                    /*at_end=*/false, &PiiMatchContext::OnFound, &context);
+
+  // Carry the run of non-break bytes at the end (the carried bytes hold no break).
+  size_t run_start = total;
+  while (run_start > carried && !IsPiiBreak(static_cast<unsigned char>(joined[run_start - 1]))) {
+    --run_start;
+  }
+  const bool break_found = run_start > carried;
+  if (!break_found) run_start = 0;
+  const size_t keep = std::min(total - run_start, kPiiTailBytes);
+  const bool was_cut = !break_found && state->carry_cut_;
+  state->carry_cut_ = was_cut || total - run_start > keep;
+  if (state->carry_cut_ && !was_cut) ++counters_.split_values_lost;
+  const size_t shift = total - keep;
+  std::memcpy(state->carry_.data(), joined + shift, keep);
+  state->carry_len_ = static_cast<uint32_t>(keep);
+  for (uint32_t& end : state->last_end_) end = end > shift ? static_cast<uint32_t>(end - shift) : 0;
+}
+
+void PiiScanner::EndBody(PiiDirectionState* state, Direction /*direction*/) {
+  if (state->body_ended_) return;
   state->body_ended_ = true;
-  if (state->stream_ == nullptr) return;
+  if (state->carry_len_ == 0) return;
+  // A break byte after the carried bytes stands for the end of the data: values that reach it
+  // are complete now.
+  char* joined = join_buffer_.data();
+  const size_t carried = state->carry_len_;
+  std::memcpy(joined, state->carry_.data(), carried);
+  joined[carried] = '\0';
   size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, nullptr, 0, state->body_offset_,
-                          state->tail_.data(), state->tail_len_, state->last_end_.data(),
-                          nullptr, 0, &unused};
-  // Reports the candidates that end at end of data (the `\z` alternatives) and resets the stream.
-  pools_[static_cast<size_t>(direction)].Release(state->stream_, scratch_,
-                                                 PiiMatchContext::OnMatch, &context);
-  state->stream_ = nullptr;
+  PiiMatchContext context{this, &state->summary, joined, carried, state->carry_cut_,
+                          state->last_end_.data(), nullptr, 0, &unused};
+  FindPiiCandidates(std::string_view(joined, carried + 1), detectors_->pattern_types(),
+                    /*at_end=*/false, &PiiMatchContext::OnFound, &context);
+  state->carry_len_ = 0;
 }
 
-void PiiScanner::Release(PiiDirectionState* state, Direction direction) {
-  pools_[static_cast<size_t>(direction)].Release(state->stream_, nullptr, nullptr, nullptr);
-  state->stream_ = nullptr;
-  state->summary = PiiSummary{};
-  state->tail_len_ = 0;
-  state->body_offset_ = 0;
-  state->last_end_ = {};
-  state->body_unscanned_ = false;
+void PiiScanner::Release(PiiDirectionState* state) {
+  // Fingerprints past fingerprint_count are never read: clearing the counts is enough.
+  for (PiiTypeSummary& type : state->summary.types) {
+    type.count = 0;
+    type.fingerprint_count = 0;
+  }
+  state->carry_len_ = 0;
+  state->carry_cut_ = false;
   state->body_ended_ = false;
+  state->last_end_ = {};
 }
 
 size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity) {

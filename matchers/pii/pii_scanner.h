@@ -1,5 +1,5 @@
-// The hot-path PII scanner. One per worker core: it owns a Hyperscan scratch, the pools of body
-// streams and a value buffer. No locks and no allocation after Create().
+// The hot-path PII scanner. One per worker core: it owns the buffer that joins a body piece to
+// the bytes carried over from the previous one. No locks and no allocation after Create().
 //
 // Per transaction and direction the data plane calls ScanHeader / ScanQuery as fields are parsed,
 // ScanBody for each decoded body piece, EndBody at the end of the body, reads state->summary for
@@ -16,16 +16,18 @@
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/pii/pii_types.h"
 #include "matchers/rules/rule.h"
-#include "matchers/scan/stream_pool.h"
 
 namespace sluice::matchers {
 
 // Distinct fingerprints kept per type and direction; `count` goes on counting past it.
 inline constexpr size_t kMaxFingerprintsPerType = 8;
-// Bytes of the previous body pieces kept per direction, so that a value split across pieces can
-// still be validated and fingerprinted. NOTE: a split value that starts more than this many bytes
-// before the piece where it ends is counted in split_values_lost and not reported.
+// Bytes of the previous body pieces kept per direction: those after the last byte that no value
+// contains (IsPiiBreak), so that a value split across pieces is still validated and fingerprinted.
+// NOTE: when more than this many bytes follow that break, only the last kPiiTailBytes are kept,
+// and split_values_lost counts the cut. A value that starts before the cut is not reported.
 inline constexpr size_t kPiiTailBytes = 256;
+// Body bytes scanned at a time, joined to the carried bytes.
+inline constexpr size_t kPiiChunkBytes = 4096;
 // Longest value validated; longer candidates are counted in values_too_long.
 inline constexpr size_t kMaxPiiValueBytes = 4096;
 
@@ -46,13 +48,12 @@ struct PiiDirectionState {
 
  private:
   friend class PiiScanner;
-  std::array<char, kPiiTailBytes> tail_{};
-  uint32_t tail_len_ = 0;
-  uint64_t body_offset_ = 0;  // body bytes fed so far
-  std::array<uint64_t, kPiiTypeCount> last_end_{};  // end of the last accepted body value
-  hs_stream_t* stream_ = nullptr;
-  bool body_unscanned_ = false;
+  std::array<char, kPiiTailBytes> carry_{};
+  uint32_t carry_len_ = 0;
+  bool carry_cut_ = false;  // carry_ starts inside a longer run of non-break bytes
   bool body_ended_ = false;
+  // Per type, the end of the last accepted body value, relative to carry_[0] (0: before it).
+  std::array<uint32_t, kPiiTypeCount> last_end_{};
 };
 
 // A detected value inside one field, for redaction.
@@ -64,24 +65,15 @@ struct PiiSpan {
 };
 
 struct PiiCounters {
-  uint64_t candidates = 0;             // Hyperscan candidates
-  uint64_t rejected = 0;               // candidates that failed validation
-  uint64_t split_values_lost = 0;      // value started before the tail buffer
-  uint64_t values_too_long = 0;        // candidate longer than kMaxPiiValueBytes
-  uint64_t stream_pool_exhausted = 0;  // body not scanned for PII: no stream free
-  uint64_t scan_errors = 0;
-  uint64_t scans_skipped = 0;          // block scans not needed: MayContainPii() was false
-};
-
-struct PiiScannerConfig {
-  uint32_t streams_per_direction = 1024;
+  uint64_t candidates = 0;         // candidates found by FindPiiCandidates()
+  uint64_t rejected = 0;           // candidates that failed validation
+  uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
+  uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
 };
 
 class PiiScanner {
  public:
-  static std::unique_ptr<PiiScanner> Create(std::shared_ptr<const PiiDetectorSet> detectors,
-                                            const PiiScannerConfig& config, std::string* error);
-  ~PiiScanner();
+  static std::unique_ptr<PiiScanner> Create(std::shared_ptr<const PiiDetectorSet> detectors);
   PiiScanner(const PiiScanner&) = delete;
   PiiScanner& operator=(const PiiScanner&) = delete;
 
@@ -94,7 +86,7 @@ class PiiScanner {
 
   void ScanBody(PiiDirectionState* state, Direction direction, const char* data, size_t len);
   void EndBody(PiiDirectionState* state, Direction direction);
-  void Release(PiiDirectionState* state, Direction direction);
+  void Release(PiiDirectionState* state);
 
   // Finds the values in one field (every enabled type, whatever the field switches), sorted by
   // start and without overlaps. Returns the number written to `spans` (at most `capacity`).
@@ -108,12 +100,14 @@ class PiiScanner {
       : detectors_(std::move(detectors)) {}
   void ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* spans, size_t capacity,
                  size_t* span_count);
+  // Scans the carried bytes followed by `chunk` (at most kPiiChunkBytes) and carries the bytes
+  // after the chunk's last break on to the next call.
+  void ScanBodyChunk(PiiDirectionState* state, const char* chunk, size_t len);
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
-  hs_scratch_t* scratch_ = nullptr;
-  std::array<StreamPool, 2> pools_;
-  std::array<char, kMaxPiiValueBytes> value_buffer_{};
+  // The carried bytes, a chunk and, at the end of a body, one break byte.
+  std::array<char, kPiiTailBytes + kPiiChunkBytes + 1> join_buffer_{};
   PiiCounters counters_;
 };
 

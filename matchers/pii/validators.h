@@ -1,4 +1,4 @@
-// Validators for PII candidates found by Hyperscan. Pure functions over a byte range, no
+// Validators for PII candidates (FindPiiCandidates). Pure functions over a byte range, no
 // allocation: callable on a worker core.
 #pragma once
 
@@ -27,7 +27,7 @@ bool IsValidJwt(std::string_view text);
 // "AKIA" or "ASIA" and 16 upper-case letters or digits.
 bool IsValidAwsAccessKey(std::string_view text);
 
-// Cuts a Hyperscan candidate down to the value: drops the one terminator byte that the pattern
+// Cuts a candidate down to the value: drops the one terminator byte that the pattern
 // matches after the value (absent at end of data) and trailing dots after an e-mail address.
 std::string_view TrimCandidate(PiiType type, std::string_view candidate);
 

@@ -60,7 +60,7 @@ void BM_ScanBody(benchmark::State& state) {
   auto pii_state = std::make_unique<PiiDirectionState>();
   if (with_pii) {
     detectors = PiiDetectorSet::Create(PiiConfig{"bench-key", kPiiRequestBody}, &error);
-    pii = PiiScanner::Create(detectors, PiiScannerConfig{4}, &error);
+    pii = PiiScanner::Create(detectors);
   }
   if (scanner == nullptr || (with_pii && pii == nullptr)) {
     state.SkipWithError(error.c_str());
@@ -82,7 +82,7 @@ void BM_ScanBody(benchmark::State& state) {
     if (pii) {
       pii->EndBody(pii_state.get(), Direction::kRequest);
       benchmark::DoNotOptimize(pii_state->summary);
-      pii->Release(pii_state.get(), Direction::kRequest);
+      pii->Release(pii_state.get());
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *

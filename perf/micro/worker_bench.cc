@@ -85,8 +85,7 @@ std::unique_ptr<inspect::Inspector> MakeInspector(int64_t level, std::string* er
   pii_config.fields = PiiFields();
   auto detectors = matchers::PiiDetectorSet::Create(pii_config, error);
   if (detectors == nullptr) return nullptr;
-  auto pii = matchers::PiiScanner::Create(detectors, matchers::PiiScannerConfig{}, error);
-  if (pii == nullptr) return nullptr;
+  auto pii = matchers::PiiScanner::Create(detectors);
   return std::make_unique<inspect::Inspector>(std::move(rules), std::move(pii), inspect::InspectorConfig{});
 }
 

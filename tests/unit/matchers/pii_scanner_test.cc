@@ -18,8 +18,7 @@ class PiiScannerTest : public ::testing::Test {
     std::string error;
     detectors_ = PiiDetectorSet::Create(PiiConfig{"test-key", fields, types}, &error);
     ASSERT_NE(detectors_, nullptr) << error;
-    scanner_ = PiiScanner::Create(detectors_, PiiScannerConfig{4}, &error);
-    ASSERT_NE(scanner_, nullptr) << error;
+    scanner_ = PiiScanner::Create(detectors_);
     state_ = std::make_unique<PiiDirectionState>();
   }
   void SetUp() override { Make(kAllFields); }
@@ -71,13 +70,13 @@ TEST_F(PiiScannerTest, BodyCasesSplitAtEveryPoint) {
                          text.size() - split);
       scanner_->EndBody(state_.get(), Direction::kRequest);
       EXPECT_EQ(Count(c.type), c.count) << c.text << " split " << split;
-      scanner_->Release(state_.get(), Direction::kRequest);
+      scanner_->Release(state_.get());
     }
     // Byte by byte.
     for (char ch : text) scanner_->ScanBody(state_.get(), Direction::kRequest, &ch, 1);
     scanner_->EndBody(state_.get(), Direction::kRequest);
     EXPECT_EQ(Count(c.type), c.count) << c.text << " byte by byte";
-    scanner_->Release(state_.get(), Direction::kRequest);
+    scanner_->Release(state_.get());
   }
 }
 
@@ -127,7 +126,7 @@ TEST_F(PiiScannerTest, HeadersAndQuery) {
   for (const Case& c : cases) {
     scanner_->ScanHeader(state_.get(), Direction::kRequest, c.name, c.value);
     EXPECT_EQ(Count(c.type), c.count) << c.name << ": " << c.value;
-    scanner_->Release(state_.get(), Direction::kRequest);
+    scanner_->Release(state_.get());
   }
   scanner_->ScanQuery(state_.get(), "email=alice@example.com&ssn=123-45-6789");
   EXPECT_EQ(Count(PiiType::kEmail), 1u);
@@ -145,16 +144,6 @@ TEST_F(PiiScannerTest, FieldSwitchesAreHonoured) {
   scanner_->EndBody(state_.get(), Direction::kResponse);
   EXPECT_EQ(Count(PiiType::kEmail), 1u);
   EXPECT_EQ(Count(PiiType::kUsSsn), 0u);  // type switched off
-}
-
-TEST_F(PiiScannerTest, StreamPoolExhaustionIsCounted) {
-  std::unique_ptr<PiiDirectionState> states[5];
-  for (auto& s : states) {
-    s = std::make_unique<PiiDirectionState>();
-    scanner_->ScanBody(s.get(), Direction::kRequest, "x", 1);
-  }
-  EXPECT_EQ(scanner_->counters().stream_pool_exhausted, 1u);
-  for (auto& s : states) scanner_->Release(s.get(), Direction::kRequest);
 }
 
 TEST_F(PiiScannerTest, RedactReplacesEachValue) {

@@ -1,0 +1,98 @@
+// libFuzzer target for PII detection on hostile bytes. FindPiiCandidates() must report exactly
+// what Hyperscan reports for the patterns of pii_detectors.cc (block mode, start of match), and
+// a body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
+// same counts as one block scan of the same bytes.
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "matchers/pii/pii_detectors.h"
+#include "matchers/pii/pii_finder.h"
+#include "matchers/pii/pii_scanner.h"
+
+namespace {
+
+using sluice::matchers::PiiType;
+using Candidate = std::tuple<unsigned, size_t, size_t>;  // type, from, to
+
+constexpr unsigned kPatternTypeCount = 8;  // kEmail to kPemPrivateKey
+
+struct Reference {
+  hs_database_t* database = nullptr;
+  hs_scratch_t* scratch = nullptr;
+
+  Reference() {
+    std::vector<std::string> expressions;
+    std::vector<const char*> pointers;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+    for (unsigned type = 0; type < kPatternTypeCount; ++type) {
+      expressions.emplace_back(sluice::matchers::PiiPatternExpression(static_cast<PiiType>(type)));
+      flags.push_back(HS_FLAG_SOM_LEFTMOST);
+      ids.push_back(type);
+    }
+    for (const std::string& e : expressions) pointers.push_back(e.c_str());
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile_multi(pointers.data(), flags.data(), ids.data(), kPatternTypeCount,
+                         HS_MODE_BLOCK, nullptr, &database, &error) != HS_SUCCESS ||
+        hs_alloc_scratch(database, &scratch) != HS_SUCCESS) {
+      std::abort();
+    }
+  }
+};
+
+int Collect(unsigned id, unsigned long long from, unsigned long long to, unsigned, void* context) {
+  static_cast<std::vector<Candidate>*>(context)->emplace_back(id, from, to);
+  return 0;
+}
+
+void CollectFound(void* context, PiiType type, size_t from, size_t to) {
+  static_cast<std::vector<Candidate>*>(context)->emplace_back(static_cast<unsigned>(type), from,
+                                                              to);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace sluice::matchers;
+  static const Reference reference;
+  static std::string error;
+  static const std::shared_ptr<const PiiDetectorSet> detectors =
+      PiiDetectorSet::Create(PiiConfig{"fuzz-key", kPiiRequestBody | kPiiQuery}, &error);
+  static const std::unique_ptr<PiiScanner> scanner = PiiScanner::Create(detectors);
+  if (size == 0) return 0;
+  const size_t cut = data[0];
+  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  std::vector<Candidate> expected;
+  hs_scan(reference.database, text.data(), static_cast<unsigned>(text.size()), 0,
+          reference.scratch, Collect, &expected);
+  std::vector<Candidate> found;
+  FindPiiCandidates(text, kAllPiiTypes, /*at_end=*/true, CollectFound, &found);
+  std::sort(expected.begin(), expected.end());
+  std::sort(found.begin(), found.end());
+  if (found != expected) std::abort();
+
+  auto whole = std::make_unique<PiiDirectionState>();
+  auto pieces = std::make_unique<PiiDirectionState>();
+  scanner->ScanQuery(whole.get(), text);
+  const uint64_t cuts_before = scanner->counters().split_values_lost;
+  const size_t split = std::min(cut, text.size());
+  scanner->ScanBody(pieces.get(), Direction::kRequest, text.data(), split);
+  scanner->ScanBody(pieces.get(), Direction::kRequest, text.data() + split, text.size() - split);
+  scanner->EndBody(pieces.get(), Direction::kRequest);
+  if (scanner->counters().split_values_lost == cuts_before) {
+    for (unsigned type = 0; type < kPatternTypeCount; ++type) {
+      const auto t = static_cast<PiiType>(type);
+      if (whole->summary.of(t).count != pieces->summary.of(t).count) std::abort();
+    }
+  }
+  return 0;
+}
