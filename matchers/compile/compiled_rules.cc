@@ -111,9 +111,11 @@ bool CompiledRuleSet::Build(const RuleSet& rule_set, std::vector<RuleError>* err
     switch (kind) {
       case FieldKind::kRequestBody:
         body_dbs_[static_cast<size_t>(Direction::kRequest)] = db;
+        body_patterns_[static_cast<size_t>(Direction::kRequest)] = input.ids;
         break;
       case FieldKind::kResponseBody:
         body_dbs_[static_cast<size_t>(Direction::kResponse)] = db;
+        body_patterns_[static_cast<size_t>(Direction::kResponse)] = input.ids;
         break;
       case FieldKind::kRequestHeader:
         header_dbs_[static_cast<size_t>(Direction::kRequest)].push_back({key.second, db});

@@ -49,6 +49,11 @@ class CompiledRuleSet {
   const hs_database_t* body_db(Direction direction) const {
     return body_dbs_[static_cast<size_t>(direction)];
   }
+  // The pattern ids in body_db(direction). Once all of them matched, the rest of the body cannot
+  // change the rules' outcome (every pattern reports once: HS_FLAG_SINGLEMATCH).
+  const std::vector<uint32_t>& body_patterns(Direction direction) const {
+    return body_patterns_[static_cast<size_t>(direction)];
+  }
   // Case-insensitive lookup; nullptr when no rule looks at this header. Linear over the header
   // names that rules use, which are few; no allocation.
   const hs_database_t* header_db(Direction direction, std::string_view name) const;
@@ -70,6 +75,7 @@ class CompiledRuleSet {
   std::vector<uint32_t> pattern_rule_;  // pattern id -> rule index
   std::array<hs_database_t*, kFixedFieldCount> fixed_dbs_{};
   std::array<hs_database_t*, 2> body_dbs_{};
+  std::array<std::vector<uint32_t>, 2> body_patterns_;
   std::array<std::vector<HeaderDatabase>, 2> header_dbs_;
   hs_scratch_t* scratch_ = nullptr;
 };

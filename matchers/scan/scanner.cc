@@ -11,6 +11,23 @@ int OnRuleMatch(unsigned int id, unsigned long long /*from*/, unsigned long long
   return 0;  // keep scanning: other patterns may match further on
 }
 
+// A body piece's match context: the state and the ids of every pattern in the body database.
+struct BodyMatchContext {
+  TransactionMatchState* state;
+  const std::vector<uint32_t>* patterns;
+};
+
+// Halts the scan (HS_SCAN_TERMINATED) once every pattern of the body database has matched.
+int OnBodyMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
+                unsigned int /*flags*/, void* context) {
+  auto* body = static_cast<BodyMatchContext*>(context);
+  body->state->Set(id);
+  for (uint32_t pattern : *body->patterns) {
+    if (!body->state->IsSet(pattern)) return 0;
+  }
+  return 1;
+}
+
 Verdict VerdictOf(Action action) {
   switch (action) {
     case Action::kBlock: return Verdict::kBlock;
@@ -106,8 +123,16 @@ void Scanner::ScanBody(TransactionMatchState* state, Direction direction, const 
   }
   ++counters_.scans;
   counters_.bytes_scanned += len;
-  if (hs_scan_stream(stream, data, static_cast<unsigned>(len), 0, scratch_, OnRuleMatch,
-                     state) != HS_SUCCESS) {
+  BodyMatchContext context{state, &rules_->body_patterns(direction)};
+  const hs_error_t result =
+      hs_scan_stream(stream, data, static_cast<unsigned>(len), 0, scratch_, OnBodyMatch, &context);
+  if (result == HS_SCAN_TERMINATED) {
+    // Every body pattern matched: the rest of the body is not scanned.
+    ++counters_.bodies_done_early;
+    state->body_ended_[d] = true;
+    pools_[d].Release(stream, nullptr, nullptr, nullptr);
+    stream = nullptr;
+  } else if (result != HS_SUCCESS) {
     ++counters_.scan_errors;
   }
 }

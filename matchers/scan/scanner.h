@@ -40,6 +40,7 @@ struct ScannerCounters {
   uint64_t bytes_scanned = 0;
   uint64_t scan_errors = 0;            // Hyperscan returned an error; the piece was not matched
   uint64_t stream_pool_exhausted = 0;  // a body went unscanned because no stream was free
+  uint64_t bodies_done_early = 0;      // body scans stopped once every body pattern matched
 };
 
 struct ScannerConfig {

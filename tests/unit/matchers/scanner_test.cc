@@ -176,6 +176,30 @@ TEST_F(ScannerTest, EndAnchorReportedAtEndBody) {
   EXPECT_EQ(MatchedIds(), std::vector<uint32_t>{});
 }
 
+// Both request-body patterns match in the first piece: the scan stops there, the stream goes
+// back to the pool, and later pieces are not scanned.
+TEST_F(ScannerTest, BodyScanStopsOnceAllPatternsMatched) {
+  const std::string first = "client_secret=1&password=2&";
+  const std::string second = "more bytes";
+  scanner_->ScanBody(state_.get(), Direction::kRequest, first.data(), first.size());
+  EXPECT_EQ(scanner_->counters().bodies_done_early, 1u);
+  EXPECT_EQ(scanner_->streams_available(Direction::kRequest), 4u);
+  scanner_->ScanBody(state_.get(), Direction::kRequest, second.data(), second.size());
+  scanner_->EndBody(state_.get(), Direction::kRequest);
+  EXPECT_EQ(scanner_->counters().scans, 1u);
+  EXPECT_EQ(MatchedIds(), (std::vector<uint32_t>{8, 11}));
+  scanner_->Release(state_.get());
+
+  // One of the two patterns only: the whole body is scanned.
+  scanner_->ScanBody(state_.get(), Direction::kRequest, "password", 8);
+  scanner_->ScanBody(state_.get(), Direction::kRequest, second.data(), second.size());
+  EXPECT_EQ(scanner_->counters().bodies_done_early, 1u);
+  EXPECT_EQ(scanner_->counters().scans, 3u);
+  scanner_->EndBody(state_.get(), Direction::kRequest);
+  EXPECT_EQ(MatchedIds(), (std::vector<uint32_t>{11}));
+  scanner_->Release(state_.get());
+}
+
 TEST_F(ScannerTest, StreamPoolExhaustionIsCounted) {
   std::vector<std::unique_ptr<TransactionMatchState>> states;
   for (int i = 0; i < 5; ++i) {
