@@ -108,6 +108,7 @@ class Finder {
   PiiCandidateSink sink_;
   void* context_;
   size_t jwt_first_part_end_ = 0;  // an "eyJ" before this lies in an earlier token's first part
+  size_t jwt_last_to_ = 0;         // the end of the last JWT match reported
 };
 
 // The first trigger byte at or after i, or n_.
@@ -252,8 +253,10 @@ void Finder::Phone(size_t plus) {
 }
 
 // eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*, then a byte outside that class.
-// Every "eyJ" inside the first part of an earlier one ends at the same place (or nowhere), and
-// Hyperscan reports one start per end, the leftmost: those are skipped.
+// Hyperscan reports one start per end, the leftmost. Every "eyJ" inside the first part of an
+// earlier one ends at the same place (or nowhere), so it is skipped. One in the second part can
+// end where the earlier match ends too: that match's terminator is '.', and this one ends at `\z`
+// with an empty third part.
 void Finder::Jwt(size_t j) {
   if (!Wants(PiiType::kJwt) || j < 2 || t_[j - 2] != 'e' || t_[j - 1] != 'y') return;
   if (j < jwt_first_part_end_) return;
@@ -264,7 +267,10 @@ void Finder::Jwt(size_t j) {
   if (second - (first + 1) < 2 || second >= n_ || t_[second] != '.') return;
   const size_t e = RunEnd(second + 1, kBase64Url);
   size_t to = 0;
-  if (Terminated(e, kBase64Url, &to)) Emit(PiiType::kJwt, j - 2, to);
+  if (Terminated(e, kBase64Url, &to) && to != jwt_last_to_) {
+    jwt_last_to_ = to;
+    Emit(PiiType::kJwt, j - 2, to);
+  }
 }
 
 // \b(?:AKIA|ASIA)[A-Z0-9]{16}, then a byte outside [A-Za-z0-9]; i is the 'I'.

@@ -13,18 +13,19 @@ struct PiiMatchContext {
   PiiScanner* scanner;
   PiiSummary* summary;  // nullptr: only spans are wanted
   const char* text;
-  size_t reported_until;  // candidates that end here or before came from the previous scan
-  bool cut_start;         // text[0] lies inside a longer run of non-break bytes
-  uint32_t* last_end;     // per type: end of the last accepted value
+  bool cut_start;           // text[0] lies inside a longer run of non-break bytes
+  uint32_t* last_end;       // per type: end of the last accepted value
+  uint32_t* last_match_end; // per type: end of the last candidate's match, reported once
   PiiSpan* spans;
   size_t span_capacity;
   size_t* span_count;
 
   void OnCandidate(PiiType type, size_t from, size_t to) {
-    if (to <= reported_until) return;
+    size_t t = static_cast<size_t>(type);
+    if (to <= last_match_end[t]) return;  // reported already: same end, or the previous piece
+    last_match_end[t] = static_cast<uint32_t>(to);
     PiiCounters& counters = scanner->counters_;
     ++counters.candidates;
-    size_t t = static_cast<size_t>(type);
     if (from < last_end[t]) return;  // inside a value already accepted
     if (from == 0 && cut_start) {
       ++counters.rejected;  // its start was cut off (counted in split_values_lost)
@@ -101,8 +102,9 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
   const uint32_t types = detectors_->pattern_types();
   if (types == 0 || text.empty()) return;
   uint32_t last_end[kPiiTypeCount] = {};
-  PiiMatchContext context{this, summary, text.data(), 0, false, last_end, spans, capacity,
-                          span_count};
+  uint32_t last_match_end[kPiiTypeCount] = {};
+  PiiMatchContext context{this,     summary, text.data(), false,     last_end,
+                          last_match_end, spans,   capacity,    span_count};
   FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
 
@@ -160,8 +162,9 @@ void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size
   std::memcpy(joined + carried, chunk, len);
   const size_t total = carried + len;
   size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, joined, carried, state->carry_cut_,
-                          state->last_end_.data(), nullptr, 0, &unused};
+  PiiMatchContext context{this, &state->summary, joined, state->carry_cut_,
+                          state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
+                          &unused};
   FindPiiCandidates(std::string_view(joined, total), detectors_->pattern_types(),
                     /*at_end=*/false, &PiiMatchContext::OnFound, &context);
 
@@ -179,24 +182,23 @@ void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size
   const size_t shift = total - keep;
   std::memcpy(state->carry_.data(), joined + shift, keep);
   state->carry_len_ = static_cast<uint32_t>(keep);
-  for (uint32_t& end : state->last_end_) end = end > shift ? static_cast<uint32_t>(end - shift) : 0;
+  for (auto* ends : {&state->last_end_, &state->last_match_end_}) {
+    for (uint32_t& end : *ends) end = end > shift ? static_cast<uint32_t>(end - shift) : 0;
+  }
 }
 
 void PiiScanner::EndBody(PiiDirectionState* state, Direction /*direction*/) {
   if (state->body_ended_) return;
   state->body_ended_ = true;
   if (state->carry_len_ == 0) return;
-  // A break byte after the carried bytes stands for the end of the data: values that reach it
-  // are complete now.
-  char* joined = join_buffer_.data();
-  const size_t carried = state->carry_len_;
-  std::memcpy(joined, state->carry_.data(), carried);
-  joined[carried] = '\0';
+  // The carried bytes end the data: values that reach their end are complete now.
   size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, joined, carried, state->carry_cut_,
-                          state->last_end_.data(), nullptr, 0, &unused};
-  FindPiiCandidates(std::string_view(joined, carried + 1), detectors_->pattern_types(),
-                    /*at_end=*/false, &PiiMatchContext::OnFound, &context);
+  PiiMatchContext context{this, &state->summary, state->carry_.data(), state->carry_cut_,
+                          state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
+                          &unused};
+  FindPiiCandidates(std::string_view(state->carry_.data(), state->carry_len_),
+                    detectors_->pattern_types(), /*at_end=*/true, &PiiMatchContext::OnFound,
+                    &context);
   state->carry_len_ = 0;
 }
 
@@ -210,6 +212,7 @@ void PiiScanner::Release(PiiDirectionState* state) {
   state->carry_cut_ = false;
   state->body_ended_ = false;
   state->last_end_ = {};
+  state->last_match_end_ = {};
 }
 
 size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity) {

@@ -52,8 +52,10 @@ struct PiiDirectionState {
   uint32_t carry_len_ = 0;
   bool carry_cut_ = false;  // carry_ starts inside a longer run of non-break bytes
   bool body_ended_ = false;
-  // Per type, the end of the last accepted body value, relative to carry_[0] (0: before it).
+  // Per type, relative to carry_[0] (0: before it): the end of the last accepted body value, and
+  // the end of the last candidate's match, so that a scan skips what the previous one reported.
   std::array<uint32_t, kPiiTypeCount> last_end_{};
+  std::array<uint32_t, kPiiTypeCount> last_match_end_{};
 };
 
 // A detected value inside one field, for redaction.
@@ -106,8 +108,8 @@ class PiiScanner {
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
-  // The carried bytes, a chunk and, at the end of a body, one break byte.
-  std::array<char, kPiiTailBytes + kPiiChunkBytes + 1> join_buffer_{};
+  // The carried bytes and a chunk.
+  std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
 };
 

@@ -110,6 +110,8 @@ const char* const kCases[] = {
     "DE89370400440532013000 xDE89370400440532013000 GB82WEST12345698765432a",
     "+14155552671; +0123456789 +1234567890123456 ++12345678",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln eyJeyJab.cd.ef eyJa.bc.d eyJab.cd.",
+    // A second token in the first one's second part, ending where the first one's match ends.
+    "eyJ1eyz.WWeyJ1eyz.WWWWeyJ0WWeyJ.",
     "AKIAIOSFODNN7EXAMPLE ASIAIOSFODNN7EXAMPLE_ xAKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPL",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t\n",
     "------BEGIN PRIVATE KEY-----\r\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t",
