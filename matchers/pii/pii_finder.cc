@@ -273,7 +273,7 @@ void Finder::Jwt(size_t j) {
   }
 }
 
-// \b(?:AKIA|ASIA)[A-Z0-9]{16}, then a byte outside [A-Za-z0-9]; i is the 'I'.
+// \b(?:AKIA|ASIA)[A-Z0-9]{16}, then a byte outside [A-Za-z0-9]. Here i is the 'I'.
 void Finder::AwsKey(size_t i) {
   if (!Wants(PiiType::kAwsAccessKey) || i < 2 || i + 1 >= n_) return;
   const size_t s = i - 2;

@@ -103,8 +103,8 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
   if (types == 0 || text.empty()) return;
   uint32_t last_end[kPiiTypeCount] = {};
   uint32_t last_match_end[kPiiTypeCount] = {};
-  PiiMatchContext context{this,     summary, text.data(), false,     last_end,
-                          last_match_end, spans,   capacity,    span_count};
+  PiiMatchContext context{this, summary, text.data(), /*cut_start=*/false, last_end,
+                          last_match_end, spans, capacity, span_count};
   FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
 
@@ -156,19 +156,18 @@ void PiiScanner::ScanBody(PiiDirectionState* state, Direction direction, const c
 }
 
 void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size_t len) {
-  char* joined = join_buffer_.data();
+  // With nothing carried the chunk is scanned where it is; otherwise it is joined to the carry.
   const size_t carried = state->carry_len_;
-  std::memcpy(joined, state->carry_.data(), carried);
-  std::memcpy(joined + carried, chunk, len);
+  const char* joined = chunk;
+  if (carried > 0) {
+    std::memcpy(join_buffer_.data(), state->carry_.data(), carried);
+    std::memcpy(join_buffer_.data() + carried, chunk, len);
+    joined = join_buffer_.data();
+  }
   const size_t total = carried + len;
-  size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, joined, state->carry_cut_,
-                          state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
-                          &unused};
-  FindPiiCandidates(std::string_view(joined, total), detectors_->pattern_types(),
-                    /*at_end=*/false, &PiiMatchContext::OnFound, &context);
+  ScanBodyText(state, std::string_view(joined, total), /*at_end=*/false);
 
-  // Carry the run of non-break bytes at the end (the carried bytes hold no break).
+  // Carry the run of non-break bytes at the end. The carried bytes contain no break.
   size_t run_start = total;
   while (run_start > carried && !IsPiiBreak(static_cast<unsigned char>(joined[run_start - 1]))) {
     --run_start;
@@ -179,6 +178,7 @@ void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size
   const bool was_cut = !break_found && state->carry_cut_;
   state->carry_cut_ = was_cut || total - run_start > keep;
   if (state->carry_cut_ && !was_cut) ++counters_.split_values_lost;
+
   const size_t shift = total - keep;
   std::memcpy(state->carry_.data(), joined + shift, keep);
   state->carry_len_ = static_cast<uint32_t>(keep);
@@ -187,18 +187,23 @@ void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size
   }
 }
 
+void PiiScanner::ScanBodyText(PiiDirectionState* state, std::string_view text, bool at_end) {
+  size_t unused = 0;
+  PiiMatchContext context{this, &state->summary, text.data(), state->carry_cut_,
+                          state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
+                          &unused};
+  FindPiiCandidates(text, detectors_->pattern_types(), at_end, &PiiMatchContext::OnFound,
+                    &context);
+}
+
 void PiiScanner::EndBody(PiiDirectionState* state, Direction /*direction*/) {
   if (state->body_ended_) return;
   state->body_ended_ = true;
   if (state->carry_len_ == 0) return;
+
   // The carried bytes end the data: values that reach their end are complete now.
-  size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, state->carry_.data(), state->carry_cut_,
-                          state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
-                          &unused};
-  FindPiiCandidates(std::string_view(state->carry_.data(), state->carry_len_),
-                    detectors_->pattern_types(), /*at_end=*/true, &PiiMatchContext::OnFound,
-                    &context);
+  ScanBodyText(state, std::string_view(state->carry_.data(), state->carry_len_),
+               /*at_end=*/true);
   state->carry_len_ = 0;
 }
 

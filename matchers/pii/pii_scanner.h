@@ -52,8 +52,8 @@ struct PiiDirectionState {
   uint32_t carry_len_ = 0;
   bool carry_cut_ = false;  // carry_ starts inside a longer run of non-break bytes
   bool body_ended_ = false;
-  // Per type, relative to carry_[0] (0: before it): the end of the last accepted body value, and
-  // the end of the last candidate's match, so that a scan skips what the previous one reported.
+  // Per type, relative to carry_[0] (0: before it): the end of the last accepted body value and
+  // the end of the last candidate's match. A scan skips candidates the previous one reported.
   std::array<uint32_t, kPiiTypeCount> last_end_{};
   std::array<uint32_t, kPiiTypeCount> last_match_end_{};
 };
@@ -105,6 +105,8 @@ class PiiScanner {
   // Scans the carried bytes followed by `chunk` (at most kPiiChunkBytes) and carries the bytes
   // after the chunk's last break on to the next call.
   void ScanBodyChunk(PiiDirectionState* state, const char* chunk, size_t len);
+  // Finds and records the values in `text`, which starts at the carried bytes of `state`.
+  void ScanBodyText(PiiDirectionState* state, std::string_view text, bool at_end);
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
 
   std::shared_ptr<const PiiDetectorSet> detectors_;

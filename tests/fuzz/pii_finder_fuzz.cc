@@ -1,6 +1,6 @@
 // libFuzzer target for PII detection on hostile bytes. FindPiiCandidates() must report exactly
-// what Hyperscan reports for the patterns of pii_detectors.cc (block mode, start of match), and
-// a body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
+// what Hyperscan reports for the patterns of pii_detectors.cc (block mode, start of match).
+// A body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
 // same counts as one block scan of the same bytes.
 #include <hs/hs.h>
 
