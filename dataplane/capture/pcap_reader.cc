@@ -4,11 +4,27 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "dataplane/decode/packet_decoder.h"
 
 namespace sluice::capture {
+namespace {
+
+// stdio's default buffer is the file system's block size, often 4 KiB: one read per few frames.
+constexpr size_t kStreamBufferBytes = 1 << 20;
+constexpr uint64_t kPcapFileHeaderBytes = 24;
+constexpr uint64_t kPcapRecordHeaderBytes = 16;
+
+// The four magic numbers of classic pcap: microseconds and nanoseconds, either byte order.
+bool IsClassicPcapMagic(const unsigned char magic[4]) {
+  uint32_t value = 0;
+  std::memcpy(&value, magic, sizeof(value));
+  return value == 0xa1b2c3d4 || value == 0xd4c3b2a1 || value == 0xa1b23c4d || value == 0x4d3cb2a1;
+}
+
+}  // namespace
 
 PcapReader::~PcapReader() {
   if (handle_ != nullptr) pcap_close(handle_);
@@ -26,13 +42,25 @@ bool PcapReader::Open(const std::string& path, std::string* error) {
     return false;
   }
   file_size_ = static_cast<uint64_t>(info.st_size);
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    *error = "cannot open capture '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  buffer_ = std::make_unique<char[]>(kStreamBufferBytes);
+  std::setvbuf(file, buffer_.get(), _IOFBF, kStreamBufferBytes);
+  unsigned char magic[4] = {};
+  classic_ = std::fread(magic, 1, sizeof(magic), file) == sizeof(magic) && IsClassicPcapMagic(magic);
+  std::rewind(file);
   char message[PCAP_ERRBUF_SIZE] = {};
-  handle_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, message);
+  handle_ = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, message);
   if (handle_ == nullptr) {
+    std::fclose(file);  // libpcap closes the stream only once it has opened it
     *error = "cannot read capture '" + path + "' at offset 0: " + message +
              " (expected a pcap or pcapng file)";
     return false;
   }
+  next_offset_ = classic_ ? kPcapFileHeaderBytes : 0;
   const int link = pcap_datalink(handle_);
   link_type_ = static_cast<uint32_t>(link);
   if (!decode::IsSupportedLinkType(link_type_)) {
@@ -46,12 +74,14 @@ bool PcapReader::Open(const std::string& path, std::string* error) {
   return true;
 }
 
-uint64_t PcapReader::offset() const {
+uint64_t PcapReader::FileOffset() const {
   if (handle_ == nullptr) return 0;
   FILE* file = pcap_file(handle_);
-  const long position = file != nullptr ? ftell(file) : -1;
+  const long position = file != nullptr ? std::ftell(file) : -1;
   return position < 0 ? 0 : static_cast<uint64_t>(position);
 }
+
+uint64_t PcapReader::offset() const { return classic_ ? next_offset_ : FileOffset(); }
 
 PcapReader::Status PcapReader::Next(const uint8_t** data, uint32_t* captured_length, uint64_t* ts_ns) {
   const uint64_t before = offset();
@@ -60,6 +90,12 @@ PcapReader::Status PcapReader::Next(const uint8_t** data, uint32_t* captured_len
   const int result = pcap_next_ex(handle_, &header, &bytes);
   if (result == 1) {
     ++frames_;
+    if (classic_) {
+      // libpcap cuts a record longer than the file's snapshot length and skips the rest. Only
+      // such a record's size in the file differs from the length libpcap returns.
+      const bool maybe_cut = header->caplen >= static_cast<uint32_t>(pcap_snapshot(handle_));
+      next_offset_ = maybe_cut ? FileOffset() : before + kPcapRecordHeaderBytes + header->caplen;
+    }
     *data = bytes;
     *captured_length = header->caplen;
     // With nanosecond precision requested, libpcap puts nanoseconds in tv_usec.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 struct pcap;
@@ -26,12 +27,19 @@ class PcapReader {
 
   uint32_t link_type() const { return link_type_; }
   const std::string& error() const { return error_; }
-  uint64_t offset() const;          // bytes of the file read so far
+  uint64_t offset() const;          // where the next frame starts: bytes of the file read so far
   uint64_t file_size() const { return file_size_; }
   uint64_t frames() const { return frames_; }
 
  private:
+  uint64_t FileOffset() const;  // ftell of libpcap's stream: one system call
+
   pcap* handle_ = nullptr;
+  std::unique_ptr<char[]> buffer_;  // the stream's buffer; outlives handle_
+  // Classic pcap: records are a 16-byte header and the captured bytes, so the offset is counted
+  // here instead of asked of the stream for every frame. pcapng asks the stream.
+  bool classic_ = false;
+  uint64_t next_offset_ = 0;
   std::string path_;
   std::string error_;
   uint32_t link_type_ = 0;

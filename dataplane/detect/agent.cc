@@ -245,9 +245,10 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
   std::string_view path;
   std::string_view query;
   record::RecordBuilder::SplitTarget(txn->target.data, txn->target.length, &path, &query);
-  const http::NormalizedPath normalized = http::NormalizeTarget(
-      txn->target.data, txn->target.length, normalized_.data(), static_cast<uint32_t>(normalized_.size()));
-  const std::string_view resolved(normalized_.data(), normalized.length);
+  const char* resolved_data = nullptr;
+  const http::NormalizedPath normalized = session::NormalizedPathOf(
+      *txn, normalized_.data(), static_cast<uint32_t>(normalized_.size()), &resolved_data);
+  const std::string_view resolved(resolved_data, normalized.length);
   const uint32_t capacity = policy_->max_template_bytes < kEventTemplateBytes ? policy_->max_template_bytes
                                                                                : kEventTemplateBytes;
   const TemplateResult shape = TemplatePath(resolved.empty() ? path : resolved, note.endpoint, capacity);

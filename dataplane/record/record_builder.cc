@@ -244,9 +244,10 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   std::string_view query;
   SplitTarget(txn.target.data, txn.target.length, &path, &query);
   // url.path is the path a server resolves (dataplane/http/url_normalize.h); url.original stays raw.
-  char normalized[kNormalizedPathBytes];
+  char scratch[kNormalizedPathBytes];
+  const char* normalized = nullptr;
   const http::NormalizedPath normalized_path =
-      http::NormalizeTarget(txn.target.data, txn.target.length, normalized, sizeof(normalized));
+      session::NormalizedPathOf(txn, scratch, sizeof(scratch), &normalized);
   const auto version = fbb.CreateSharedString(txn.version_minor == 0 ? "1.0" : "1.1");
   const auto method = fbb.CreateString(txn.method.data, txn.method.length);
   const auto original = RedactedString(std::string_view(txn.target.data, txn.target.length));

@@ -355,16 +355,21 @@ void HttpSession::OnRequestLine(http::Span method, http::Span target, uint8_t ve
   bool fits = txn.method.Assign(method.data, method.length);
   fits &= txn.target.Assign(target.data, target.length);
   if (!fits) txn.fields_truncated = true;
+  session::KeepNormalizedPath(&txn);
   if (inspector_ != nullptr) {
     std::string_view path;
     std::string_view query;
     record::RecordBuilder::SplitTarget(target.data, target.length, &path, &query);
-    // Rules on url.path see the path the server resolves, as the record shows it.
-    const http::NormalizedPath normalized = http::NormalizeTarget(
-        target.data, target.length, normalized_path_.data(), static_cast<uint32_t>(normalized_path_.size()));
+    // Rules on url.path see the path the server resolves, as the record shows it. A target cut
+    // to fit the record is normalised whole for them.
+    std::string_view resolved(txn.path.data, txn.path.length);
+    if (!fits || !txn.path_kept) {
+      const http::NormalizedPath normalized = http::NormalizeTarget(
+          target.data, target.length, normalized_path_.data(), static_cast<uint32_t>(normalized_path_.size()));
+      resolved = std::string_view(normalized_path_.data(), normalized.length);
+    }
     inspector_->RequestLine(&txn.inspection, std::string_view(method.data, method.length),
-                            std::string_view(target.data, target.length),
-                            std::string_view(normalized_path_.data(), normalized.length), query);
+                            std::string_view(target.data, target.length), resolved, query);
     Inspect(&txn);
   }
 }

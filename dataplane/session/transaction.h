@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/http/http_anomaly.h"
+#include "dataplane/http/url_normalize.h"
 #include "dataplane/inspect/inspector.h"
 
 namespace sluice::session {
@@ -72,6 +73,11 @@ struct Transaction {
   bool fields_truncated;
   BoundedText<32> method;
   BoundedText<4096> target;        // url.original
+  // url.path: `target` normalised (dataplane/http/url_normalize.h) once, at the request line,
+  // and kept when it fits; see NormalizedPathOf().
+  BoundedText<1024> path;
+  uint16_t path_flags;             // http::UrlFlag bits
+  bool path_kept;
   BoundedText<256> host;
   BoundedText<512> user_agent;
   BoundedText<128> request_mime;
@@ -101,6 +107,9 @@ struct Transaction {
     fields_truncated = false;
     method.Clear();
     target.Clear();
+    path.Clear();
+    path_flags = 0;
+    path_kept = false;
     host.Clear();
     user_agent.Clear();
     request_mime.Clear();
@@ -112,6 +121,27 @@ struct Transaction {
     detect.Reset();
   }
 };
+
+// Normalises txn->target into txn->path. A path longer than txn->path is not kept.
+inline void KeepNormalizedPath(Transaction* txn) {
+  const http::NormalizedPath result =
+      http::NormalizeTarget(txn->target.data, txn->target.length, txn->path.data, sizeof(txn->path.data));
+  txn->path_kept = (result.flags & http::kUrlTruncated) == 0;
+  txn->path.length = txn->path_kept ? result.length : 0;
+  txn->path_flags = txn->path_kept ? result.flags : 0;
+}
+
+// The normalised path of txn's target: the kept copy, or else computed into `scratch`
+// (3 * 4096 bytes always suffice). Points *data at it.
+inline http::NormalizedPath NormalizedPathOf(const Transaction& txn, char* scratch, uint32_t capacity,
+                                             const char** data) {
+  if (txn.path_kept) {
+    *data = txn.path.data;
+    return http::NormalizedPath{txn.path.length, txn.path_flags};
+  }
+  *data = scratch;
+  return http::NormalizeTarget(txn.target.data, txn.target.length, scratch, capacity);
+}
 
 // Fixed pool of transaction slots for one worker lcore.
 class TransactionPool {
