@@ -90,7 +90,8 @@ class Finder {
   }
   void Emit(PiiType type, size_t from, size_t to) { sink_(context_, type, from, to); }
 
-  size_t NextTrigger(size_t i) const;
+  uint32_t TriggerMask(size_t block) const;
+  size_t NextTrigger(size_t i);
   size_t DigitRun(size_t start);
   void Iban(size_t digits);
   void Cards(size_t start, size_t end);
@@ -109,43 +110,79 @@ class Finder {
   void* context_;
   size_t jwt_first_part_end_ = 0;  // an "eyJ" before this lies in an earlier token's first part
   size_t jwt_last_to_ = 0;         // the end of the last JWT match reported
+  size_t mask_block_ = SIZE_MAX;   // the block whose trigger bits mask_ holds
+  uint32_t mask_ = 0;
 };
 
-// The first trigger byte at or after i, or n_.
-size_t Finder::NextTrigger(size_t i) const {
 #if defined(__SSE2__)
-  const __m128i zero_digit = _mm_set1_epi8('0');
-  const __m128i nine = _mm_set1_epi8(9);
-  while (i + 16 <= n_) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t_.data() + i));
-    const __m128i d = _mm_sub_epi8(v, zero_digit);
-    __m128i hits = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
-    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
-    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
-    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('J')));
-    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('I')));
-    hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('B')));
-    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-    i += 16;
+// Trigger bits of the 16 bytes in v.
+uint32_t TriggerBits(__m128i v) {
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  __m128i hits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+  hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+  hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('J')));
+  hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('I')));
+  hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8('B')));
+  return static_cast<uint32_t>(_mm_movemask_epi8(hits));
+}
+#endif
+
+// Trigger bits of the 16 bytes at `block` (bit k for byte block + k); bytes past the end are 0.
+// Nothing past the end of the text is read.
+uint32_t Finder::TriggerMask(size_t block) const {
+#if defined(__SSE2__)
+  const char* text = t_.data();
+  if (n_ >= 16) {
+    // A short last block is read as the text's last 16 bytes, shifted.
+    const size_t shift = n_ - block >= 16 ? 0 : block - (n_ - 16);
+    return TriggerBits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text + block - shift))) >> shift;
+  }
+  if (n_ >= 8) {
+    // The first and the last 8 bytes, which overlap: bits 8 to 15 are bytes n_ - 8 to n_ - 1.
+    const __m128i first = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(text));
+    const __m128i last = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(text + n_ - 8));
+    const uint32_t bits = TriggerBits(_mm_unpacklo_epi64(first, last));
+    return (bits & 0xffu) | ((bits >> 8) << (n_ - 8));
   }
 #endif
-  while (i < n_ && !Is(i, kTrigger)) ++i;
-  return i;
+  uint32_t mask = 0;
+  for (size_t k = block; k < n_ && k < block + 16; ++k) {
+    if (Is(k, kTrigger)) mask |= 1u << (k - block);
+  }
+  return mask;
+}
+
+// The first trigger byte at or after i, or n_. Calls come with i increasing, so the mask of the
+// last block read is kept: triggers close together cost one classification of their block.
+size_t Finder::NextTrigger(size_t i) {
+  if (i >= n_) return n_;
+  size_t block = i & ~size_t{15};
+  uint32_t mask = (block == mask_block_ ? mask_ : TriggerMask(block)) & (~0u << (i - block));
+  while (mask == 0) {
+    block += 16;
+    if (block >= n_) return n_;
+    mask = TriggerMask(block);
+  }
+  mask_block_ = block;
+  mask_ = mask;
+  return block + static_cast<size_t>(__builtin_ctz(mask));
 }
 
 void Finder::Run() {
   size_t i = NextTrigger(0);
   while (i < n_) {
+    // Digits are the common trigger: tested first, they keep the branch predictable.
+    if (Is(i, kDigit)) {
+      i = NextTrigger(DigitRun(i));  // the whole run of digits and single separators
+      continue;
+    }
     switch (t_[i]) {
       case '@': Email(i); break;
       case '+': Phone(i); break;
       case 'J': Jwt(i); break;
       case 'I': AwsKey(i); break;
-      case 'B': PemKey(i); break;
-      default:  // a digit: handles the whole run of digits and single separators
-        i = NextTrigger(DigitRun(i));
-        continue;
+      default: PemKey(i); break;  // 'B'
     }
     i = NextTrigger(i + 1);
   }
