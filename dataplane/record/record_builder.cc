@@ -46,32 +46,6 @@ std::string_view MimeType(const char* text, uint32_t length) {
 // at most 3 bytes per input byte, so this buffer never truncates a stored target.
 constexpr uint32_t kNormalizedPathBytes = 3 * 4096;
 
-// Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
-// in a fixed array so no allocation happens per record.
-flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
-    flatbuffers::FlatBufferBuilder& fbb, http::AnomalySet anomaly_set, uint16_t url_flags,
-    uint32_t inflate_flags) {
-  if (anomaly_set == 0 && url_flags == 0 && inflate_flags == 0) return 0;
-  std::array<flatbuffers::Offset<flatbuffers::String>,
-             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32>
-      names;
-  size_t count = 0;
-  for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
-    if (anomaly_set & (1u << bit)) {
-      names[count++] = fbb.CreateSharedString(http::AnomalyName(static_cast<http::Anomaly>(bit)));
-    }
-  }
-  for (int bit = 0; bit < http::kUrlFlagCount; ++bit) {
-    if (url_flags & (1u << bit)) {
-      names[count++] = fbb.CreateSharedString(http::UrlFlagName(static_cast<http::UrlFlag>(1u << bit)));
-    }
-  }
-  for (int bit = 0; bit < 32; ++bit) {
-    const char* name = inspect::InflateAnomalyName(inflate_flags & (1u << bit));
-    if (name != nullptr) names[count++] = fbb.CreateSharedString(name);
-  }
-  return fbb.CreateVector(names.data(), count);
-}
 
 constexpr size_t kRedactBufferBytes = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 256 * 1024;
@@ -109,6 +83,53 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
 
 // Writes `text`, with every detected personal value replaced by its fingerprint unless
 // redaction is off. A field with more values than fit in the span list is cut at the last one.
+// Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
+// in a fixed array so no allocation happens per record.
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
+RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t inflate_flags) {
+  if (anomaly_set == 0 && url_flags == 0 && inflate_flags == 0) return 0;
+  std::array<flatbuffers::Offset<flatbuffers::String>,
+             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32>
+      names;
+  size_t count = 0;
+  for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
+    if (anomaly_set & (1u << bit)) {
+      names[count++] = SharedName(http::AnomalyName(static_cast<http::Anomaly>(bit)));
+    }
+  }
+  for (int bit = 0; bit < http::kUrlFlagCount; ++bit) {
+    if (url_flags & (1u << bit)) {
+      names[count++] = SharedName(http::UrlFlagName(static_cast<http::UrlFlag>(1u << bit)));
+    }
+  }
+  for (int bit = 0; bit < 32; ++bit) {
+    const char* name = inspect::InflateAnomalyName(inflate_flags & (1u << bit));
+    if (name != nullptr) names[count++] = SharedName(name);
+  }
+  return batch_->builder.CreateVector(names.data(), count);
+}
+
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::SharedName(const char* name) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  if (shared_names_sequence_ != batch_->sequence) {
+    shared_names_.fill(SharedNameSlot{});
+    shared_name_count_ = 0;
+    shared_names_sequence_ = batch_->sequence;
+  }
+  size_t slot = (reinterpret_cast<uintptr_t>(name) >> 3) % kSharedNameSlots;
+  while (shared_names_[slot].name != nullptr) {
+    if (shared_names_[slot].name == name) return flatbuffers::Offset<flatbuffers::String>(shared_names_[slot].offset);
+    slot = (slot + 1) % kSharedNameSlots;
+  }
+  const flatbuffers::Offset<flatbuffers::String> offset = fbb.CreateString(name);
+  // Half full at most, so probes stay short. Past that a name is written again each time.
+  if (shared_name_count_ < kSharedNameSlots / 2) {
+    shared_names_[slot] = SharedNameSlot{name, offset.o};
+    ++shared_name_count_;
+  }
+  return offset;
+}
+
 flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
   flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
   if (!options_.redact || inspector_ == nullptr || inspector_->pii() == nullptr || text.empty()) {
@@ -153,14 +174,9 @@ flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> R
   rule_offsets_.clear();
   for (uint32_t i = 0; i < result.count; ++i) {
     const matchers::Rule& rule = rule_set->source_rule(result.rule_indexes[i]);
-    std::string fields;
-    for (const auto& condition : rule.conditions) {
-      fields += (fields.empty() ? "" : ",") + matchers::FieldName(condition.field);
-    }
     rule_offsets_.push_back(wire::CreateRuleMatch(
-        fbb, rule.id, fbb.CreateString(rule.msg), fbb.CreateString(fields),
-        fbb.CreateSharedString(matchers::ActionName(rule.action)),
-        fbb.CreateSharedString(matchers::SeverityName(rule.severity))));
+        fbb, rule.id, fbb.CreateString(rule.msg), fbb.CreateString(rule_set->field_list(result.rule_indexes[i])),
+        SharedName(matchers::ActionName(rule.action)), SharedName(matchers::SeverityName(rule.severity))));
   }
   return fbb.CreateVector(rule_offsets_);
 }
@@ -180,7 +196,7 @@ flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> Re
     }
     const auto fingerprints = fbb.CreateVector(fingerprint_offsets_);
     pii_offsets_.push_back(wire::CreatePiiCount(
-        fbb, fbb.CreateSharedString(matchers::PiiTypeName(static_cast<matchers::PiiType>(type))), found.count,
+        fbb, SharedName(matchers::PiiTypeName(static_cast<matchers::PiiType>(type))), found.count,
         fingerprints));
   }
   return pii_offsets_.empty() ? 0 : fbb.CreateVector(pii_offsets_);
@@ -227,8 +243,7 @@ RecordBuilder::Anomalies(uint32_t anomaly_set) {
   anomaly_names_.clear();
   for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
     if (anomaly_set & (1u << bit)) {
-      anomaly_names_.push_back(
-          batch_->builder.CreateSharedString(http::AnomalyName(static_cast<http::Anomaly>(bit))));
+      anomaly_names_.push_back(SharedName(http::AnomalyName(static_cast<http::Anomaly>(bit))));
     }
   }
   return batch_->builder.CreateVector(anomaly_names_);
@@ -248,7 +263,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const char* normalized = nullptr;
   const http::NormalizedPath normalized_path =
       session::NormalizedPathOf(txn, scratch, sizeof(scratch), &normalized);
-  const auto version = fbb.CreateSharedString(txn.version_minor == 0 ? "1.0" : "1.1");
+  const auto version = SharedName(txn.version_minor == 0 ? "1.0" : "1.1");
   const auto method = fbb.CreateString(txn.method.data, txn.method.length);
   const auto original = RedactedString(std::string_view(txn.target.data, txn.target.length));
   const auto path_offset = RedactedString(std::string_view(normalized, normalized_path.length));
@@ -260,7 +275,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const auto request_mime_offset = fbb.CreateString(request_mime.data(), request_mime.size());
   const auto response_mime_offset = fbb.CreateString(response_mime.data(), response_mime.size());
   const auto anomalies =
-      TransactionAnomalies(fbb, txn.anomalies, normalized_path.flags, txn.inspection.inflate_anomalies);
+      TransactionAnomalies(txn.anomalies, normalized_path.flags, txn.inspection.inflate_anomalies);
   const auto rules = Rules(txn);
   const bool inspected = inspector_ != nullptr && inspector_->active();
   const auto pii_request = inspected ? Pii(txn.inspection.pii[0].summary) : 0;
@@ -268,7 +283,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   flatbuffers::Offset<wire::BlockInfo> block = 0;
   if (txn.blocked && txn.block_packet != 0) {
     block = wire::CreateBlockInfo(fbb, txn.block_packet,
-                                  fbb.CreateSharedString(txn.block_direction == 0 ? "request" : "response"),
+                                  SharedName(txn.block_direction == 0 ? "request" : "response"),
                                   txn.block_bytes_passed, fbb.CreateString(BlockReason(txn)),
                                   txn.block_reset_sent);
   }
@@ -280,7 +295,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   flatbuffers::Offset<flatbuffers::Vector<uint64_t>> findings = 0;
   if (note.present) {
     endpoint = fbb.CreateString(note.endpoint, note.endpoint_length);
-    client_kind = fbb.CreateSharedString(detect::ClientKindName(static_cast<detect::ClientKind>(note.client_kind)));
+    client_kind = SharedName(detect::ClientKindName(static_cast<detect::ClientKind>(note.client_kind)));
     client_id = fbb.CreateString(note.client_id, note.client_id_length);
     if (note.finding_count > 0) findings = fbb.CreateVector(note.findings, note.finding_count);
   }

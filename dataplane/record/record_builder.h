@@ -5,6 +5,7 @@
 // BatchChannel; it never allocates once the buffers have grown to their working size.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -89,6 +90,10 @@ class RecordBuilder {
   void NoteTime(uint64_t ts_ns);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
+      http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t inflate_flags);
+  // Writes `name`, a string constant, once per batch and returns its offset.
+  flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
   std::string BlockReason(const session::Transaction& transaction) const;
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> Rules(
@@ -112,6 +117,16 @@ class RecordBuilder {
   std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;
   std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets_;
   std::vector<flatbuffers::Offset<wire::InventoryEntry>> inventory_offsets_;
+  // Names already in the current batch (anomalies, PII types, rule actions...), by address:
+  // an open-addressing table, emptied when a batch starts.
+  struct SharedNameSlot {
+    const char* name;
+    uint32_t offset;
+  };
+  static constexpr size_t kSharedNameSlots = 256;
+  std::array<SharedNameSlot, kSharedNameSlots> shared_names_{};
+  size_t shared_name_count_ = 0;
+  uint64_t shared_names_sequence_ = UINT64_MAX;  // the batch they were written to
 };
 
 }  // namespace sluice::record

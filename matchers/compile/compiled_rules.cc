@@ -79,6 +79,11 @@ bool CompiledRuleSet::Build(const RuleSet& rule_set, std::vector<RuleError>* err
     compiled_rules_.push_back(CompiledRule{rule.id, rule.action, rule.severity, rule.combine,
                                            static_cast<uint32_t>(pattern_rule_.size()),
                                            static_cast<uint32_t>(rule.conditions.size())});
+    std::string& fields = field_lists_.emplace_back();
+    for (const Condition& condition : rule.conditions) {
+      if (!fields.empty()) fields += ',';
+      fields += FieldName(condition.field);
+    }
     for (const Condition& condition : rule.conditions) {
       DatabaseInput& input = inputs[{condition.field.kind, condition.field.header_name}];
       input.patterns.push_back(TranslatePattern(condition.pattern, HS_FLAG_SINGLEMATCH));

@@ -63,6 +63,9 @@ class CompiledRuleSet {
 
   const std::vector<CompiledRule>& rules() const { return compiled_rules_; }
   const Rule& source_rule(uint32_t rule_index) const { return rule_set_.rules[rule_index]; }
+  // The names of the rule's condition fields, comma-separated ("url.query,http.request.body"),
+  // as records list them. Joined once here, so that no record allocates it.
+  const std::string& field_list(uint32_t rule_index) const { return field_lists_[rule_index]; }
   uint32_t pattern_count() const { return static_cast<uint32_t>(pattern_rule_.size()); }
   uint32_t rule_of_pattern(uint32_t pattern_id) const { return pattern_rule_[pattern_id]; }
 
@@ -72,6 +75,7 @@ class CompiledRuleSet {
 
   RuleSet rule_set_;
   std::vector<CompiledRule> compiled_rules_;
+  std::vector<std::string> field_lists_;  // by rule index
   std::vector<uint32_t> pattern_rule_;  // pattern id -> rule index
   std::array<hs_database_t*, kFixedFieldCount> fixed_dbs_{};
   std::array<hs_database_t*, 2> body_dbs_{};
