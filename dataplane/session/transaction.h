@@ -74,7 +74,7 @@ struct Transaction {
   BoundedText<32> method;
   BoundedText<4096> target;        // url.original
   // url.path: `target` normalised (dataplane/http/url_normalize.h) once, at the request line,
-  // and kept when it fits; see NormalizedPathOf().
+  // and kept when it fits. NormalizedPathOf() reads it back.
   BoundedText<1024> path;
   uint16_t path_flags;             // http::UrlFlag bits
   bool path_kept;

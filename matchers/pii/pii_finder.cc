@@ -110,12 +110,12 @@ class Finder {
   void* context_;
   size_t jwt_first_part_end_ = 0;  // an "eyJ" before this lies in an earlier token's first part
   size_t jwt_last_to_ = 0;         // the end of the last JWT match reported
-  size_t mask_block_ = SIZE_MAX;   // the block whose trigger bits mask_ holds
+  size_t mask_block_ = SIZE_MAX;   // the block whose trigger bits are in mask_
   uint32_t mask_ = 0;
 };
 
 #if defined(__SSE2__)
-// Trigger bits of the 16 bytes in v.
+// Returns the trigger bits of the 16 bytes in v.
 uint32_t TriggerBits(__m128i v) {
   const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
   __m128i hits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
@@ -128,8 +128,8 @@ uint32_t TriggerBits(__m128i v) {
 }
 #endif
 
-// Trigger bits of the 16 bytes at `block` (bit k for byte block + k); bytes past the end are 0.
-// Nothing past the end of the text is read.
+// Returns the trigger bits of the 16 bytes at `block`, bit k for byte block + k. Bytes past the
+// end of the text give 0 bits and are never read.
 uint32_t Finder::TriggerMask(size_t block) const {
 #if defined(__SSE2__)
   const char* text = t_.data();
@@ -153,8 +153,8 @@ uint32_t Finder::TriggerMask(size_t block) const {
   return mask;
 }
 
-// The first trigger byte at or after i, or n_. Calls come with i increasing, so the mask of the
-// last block read is kept: triggers close together cost one classification of their block.
+// Returns the first trigger byte at or after i, or n_. Calls come with i increasing, so the last
+// block's mask is kept and triggers close together cost one classification of their block.
 size_t Finder::NextTrigger(size_t i) {
   if (i >= n_) return n_;
   size_t block = i & ~size_t{15};
