@@ -130,8 +130,14 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       }
     }
   }
+  if (clean_header_values_.Contains(value)) {
+    ++counters_.header_values_skipped;
+    return;
+  }
+  const uint64_t candidates_before = counters_.candidates;
   size_t unused = 0;
   ScanBlock(&state->summary, value, nullptr, 0, &unused);
+  if (counters_.candidates == candidates_before) clean_header_values_.Add(value);
 }
 
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {

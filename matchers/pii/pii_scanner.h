@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "matchers/pii/clean_value_cache.h"
 #include "matchers/pii/fingerprint.h"
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/pii/pii_types.h"
@@ -71,6 +72,7 @@ struct PiiCounters {
   uint64_t rejected = 0;           // candidates that failed validation
   uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
   uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
+  uint64_t header_values_skipped = 0;  // repeats of header values known to contain no candidate
 };
 
 class PiiScanner {
@@ -113,6 +115,7 @@ class PiiScanner {
   // The carried bytes and a chunk.
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
+  CleanValueCache clean_header_values_;
 };
 
 }  // namespace sluice::matchers

@@ -133,6 +133,54 @@ TEST_F(PiiScannerTest, HeadersAndQuery) {
   EXPECT_EQ(Count(PiiType::kUsSsn), 1u);
 }
 
+TEST_F(PiiScannerTest, RepeatedCleanHeaderSkipsFinder) {
+  for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/json");
+  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u);
+
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/jsoN");
+  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u) << "a value that differs is scanned";
+
+  // Values with a candidate are scanned every time, valid or not.
+  for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "From", "alice@example.com");
+  EXPECT_EQ(Count(PiiType::kEmail), 3u);
+  for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Card", "4111 1111 1111 1112");
+  EXPECT_EQ(Count(PiiType::kPaymentCard), 0u);
+  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u);
+
+  // A key found by the header's name is recorded even when its value is a known clean one.
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-API-Key", "application/json");
+  EXPECT_EQ(Count(PiiType::kApiKey), 1u);
+  EXPECT_EQ(scanner_->counters().header_values_skipped, 3u);
+}
+
+TEST(CleanValueCache, ExactMatchesOnly) {
+  auto cache = std::make_unique<CleanValueCache>();
+  cache->Add("keep-alive");
+  EXPECT_TRUE(cache->Contains("keep-alive"));
+  EXPECT_FALSE(cache->Contains("keep-alivE"));
+  EXPECT_FALSE(cache->Contains("keep-aliv"));
+  EXPECT_FALSE(cache->Contains(""));
+
+  const std::string long_value(CleanValueCache::kMaxValueBytes + 1, 'a');
+  cache->Add(long_value);
+  EXPECT_FALSE(cache->Contains(long_value));
+
+  // Two values for one slot: the later one takes it.
+  const std::string first = "value-0";
+  std::string second;
+  for (int i = 1; second.empty(); ++i) {
+    const std::string candidate = "value-" + std::to_string(i);
+    if (CleanValueCache::Hash(candidate) % CleanValueCache::kSlots ==
+        CleanValueCache::Hash(first) % CleanValueCache::kSlots) {
+      second = candidate;
+    }
+  }
+  cache->Add(first);
+  cache->Add(second);
+  EXPECT_FALSE(cache->Contains(first));
+  EXPECT_TRUE(cache->Contains(second));
+}
+
 TEST_F(PiiScannerTest, FieldSwitchesAreHonoured) {
   Make(kPiiResponseBody | kPiiResponseHeaders, PiiTypeBit(PiiType::kEmail));
   const std::string text = "alice@example.com 123-45-6789";
