@@ -131,7 +131,7 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
     }
   }
   if (clean_header_values_.Contains(value)) {
-    ++counters_.header_values_skipped;
+    ++counters_.clean_values_skipped;
     return;
   }
   const uint64_t candidates_before = counters_.candidates;
@@ -227,6 +227,12 @@ void PiiScanner::Release(PiiDirectionState* state) {
 }
 
 size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity) {
+  // A header value with no candidate has none here either, because the types and the finder
+  // are the same.
+  if (clean_header_values_.Contains(text)) {
+    ++counters_.clean_values_skipped;
+    return 0;
+  }
   size_t count = 0;
   ScanBlock(nullptr, text, spans, capacity, &count);
   std::sort(spans, spans + count,

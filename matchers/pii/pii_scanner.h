@@ -72,7 +72,9 @@ struct PiiCounters {
   uint64_t rejected = 0;           // candidates that failed validation
   uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
   uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
-  uint64_t header_values_skipped = 0;  // repeats of header values known to contain no candidate
+  // Repeats of header values known to contain no candidate: their scans, and those of the same
+  // strings for redaction (DetectSpans), are skipped.
+  uint64_t clean_values_skipped = 0;
 };
 
 class PiiScanner {
@@ -115,7 +117,7 @@ class PiiScanner {
   // The carried bytes and a chunk.
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
-  CleanValueCache clean_header_values_;
+  CleanValueCache clean_header_values_;  // filled by ScanHeader, read by DetectSpans too
 };
 
 }  // namespace sluice::matchers

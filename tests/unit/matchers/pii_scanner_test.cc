@@ -135,22 +135,29 @@ TEST_F(PiiScannerTest, HeadersAndQuery) {
 
 TEST_F(PiiScannerTest, RepeatedCleanHeaderSkipsFinder) {
   for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/json");
-  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u);
 
   scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/jsoN");
-  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u) << "a value that differs is scanned";
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u) << "a value that differs is scanned";
 
   // Values with a candidate are scanned every time, valid or not.
   for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "From", "alice@example.com");
   EXPECT_EQ(Count(PiiType::kEmail), 3u);
   for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Card", "4111 1111 1111 1112");
   EXPECT_EQ(Count(PiiType::kPaymentCard), 0u);
-  EXPECT_EQ(scanner_->counters().header_values_skipped, 2u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u);
 
   // A key found by the header's name is recorded even when its value is a known clean one.
   scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-API-Key", "application/json");
   EXPECT_EQ(Count(PiiType::kApiKey), 1u);
-  EXPECT_EQ(scanner_->counters().header_values_skipped, 3u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 3u);
+
+  // Redaction of a known clean value skips the finder; of a value with PII, it finds the spans.
+  PiiSpan spans[4];
+  EXPECT_EQ(scanner_->DetectSpans("application/json", spans, 4), 0u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 4u);
+  EXPECT_EQ(scanner_->DetectSpans("alice@example.com", spans, 4), 1u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 4u);
 }
 
 TEST(CleanValueCache, ExactMatchesOnly) {
