@@ -32,6 +32,10 @@ struct Limits {
   uint32_t max_line_bytes = 8192;
   uint32_t max_headers = 128;
   uint32_t max_header_bytes = 64 * 1024;
+  // Bodies matched against the rules at once, per worker and direction (Hyperscan streams).
+  uint32_t body_streams_per_worker = 1024;
+  // Compressed bodies decoded at once per worker (about 64 KiB each).
+  uint32_t inflaters_per_worker = 64;
 };
 
 // dataplane.export: the spool of batches not yet acknowledged by sluice-control.

@@ -129,7 +129,7 @@ bool Pipeline::ReloadRules(const std::string& path, std::string* error) {
   if (rules == nullptr) return false;
   std::vector<std::unique_ptr<matchers::Scanner>> scanners;
   for (size_t i = 0; i < workers_.size(); ++i) {
-    scanners.push_back(matchers::Scanner::Create(rules, matchers::ScannerConfig{}, error));
+    scanners.push_back(matchers::Scanner::Create(rules, scanner_config_, error));
     if (scanners.back() == nullptr) return false;
   }
   for (size_t i = 0; i < workers_.size(); ++i) {
@@ -139,7 +139,8 @@ bool Pipeline::ReloadRules(const std::string& path, std::string* error) {
   return true;
 }
 
-bool Pipeline::PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+bool Pipeline::PrepareRulesText(const std::string& text, size_t workers,
+                                const matchers::ScannerConfig& scanner_config, PreparedRules* prepared,
                                 std::vector<std::string>* errors) {
   matchers::RuleLoadResult loaded = matchers::LoadRules(text);
   std::vector<matchers::RuleError> rule_errors = std::move(loaded.errors);
@@ -153,7 +154,7 @@ bool Pipeline::PrepareRulesText(const std::string& text, size_t workers, Prepare
   }
   for (size_t i = 0; i < workers; ++i) {
     std::string error;
-    prepared->scanners.push_back(matchers::Scanner::Create(prepared->rules, matchers::ScannerConfig{}, &error));
+    prepared->scanners.push_back(matchers::Scanner::Create(prepared->rules, scanner_config, &error));
     if (prepared->scanners.back() == nullptr) {
       errors->push_back("cannot create a scanner: " + error);
       return false;
@@ -185,7 +186,7 @@ bool Pipeline::AdoptPreparedRules(PreparedRules prepared, std::string* error) {
 bool Pipeline::ReloadRulesFromText(const std::string& text, std::string* error) {
   PreparedRules prepared;
   std::vector<std::string> errors;
-  if (!PrepareRulesText(text, workers_.size(), &prepared, &errors)) {
+  if (!PrepareRulesText(text, workers_.size(), scanner_config_, &prepared, &errors)) {
     error->clear();
     for (const std::string& line : errors) *error += line + "\n";
     return false;
@@ -216,7 +217,7 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
   std::unique_ptr<matchers::Scanner> scanner;
   std::unique_ptr<matchers::PiiScanner> pii;
   if (rules_ != nullptr) {
-    scanner = matchers::Scanner::Create(rules_, matchers::ScannerConfig{}, error);
+    scanner = matchers::Scanner::Create(rules_, scanner_config_, error);
     if (scanner == nullptr) return nullptr;
   }
   if (pii_ != nullptr) {
@@ -224,6 +225,7 @@ std::unique_ptr<inspect::Inspector> Pipeline::MakeInspector(bool can_block, std:
   }
   inspect::InspectorConfig inspector;
   inspector.can_block = can_block;
+  inspector.inflaters = inflaters_per_worker_;
   return std::make_unique<inspect::Inspector>(std::move(scanner), std::move(pii), inspector);
 }
 
@@ -274,6 +276,8 @@ bool Pipeline::CreateDetectRings(const DataplaneConfig& config, std::string* err
 bool Pipeline::Build(const DataplaneConfig& config, uint32_t link_type, bool offline, std::string* error) {
   offline_ = offline;
   run_id_ = RandomRunId();
+  scanner_config_.streams_per_direction = config.limits.body_streams_per_worker;
+  inflaters_per_worker_ = config.limits.inflaters_per_worker;
   if (rte_lcore_count() < config.workers + 1) {
     *error = "DPDK has " + std::to_string(rte_lcore_count()) + " lcores but " +
              std::to_string(config.workers) + " workers need " + std::to_string(config.workers + 1) +

@@ -74,8 +74,11 @@ class Pipeline {
   // Loads, validates and compiles rule YAML text for `workers` workers. Touches no Pipeline
   // state, so any thread may call it (the command thread compiles here while the main lcore
   // keeps exporting). Returns false with every error, one line each, in `errors`.
-  static bool PrepareRulesText(const std::string& text, size_t workers, PreparedRules* prepared,
+  static bool PrepareRulesText(const std::string& text, size_t workers,
+                               const matchers::ScannerConfig& scanner_config, PreparedRules* prepared,
                                std::vector<std::string>* errors);
+  // Scanner settings from dataplane.limits, for PrepareRulesText.
+  const matchers::ScannerConfig& scanner_config() const { return scanner_config_; }
   // Main lcore: offers the prepared scanners to the workers, which switch between bursts as in
   // ReloadRules. Returns false, changing nothing, when a worker has no inspector (the data plane
   // started without rules and without PII detection).
@@ -96,6 +99,8 @@ class Pipeline {
   std::unique_ptr<inspect::Inspector> MakeInspector(bool can_block, std::string* error);
 
   std::shared_ptr<const matchers::CompiledRuleSet> rules_;
+  matchers::ScannerConfig scanner_config_;
+  uint32_t inflaters_per_worker_ = 64;
   std::shared_ptr<const matchers::PiiDetectorSet> pii_;
   std::string pii_key_;
   // Every detector policy handed to the workers, kept for the whole run: a worker may still read

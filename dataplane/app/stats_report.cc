@@ -22,7 +22,27 @@ struct Totals {
   detect::AgentCounters detect;
   detect::EngineCounters engine;
   uint64_t clients_tracked = 0;            // client+template entries in use, all workers
+  bool inspection = false;                 // some worker has rules or PII detection
+  inspect::InspectionCounters inspect;
 };
+
+void AddInspection(const worker::Worker& worker, Totals* totals) {
+  const inspect::InspectionCounters* c = worker.inspection_counters();
+  if (c == nullptr) return;
+  totals->inspection = true;
+  inspect::InspectionCounters& t = totals->inspect;
+  t.rules.scans += c->rules.scans;
+  t.rules.bytes_scanned += c->rules.bytes_scanned;
+  t.rules.scan_errors += c->rules.scan_errors;
+  t.rules.stream_pool_exhausted += c->rules.stream_pool_exhausted;
+  t.rules.bodies_done_early += c->rules.bodies_done_early;
+  t.inflaters_unavailable += c->inflaters_unavailable;
+  t.pii.candidates += c->pii.candidates;
+  t.pii.rejected += c->pii.rejected;
+  t.pii.split_values_lost += c->pii.split_values_lost;
+  t.pii.values_too_long += c->pii.values_too_long;
+  t.pii.clean_values_skipped += c->pii.clean_values_skipped;
+}
 
 void AddDetect(const worker::Worker& worker, Totals* totals) {
   const detect::Agent* agent = worker.detector();
@@ -103,6 +123,7 @@ Totals Sum(Pipeline& pipeline) {
     totals.records.findings += c.findings;
     totals.records.inventories += c.inventories;
     AddDetect(*worker, &totals);
+    AddInspection(*worker, &totals);
   }
   return totals;
 }
@@ -157,6 +178,22 @@ void PrintDetectors(FILE* out, const Totals& t) {
   Line(out, "calls that would be blocked", t.detect.would_block_calls);
   Line(out, "finding records", t.records.findings);
   Line(out, "inventory records", t.records.inventories);
+}
+
+void PrintInspection(FILE* out, const Totals& t) {
+  std::fprintf(out, "inspection\n");
+  Line(out, "rule scans", t.inspect.rules.scans);
+  Line(out, "bytes matched by rules", t.inspect.rules.bytes_scanned);
+  Line(out, "rule scan errors", t.inspect.rules.scan_errors, "  (pieces not matched)");
+  Line(out, "bodies not rule-matched", t.inspect.rules.stream_pool_exhausted,
+       "  (no free stream: raise limits.body_streams_per_worker)");
+  Line(out, "compressed bodies not decoded", t.inspect.inflaters_unavailable,
+       "  (no free decoder: raise limits.inflaters_per_worker)");
+  Line(out, "pii candidates", t.inspect.pii.candidates);
+  Line(out, "  failed validation", t.inspect.pii.rejected);
+  Line(out, "  cut at a body chunk edge", t.inspect.pii.split_values_lost);
+  Line(out, "  too long to check", t.inspect.pii.values_too_long);
+  Line(out, "pii header values skipped", t.inspect.pii.clean_values_skipped, "  (seen before, held none)");
 }
 
 }  // namespace
@@ -216,6 +253,7 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
     Line(out, "batches given up (spool full)", spool.batches_given_up);
     Line(out, "gap records", exported.gap_records);
   }
+  if (t.inspection) PrintInspection(out, t);
   if (t.detectors) PrintDetectors(out, t);
   if (t.latency.total() > 0 || t.worker.forwarded > 0) {
     std::fprintf(out, "inline and live\n");
@@ -307,6 +345,17 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
     if (rte_eth_stats_get(port, &stats) == 0) nic_dropped += stats.imissed;
   }
   field("nic_dropped", nic_dropped);
+  field("rule_scans", t.inspect.rules.scans);
+  field("rule_bytes_scanned", t.inspect.rules.bytes_scanned);
+  field("rule_scan_errors", t.inspect.rules.scan_errors);
+  field("bodies_unscanned", t.inspect.rules.stream_pool_exhausted);
+  field("bodies_done_early", t.inspect.rules.bodies_done_early);
+  field("inflaters_unavailable", t.inspect.inflaters_unavailable);
+  field("pii_candidates", t.inspect.pii.candidates);
+  field("pii_rejected", t.inspect.pii.rejected);
+  field("pii_split_values_lost", t.inspect.pii.split_values_lost);
+  field("pii_values_too_long", t.inspect.pii.values_too_long);
+  field("pii_clean_values_skipped", t.inspect.pii.clean_values_skipped);
   field("detect_calls", t.engine.calls);
   field("detect_events_sent", t.detect.events_sent);
   field("detect_events_dropped", t.detect.events_dropped);

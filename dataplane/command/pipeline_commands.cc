@@ -71,9 +71,10 @@ bool PipelineCommands::StartRulesUpdate(uint64_t update_id, const std::string& v
   prepared_ = {};
   compile_errors_.clear();
   const size_t workers = pipeline_.workers();
+  const matchers::ScannerConfig scanner_config = pipeline_.scanner_config();
   // The thread inherits the main lcore's CPU set, so compiling never takes a worker core.
-  compile_thread_ = std::thread([this, text, workers] {
-    compiled_ = app::Pipeline::PrepareRulesText(text, workers, &prepared_, &compile_errors_);
+  compile_thread_ = std::thread([this, text, workers, scanner_config] {
+    compiled_ = app::Pipeline::PrepareRulesText(text, workers, scanner_config, &prepared_, &compile_errors_);
     done_.store(true, std::memory_order_release);
   });
   return true;

@@ -166,6 +166,42 @@ void AddRecordCounters(app::Pipeline& pipeline, CounterSink& out) {
           "was hit.");
 }
 
+// The matchers' counters as last published by each worker (refreshed every few milliseconds).
+void AddInspectionCounters(app::Pipeline& pipeline, CounterSink& out) {
+  auto sum = [&pipeline](auto get) {
+    return SumWorkers(pipeline, [get](const worker::Worker& w) {
+      const inspect::InspectionCounters* counters = w.inspection_counters();
+      return counters != nullptr ? get(*counters) : uint64_t{0};
+    });
+  };
+  using I = inspect::InspectionCounters;
+
+  out.Add("inspect.rule_scans", sum([](const I& c) { return c.rules.scans; }),
+          "Fields and body pieces matched against the rules.");
+  out.Add("inspect.rule_bytes_scanned", sum([](const I& c) { return c.rules.bytes_scanned; }),
+          "Bytes matched against the rules.");
+  out.Add("inspect.rule_scan_errors", sum([](const I& c) { return c.rules.scan_errors; }),
+          "Pieces Hyperscan failed on; they were not matched.");
+  out.Add("inspect.bodies_unscanned", sum([](const I& c) { return c.rules.stream_pool_exhausted; }),
+          "Bodies not matched against the rules because no stream was free: raise "
+          "dataplane.limits.body_streams_per_worker.");
+  out.Add("inspect.bodies_done_early", sum([](const I& c) { return c.rules.bodies_done_early; }),
+          "Bodies whose scan stopped once every body pattern had matched.");
+  out.Add("inspect.inflaters_unavailable", sum([](const I& c) { return c.inflaters_unavailable; }),
+          "Compressed bodies matched as sent because no decoder was free: raise dataplane.limits.inflaters_per_worker.");
+
+  out.Add("inspect.pii_candidates", sum([](const I& c) { return c.pii.candidates; }),
+          "Possible personal data values found before validation.");
+  out.Add("inspect.pii_rejected", sum([](const I& c) { return c.pii.rejected; }),
+          "Possible values that failed validation (checksum, length, format).");
+  out.Add("inspect.pii_split_values_lost", sum([](const I& c) { return c.pii.split_values_lost; }),
+          "Body bytes carried between chunks that were cut; a value across the cut may be missed.");
+  out.Add("inspect.pii_values_too_long", sum([](const I& c) { return c.pii.values_too_long; }),
+          "Possible values longer than the longest one checked; not reported.");
+  out.Add("inspect.pii_clean_values_skipped", sum([](const I& c) { return c.pii.clean_values_skipped; }),
+          "Header values not scanned again because the same value held no candidate before.");
+}
+
 }  // namespace
 
 void CollectPipelineCounters(app::Pipeline& pipeline, std::vector<NamedCounter>* counters) {
@@ -174,6 +210,7 @@ void CollectPipelineCounters(app::Pipeline& pipeline, std::vector<NamedCounter>*
   AddSessionCounters(pipeline, out);
   AddStreamCounters(pipeline, out);
   AddRecordCounters(pipeline, out);
+  AddInspectionCounters(pipeline, out);
 }
 
 }  // namespace sluice::command_channel

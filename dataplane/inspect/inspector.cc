@@ -28,9 +28,17 @@ int8_t EncodingOf(std::string_view value) {
   return -1;
 }
 
+void AddScannerCounters(const matchers::ScannerCounters& from, matchers::ScannerCounters* to) {
+  to->scans += from.scans;
+  to->bytes_scanned += from.bytes_scanned;
+  to->scan_errors += from.scan_errors;
+  to->stream_pool_exhausted += from.stream_pool_exhausted;
+  to->bodies_done_early += from.bodies_done_early;
+}
+
 }  // namespace
 
-const char* InflateAnomalyName(uint32_t bit) {
+const char* BodyAnomalyName(uint32_t bit) {
   switch (bit) {
     case matchers::kInflateCapExceeded: return "body.inflate_cap_exceeded";
     case matchers::kInflateCorrupt: return "body.inflate_corrupt";
@@ -38,6 +46,7 @@ const char* InflateAnomalyName(uint32_t bit) {
     case matchers::kInflateTrailingData: return "body.inflate_trailing_data";
     case matchers::kInflateNoMemory: return "body.inflate_no_memory";
     case kInflateUnavailable: return "body.inflate_unavailable";
+    case kRulesBodyUnscanned: return "body.rules_unscanned";
     default: return nullptr;
   }
 }
@@ -59,7 +68,7 @@ void Inspector::Begin(TransactionInspection* state) {
   state->result = matchers::EvaluateResult{};
   state->encoding[0] = state->encoding[1] = -1;
   state->inflater[0] = state->inflater[1] = -1;
-  state->inflate_anomalies = 0;
+  state->body_anomalies = 0;
   state->scanner = rules_.get();
   if (state->scanner != nullptr) ++current_users_;
   state->in_use = true;
@@ -92,7 +101,10 @@ void Inspector::Status(TransactionInspection* state, uint16_t status_code) {
 
 void Inspector::ScanDecoded(TransactionInspection* state, Direction direction, const char* data,
                             size_t length) {
-  if (state->scanner) state->scanner->ScanBody(&state->match, direction, data, length);
+  if (state->scanner) {
+    state->scanner->ScanBody(&state->match, direction, data, length);
+    if (state->match.body_unscanned(direction)) state->body_anomalies |= kRulesBodyUnscanned;
+  }
   if (pii_) pii_->ScanBody(&state->pii[static_cast<int>(direction)], direction, data, length);
 }
 
@@ -102,7 +114,8 @@ void Inspector::Body(TransactionInspection* state, Direction direction, const ui
   const int side = static_cast<int>(direction);
   if (state->encoding[side] >= 0 && state->inflater[side] < 0) {
     if (free_inflaters_.empty()) {
-      state->inflate_anomalies |= kInflateUnavailable;
+      ++inflaters_unavailable_;
+      state->body_anomalies |= kInflateUnavailable;
       state->encoding[side] = -1;
     } else {
       state->inflater[side] = free_inflaters_.back();
@@ -123,7 +136,7 @@ void Inspector::EndInflate(TransactionInspection* state, int side) {
   if (state->inflater[side] < 0) return;
   matchers::BodyInflater& inflater = *inflaters_[static_cast<size_t>(state->inflater[side])];
   inflater.End();
-  state->inflate_anomalies |= inflater.anomalies();
+  state->body_anomalies |= inflater.anomalies();
   free_inflaters_.push_back(state->inflater[side]);
   state->inflater[side] = -1;
 }
@@ -179,8 +192,23 @@ void Inspector::ReleaseScanner(matchers::Scanner* scanner) {
 // Frees earlier rule sets once no transaction uses them. Runs on the worker, on reloads only.
 void Inspector::DropRetiredIfIdle() {
   for (Retiring& retiring : retiring_) {
-    if (retiring.scanner != nullptr && retiring.users == 0) retiring.scanner.reset();
+    if (retiring.scanner != nullptr && retiring.users == 0) {
+      AddScannerCounters(retiring.scanner->counters(), &dropped_rules_counters_);
+      retiring.scanner.reset();
+    }
   }
+}
+
+void Inspector::PublishCounters() {
+  InspectionCounters counters;
+  counters.rules = dropped_rules_counters_;
+  if (rules_ != nullptr) AddScannerCounters(rules_->counters(), &counters.rules);
+  for (const Retiring& retiring : retiring_) {
+    if (retiring.scanner != nullptr) AddScannerCounters(retiring.scanner->counters(), &counters.rules);
+  }
+  if (pii_ != nullptr) counters.pii = pii_->counters();
+  counters.inflaters_unavailable = inflaters_unavailable_;
+  published_ = counters;
 }
 
 Verdict Inspector::RecordedVerdict(const TransactionInspection& state) const {

@@ -20,10 +20,12 @@ namespace sluice::inspect {
 // What the record says inspection decided.
 enum class Verdict : uint8_t { kPass = 0, kTag = 1, kBlock = 2, kWouldBlock = 3 };
 
-// Body decoding anomalies beyond matchers::InflateAnomaly: no decoder was free.
+// Body anomalies beyond matchers::InflateAnomaly: no decoder was free, or no rule stream was
+// free so a body was not matched against the rules.
 inline constexpr uint32_t kInflateUnavailable = 1u << 8;
-// Stable record names of the inflate anomaly bits ("body.inflate_corrupt", ...), or nullptr.
-const char* InflateAnomalyName(uint32_t bit);
+inline constexpr uint32_t kRulesBodyUnscanned = 1u << 9;
+// Stable record names of the body anomaly bits ("body.inflate_corrupt", ...), or nullptr.
+const char* BodyAnomalyName(uint32_t bit);
 
 // Inspection state of one transaction; lives inside its transaction slot.
 struct TransactionInspection {
@@ -31,13 +33,20 @@ struct TransactionInspection {
   matchers::PiiDirectionState pii[2];
   matchers::EvaluateResult result;
   // Per direction: Content-Encoding to undo before matching, the decoder in use (an index into
-  // the inspector's pool, or -1) and what went wrong decoding.
+  // the inspector's pool, or -1) and what went wrong decoding or matching bodies.
   int8_t encoding[2] = {-1, -1};
   int32_t inflater[2] = {-1, -1};
-  uint32_t inflate_anomalies = 0;
+  uint32_t body_anomalies = 0;
   // The rule set this transaction began with: after a reload it finishes on that one.
   matchers::Scanner* scanner = nullptr;
   bool in_use = false;            // streams may be held: Release before reuse
+};
+
+// Counters of one worker's matchers, over every rule set it used since start.
+struct InspectionCounters {
+  matchers::ScannerCounters rules;
+  matchers::PiiCounters pii;
+  uint64_t inflaters_unavailable = 0;  // compressed bodies matched as sent: no decoder was free
 };
 
 struct InspectorConfig {
@@ -84,6 +93,12 @@ class Inspector {
   Verdict RecordedVerdict(const TransactionInspection& state) const;
   void Release(TransactionInspection* state);
 
+  // Worker side: copies the counters of the current and earlier rule sets and of the PII
+  // scanner to where counters() reads them. Called between bursts and at the end of input.
+  void PublishCounters();
+  // The last published counters; the main lcore may read them while the worker runs.
+  const InspectionCounters& counters() const { return published_; }
+
  private:
   void ScanDecoded(TransactionInspection* state, matchers::Direction direction, const char* data,
                    size_t length);
@@ -105,6 +120,9 @@ class Inspector {
   std::atomic<matchers::Scanner*> offered_{nullptr};
   uint64_t generation_ = 0;
   std::unique_ptr<matchers::PiiScanner> pii_;
+  matchers::ScannerCounters dropped_rules_counters_;  // of rule sets already freed
+  uint64_t inflaters_unavailable_ = 0;
+  InspectionCounters published_;
   InspectorConfig config_;
   std::vector<std::unique_ptr<matchers::BodyInflater>> inflaters_;
   std::vector<int32_t> free_inflaters_;  // reserved once

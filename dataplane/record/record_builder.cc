@@ -86,8 +86,8 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
 // Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
 // in a fixed array so no allocation happens per record.
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
-RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t inflate_flags) {
-  if (anomaly_set == 0 && url_flags == 0 && inflate_flags == 0) return 0;
+RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags) {
+  if (anomaly_set == 0 && url_flags == 0 && body_flags == 0) return 0;
   std::array<flatbuffers::Offset<flatbuffers::String>,
              static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32>
       names;
@@ -103,7 +103,7 @@ RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_f
     }
   }
   for (int bit = 0; bit < 32; ++bit) {
-    const char* name = inspect::InflateAnomalyName(inflate_flags & (1u << bit));
+    const char* name = inspect::BodyAnomalyName(body_flags & (1u << bit));
     if (name != nullptr) names[count++] = SharedName(name);
   }
   return batch_->builder.CreateVector(names.data(), count);
@@ -275,7 +275,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const auto request_mime_offset = fbb.CreateString(request_mime.data(), request_mime.size());
   const auto response_mime_offset = fbb.CreateString(response_mime.data(), response_mime.size());
   const auto anomalies =
-      TransactionAnomalies(txn.anomalies, normalized_path.flags, txn.inspection.inflate_anomalies);
+      TransactionAnomalies(txn.anomalies, normalized_path.flags, txn.inspection.body_anomalies);
   const auto rules = Rules(txn);
   const bool inspected = inspector_ != nullptr && inspector_->active();
   const auto pii_request = inspected ? Pii(txn.inspection.pii[0].summary) : 0;

@@ -91,7 +91,7 @@ class RecordBuilder {
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
-      http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t inflate_flags);
+      http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags);
   // Writes `name`, a string constant, once per batch and returns its offset.
   flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);

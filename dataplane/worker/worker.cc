@@ -380,6 +380,7 @@ void Worker::CloseAll() {
     CloseFlow(flows_.Oldest(), flow::FlowEnd::kOpen, last_ts_ns_);
   }
   records_.Flush();
+  PublishInspectionCounters();
 }
 
 }  // namespace sluice::worker

@@ -118,6 +118,14 @@ class Worker {
   // Switches to a rule set offered by the main lcore, if any (see Inspector::OfferRules).
   bool AdoptPendingRules() { return inspector_ != nullptr && inspector_->AdoptPendingRules(); }
   inspect::Inspector* inspector() { return inspector_.get(); }
+  // Makes the matchers' counters readable from the main lcore (see Inspector::PublishCounters).
+  void PublishInspectionCounters() {
+    if (inspector_ != nullptr) inspector_->PublishCounters();
+  }
+  // Null without rules and PII detection.
+  const inspect::InspectionCounters* inspection_counters() const {
+    return inspector_ != nullptr ? &inspector_->counters() : nullptr;
+  }
   // Null without detectors.
   detect::Agent* detector() { return detector_.get(); }
   const detect::Agent* detector() const { return detector_.get(); }

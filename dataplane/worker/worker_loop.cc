@@ -148,6 +148,7 @@ int RunWorker(void* arg) {
       // clock ticks do, in order with the frames (dataplane/app/packet_clock.h).
       if (runtime.input == nullptr) worker.ExpireIdle(clock.Now(), kExpiryBudget);
       worker.AdoptPendingRules();
+      worker.PublishInspectionCounters();
       if (worker.detector() != nullptr) worker.detector()->AdoptPendingPolicy();
       next_tick = now + tick_cycles;
     }

@@ -28,6 +28,10 @@ class TransactionMatchState {
   uint32_t dirty_count() const { return dirty_count_; }
   uint16_t dirty_word(uint32_t i) const { return dirty_words_[i]; }
   uint64_t word(uint32_t index) const { return bits_[index]; }
+  // The body of `direction` went unmatched: no stream was free when it started.
+  bool body_unscanned(Direction direction) const {
+    return body_unscanned_[static_cast<size_t>(direction)];
+  }
 
  private:
   friend class Scanner;

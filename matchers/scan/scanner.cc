@@ -73,7 +73,9 @@ Scanner::~Scanner() { hs_free_scratch(scratch_); }
 
 void Scanner::ScanBlock(TransactionMatchState* state, const hs_database_t* db, const char* data,
                         size_t len) {
-  if (db == nullptr) return;
+  // An empty field cannot match (no pattern may match empty data), and hs_scan rejects the null
+  // pointer an empty view may carry.
+  if (db == nullptr || len == 0) return;
   ++counters_.scans;
   counters_.bytes_scanned += len;
   if (hs_scan(db, data, static_cast<unsigned>(len), 0, scratch_, OnRuleMatch, state) !=
@@ -110,7 +112,7 @@ void Scanner::ScanBody(TransactionMatchState* state, Direction direction, const 
                        size_t len) {
   size_t d = static_cast<size_t>(direction);
   const hs_database_t* db = rules_->body_db(direction);
-  if (db == nullptr || state->body_unscanned_[d] || state->body_ended_[d]) return;
+  if (db == nullptr || len == 0 || state->body_unscanned_[d] || state->body_ended_[d]) return;
   hs_stream_t*& stream = state->streams_[d];
   if (stream == nullptr) {
     stream = pools_[d].Acquire();

@@ -269,6 +269,7 @@ TEST_F(SluicectlTest, MetricsServedOverHttp) {
 
 struct ReloadRecords {
   size_t total = 0;
+  size_t requests = 0;  // transaction records with a request line
   size_t gets = 0;
   size_t before = 0;  // GET records tagged 9001
   size_t after = 0;   // GET records tagged 9002
@@ -289,10 +290,9 @@ ReloadRecords ReadRecords(const std::string& path, const std::string& dataplane_
     if (sluice["dataplane"].GetString() != dataplane_id) continue;
     ++out.total;
     if (std::string(sluice["record_type"].GetString()) != "transaction") continue;
-    if (!record.HasMember("http") || !record["http"]["request"].HasMember("method") ||
-        std::string(record["http"]["request"]["method"].GetString()) != "GET") {
-      continue;
-    }
+    if (!record.HasMember("http") || !record["http"]["request"].HasMember("method")) continue;
+    ++out.requests;
+    if (std::string(record["http"]["request"]["method"].GetString()) != "GET") continue;
     ++out.gets;
     std::set<unsigned> ids;
     if (sluice.HasMember("rules")) {
@@ -387,6 +387,7 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
   ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
   EXPECT_TRUE(Contains(stats.stdout_text, "\"export.records_sent\"")) << stats.stdout_text;
   EXPECT_TRUE(Contains(stats.stdout_text, "\"command.rule_updates_failed\"")) << stats.stdout_text;
+  EXPECT_TRUE(Contains(stats.stdout_text, "\"inspect.rule_scans\"")) << stats.stdout_text;
   const ProcessResult status_json = Ctl({"show", "status", "--json"});
   EXPECT_TRUE(Contains(status_json.stdout_text, "\"mode\":\"offline-replay\"")) << status_json.stdout_text;
 
@@ -415,6 +416,11 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
   EXPECT_GT(records.after, 0u) << "the reload came after the replay ended";
   EXPECT_EQ(records.untagged_or_both, 0u);
   EXPECT_EQ(records.before + records.after, records.gets);
+  // Both rule sets match the method alone: one scan per request, counted across the reload
+  // (the old set's counters outlive it).
+  EXPECT_EQ(summary["rule_scans"].GetUint64(), records.requests);
+  EXPECT_EQ(summary["rule_scan_errors"].GetUint64(), 0u);
+  EXPECT_EQ(summary["bodies_unscanned"].GetUint64(), 0u);
   EXPECT_LT(records.last_before, records.first_after)
       << "a GET that started after the first new-rule GET kept the old rules";
 

@@ -1,5 +1,6 @@
 #include "tests/integration/rules_pii/conversation_capture.h"
 
+#include <algorithm>
 #include <random>
 #include <span>
 
@@ -15,6 +16,7 @@ using gen::Side;
 constexpr int64_t kFirstTimestampNs = 1'700'000'000'000'000'000;
 constexpr int64_t kConnectionGapNs = 1'000'000;       // 1 ms between connections
 constexpr int64_t kFrameSpacingNs = 20'000;           // 20 us between frames of a connection
+constexpr int64_t kOverlapOffsetNs = 10'000;          // an overlapping connection starts 10 us later
 constexpr uint16_t kServerPort = 80;
 constexpr size_t kMaxRandomSegment = 40;
 
@@ -95,16 +97,24 @@ bool WriteConversationCapture(const std::string& path,
   if (!writer.Open(path, error)) return false;
   std::mt19937 random(seed);
   int64_t start_ns = kFirstTimestampNs;
-  for (const Conversation& conversation : conversations) {
+  for (size_t first = 0; first < conversations.size();) {
+    // One trace per group of overlapping conversations, sorted so their frames interleave.
     gen::ConnectionTrace trace;
-    const int64_t end_ns =
-        SimulateConnection(conversation, segmentation, &random, start_ns, &trace);
+    int64_t end_ns = start_ns;
+    size_t next = first;
+    do {
+      const int64_t begin_ns = start_ns + static_cast<int64_t>(next - first) * kOverlapOffsetNs;
+      end_ns = std::max(end_ns, SimulateConnection(conversations[next], segmentation, &random,
+                                                   begin_ns, &trace));
+      ++next;
+    } while (next < conversations.size() && conversations[next].overlaps_previous);
     trace.SortByTime();
     for (const gen::TraceFrame& frame : trace.frames) {
       writer.Write(frame.timestamp_ns,
                    std::span<const uint8_t>(trace.bytes.data() + frame.offset, frame.length));
     }
     start_ns = end_ns + kConnectionGapNs;
+    first = next;
   }
   return writer.Close(error);
 }

@@ -15,6 +15,9 @@ struct Conversation {
   uint16_t client_port = 0;
   std::vector<std::string> request_segments;
   std::vector<std::string> response_segments;
+  // Starts 10 us after the previous conversation instead of after its end, so both connections
+  // are open at once and their frames alternate.
+  bool overlaps_previous = false;
 };
 
 // How the payload of each side is cut into TCP segments.
@@ -24,9 +27,9 @@ enum class Segmentation {
   kRandomSplits,  // the concatenated payload cut at random points (1 to 40 bytes per segment)
 };
 
-// Writes every conversation, one after the other in time, from client 10.1.0.1:client_port to
-// server 10.2.0.1:80: handshake, request, ACK, response, ACK and FIN on both sides. `seed` drives
-// kRandomSplits. Returns false with `*error` when the file cannot be written.
+// Writes every conversation, one after the other in time unless it overlaps the previous one,
+// from client 10.1.0.1:client_port to server 10.2.0.1:80: handshake, request, ACK, response, ACK
+// and FIN on both sides. `seed` drives kRandomSplits. Returns false with `*error` when the file cannot be written.
 bool WriteConversationCapture(const std::string& path,
                               const std::vector<Conversation>& conversations,
                               Segmentation segmentation, uint32_t seed, std::string* error);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -702,6 +703,10 @@ TEST_P(RulesPii, RecordsMatchCaseTable) {
     }
   }
   ExpectEqualValuesShareFingerprints(cases, records);
+  // Every field and body was matched in full.
+  EXPECT_EQ(run.SummaryCounter("rule scan errors"), 0) << run.process.stdout_text;
+  EXPECT_EQ(run.SummaryCounter("bodies not rule-matched"), 0) << run.process.stdout_text;
+  EXPECT_GT(run.SummaryCounter("rule scans"), 0) << run.process.stdout_text;
 }
 
 std::string SegmentationName(const ::testing::TestParamInfo<Segmentation>& info) {
@@ -765,6 +770,66 @@ TEST(CheckRules, EveryBadRuleReported) {
   EXPECT_EQ(report.find("rule 3000:"), std::string::npos) << "the valid rule was reported: " << report;
   const std::string summary = path + ": " + std::to_string(std::size(bad_rules)) + " error(s)";
   EXPECT_NE(report.find(summary), std::string::npos) << report;
+}
+
+// --- Inspection limits ---------------------------------------------------------------------------
+
+// With one rule stream per direction, a request body that starts while another connection's is
+// still arriving gets no stream. It is not matched, its record carries an anomaly, and the summary
+// counts it. A limit out of range is rejected.
+TEST(InspectionLimits, BodyWithoutStreamMarkedAndCounted) {
+  SluicePaths paths;
+  const std::string setup_error = SluicePaths::FromEnvironment(&paths);
+  ASSERT_TRUE(setup_error.empty()) << setup_error;
+  TempDir scratch("sluice-inspection-limits");
+  // Each body arrives in two segments; the second connection's first segment comes between them.
+  // The rule's pattern ends the body, so the first body keeps its stream until its last segment.
+  const std::string head = Request("POST", "/api/v1/comments", {"Content-Type: text/html"},
+                                   "comment=hello&html=<script");
+  const size_t cut = head.size() - 10;
+  Conversation first{41000, {head.substr(0, cut), head.substr(cut)}, {NoContent()}};
+  Conversation second = first;
+  second.client_port = 41001;
+  second.overlaps_previous = true;
+  const std::string capture = scratch.File("overlapping.pcap");
+  std::string error;
+  ASSERT_TRUE(WriteConversationCapture(capture, {first, second}, Segmentation::kAsWritten, 7, &error))
+      << error;
+
+  const std::string bad_config = scratch.File("bad.yaml");
+  std::ofstream(bad_config) << "dataplane:\n  limits:\n    body_streams_per_worker: 0\n";
+  const ProcessResult rejected = RunProcess(
+      {paths.dataplane, "--config", bad_config, "--pcap", capture}, std::chrono::seconds(30));
+  EXPECT_EQ(rejected.exit_code, kExitInvalid) << rejected.Describe();
+  EXPECT_NE(rejected.stderr_text.find("'dataplane.limits.body_streams_per_worker' is 0; expected 1 to"),
+            std::string::npos)
+      << rejected.stderr_text;
+
+  const std::string config = scratch.File("one-stream.yaml");
+  std::ofstream(config) << "dataplane:\n  limits:\n    body_streams_per_worker: 1\n";
+  ControlServer control(paths);
+  ASSERT_EQ(control.Start(), "");
+  const DataplaneRun run = control.RunDataplane(
+      capture, 1, {"--config", config, "--rules", RuleFile("rules.yaml")}, std::chrono::seconds(60));
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.Describe();
+  ASSERT_TRUE(run.records_error.empty()) << run.records_error;
+  std::map<int64_t, const rapidjson::Document*> by_port;
+  for (const rapidjson::Document* record : run.RecordsOfType("transaction")) {
+    by_port[FindInt(*record, "source.port").value_or(-1)] = record;
+  }
+  ASSERT_EQ(by_port.size(), 2u);
+  ASSERT_EQ(by_port.count(41000), 1u);
+  ASSERT_EQ(by_port.count(41001), 1u);
+  const rapidjson::Document& scanned = *by_port[41000];
+  const rapidjson::Document& unscanned = *by_port[41001];
+  EXPECT_EQ(RuleIds(scanned), std::vector<uint32_t>{1004}) << CanonicalJson(scanned);
+  EXPECT_TRUE(Anomalies(scanned).empty()) << CanonicalJson(scanned);
+  EXPECT_TRUE(RuleIds(unscanned).empty()) << CanonicalJson(unscanned);
+  EXPECT_EQ(Anomalies(unscanned), std::vector<std::string>{"body.rules_unscanned"})
+      << CanonicalJson(unscanned);
+  EXPECT_EQ(run.SummaryCounter("bodies not rule-matched"), 1) << run.process.stdout_text;
+  EXPECT_EQ(run.SummaryCounter("rule scan errors"), 0) << run.process.stdout_text;
+  EXPECT_EQ(control.Stop(), "");
 }
 
 }  // namespace

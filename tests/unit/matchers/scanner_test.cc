@@ -212,6 +212,22 @@ TEST_F(ScannerTest, StreamPoolExhaustionIsCounted) {
   EXPECT_EQ(scanner_->streams_available(Direction::kRequest), 4u);
 }
 
+// An empty field (a request without a query) costs no scan and raises no error. An empty body
+// piece takes no stream from the pool.
+TEST_F(ScannerTest, EmptyPiecesAreNotScanned) {
+  scanner_->ScanField(state_.get(), FieldKind::kUrlQuery, nullptr, 0);
+  scanner_->ScanField(state_.get(), FieldKind::kUrlQuery, "", 0);
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "User-Agent", nullptr, 0);
+  scanner_->ScanBody(state_.get(), Direction::kRequest, nullptr, 0);
+  EXPECT_EQ(scanner_->counters().scans, 0u);
+  EXPECT_EQ(scanner_->counters().scan_errors, 0u);
+  EXPECT_EQ(scanner_->streams_available(Direction::kRequest), 4u);
+  scanner_->ScanField(state_.get(), FieldKind::kUrlQuery, "debug=1", 7);
+  EXPECT_EQ(scanner_->counters().scans, 1u);
+  EXPECT_EQ(MatchedIds(), std::vector<uint32_t>{4});
+  scanner_->Release(state_.get());
+}
+
 TEST(ScannerLimits, ManyMatchesAreBounded) {
   std::string yaml = "rules:\n";
   for (int i = 1; i <= 40; ++i) {
