@@ -1,5 +1,6 @@
 #include "dataplane/app/stats_report.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include <cinttypes>
@@ -120,6 +121,8 @@ Totals Sum(Pipeline& pipeline) {
     totals.records.flows += c.flows;
     totals.records.dropped += c.dropped;
     totals.records.batches += c.batches;
+    totals.records.buffer_waits += c.buffer_waits;
+    totals.records.buffer_wait_cycles += c.buffer_wait_cycles;
     totals.records.findings += c.findings;
     totals.records.inventories += c.inventories;
     AddDetect(*worker, &totals);
@@ -127,6 +130,8 @@ Totals Sum(Pipeline& pipeline) {
   }
   return totals;
 }
+
+uint64_t CyclesToMs(uint64_t cycles) { return cycles / (rte_get_tsc_hz() / 1000); }
 
 void Line(FILE* out, const char* name, uint64_t value, const char* note = "") {
   std::fprintf(out, "  %-28s %14" PRIu64 "%s\n", name, value, note);
@@ -246,6 +251,10 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "records sent", exported.records_sent);
   Line(out, "records acknowledged", exported.records_acked);
   Line(out, "records dropped", t.records.dropped);
+  if (t.records.buffer_waits > 0) {
+    Line(out, "waits for a batch buffer", t.records.buffer_waits, "  (sluice-control was behind)");
+    Line(out, "  time waited (ms)", CyclesToMs(t.records.buffer_wait_cycles));
+  }
   Line(out, "batches rejected by control", exported.batches_rejected);
   const exporter::SpoolCounters& spool = pipeline.exporter().spool_counters();
   if (spool.batches_given_up > 0 || exported.gap_records > 0) {
@@ -317,6 +326,8 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("stream_gaps", t.reassembly.gaps);
   field("records_built", t.records.transactions + t.records.flows + t.records.findings + t.records.inventories);
   field("records_dropped", t.records.dropped);
+  field("record_buffer_waits", t.records.buffer_waits);
+  field("record_buffer_wait_ms", CyclesToMs(t.records.buffer_wait_cycles));
   field("records_sent", exported.records_sent);
   field("records_acknowledged", exported.records_acked);
   field("batches_sent", exported.batches_sent);

@@ -3,6 +3,8 @@
 //
 // NOTE: the workers write these plain uint64_t fields without atomics. An aligned 64-bit load
 // is not torn on x86-64 and arm64, but a report may mix values from neighbouring bursts. End-of-run totals (stats_report.cc) are read after the workers stopped and are exact.
+#include <rte_cycles.h>
+
 #include <string>
 
 #include "dataplane/command/pipeline_commands.h"
@@ -139,6 +141,10 @@ void AddRecordCounters(app::Pipeline& pipeline, CounterSink& out) {
   out.Add("records.dropped", records(&C::dropped),
           "Records lost because every batch buffer was in flight; sluice-control is too slow or away.");
   out.Add("records.batches", records(&C::batches), "Batches handed to the exporter.");
+  out.Add("records.buffer_waits", records(&C::buffer_waits),
+          "Offline: times a worker waited for a free batch buffer because sluice-control was behind.");
+  out.Add("records.buffer_wait_ms", records(&C::buffer_wait_cycles) / (rte_get_tsc_hz() / 1000),
+          "Offline: milliseconds workers spent in those waits.");
 
   const exporter::ExporterCounters& e = pipeline.exporter().counters();
   out.Add("export.batches_sent", e.batches_sent, "Batches sent to sluice-control.");

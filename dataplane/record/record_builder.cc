@@ -1,5 +1,6 @@
 #include "dataplane/record/record_builder.h"
 
+#include <rte_cycles.h>
 #include <rte_pause.h>
 
 #include <array>
@@ -226,10 +227,15 @@ void RecordBuilder::SplitTarget(const char* target, uint32_t length, std::string
 bool RecordBuilder::EnsureBatch() {
   if (batch_ != nullptr) return true;
   batch_ = channel_->TakeFree();
-  while (batch_ == nullptr && options_.wait_for_buffers) {
+  if (batch_ == nullptr && options_.wait_for_buffers) {
+    // Every buffer is in flight: sluice-control is behind. Offline, waiting loses nothing.
     ++counters_.buffer_waits;
-    rte_pause();
-    batch_ = channel_->TakeFree();
+    const uint64_t start = rte_rdtsc();
+    do {
+      rte_pause();
+      batch_ = channel_->TakeFree();
+    } while (batch_ == nullptr);
+    counters_.buffer_wait_cycles += rte_rdtsc() - start;
   }
   if (batch_ == nullptr) return false;
   batch_->sequence = next_sequence_++;

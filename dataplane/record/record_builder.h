@@ -27,6 +27,7 @@ struct RecordCounters {
   uint64_t dropped = 0;        // records lost because every batch buffer was in flight (live mode)
   uint64_t batches = 0;        // batches handed to the exporter
   uint64_t buffer_waits = 0;   // times a worker waited for a free buffer (offline mode)
+  uint64_t buffer_wait_cycles = 0;  // TSC cycles spent in those waits
 };
 
 // One endpoint of the inventory; the strings point into the owner's endpoint table.

@@ -203,6 +203,10 @@ def add_peers(table, work, replay):
     table.add("peer", "sluice offline 1w pps", si(sluice, "pps"), "one pass reading the file")
     best = max([v for v in (suricata, suricata_dpdk) if v is not None], default=None)
     table.add("peer", "sluice / best suricata", ratio(sluice, best), "target >= 10x")
+    if offline and "record_buffer_wait_ms" in offline:
+        table.add("peer", "sluice offline worker waits for sluice-control",
+                  "%d ms" % offline["record_buffer_wait_ms"],
+                  "%d waits for a free batch buffer" % offline.get("record_buffer_waits", 0))
     # Per CPU-second: fairer on a shared machine, where wall-clock rates follow the load.
     run = key_values(os.path.join(work, "offline-1.run.txt"))
     suricata_cpu = number(found.get("suricata", {}).get("user_s"))

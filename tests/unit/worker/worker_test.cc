@@ -2,14 +2,18 @@
 // flow table, reassembly and HTTP parsing; the records that come out of the batch channel are
 // read back from their FlatBuffers form and checked field by field.
 #include <gtest/gtest.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dataplane/export/batch_channel.h"
@@ -193,7 +197,50 @@ class Conversation {
     return Collect(channel);
   }
 
+  // Runs the frames with the offline policy (wait for a free batch buffer) and `buffers` buffers,
+  // one record per batch. Another thread takes the batches and gives each buffer back 2 ms later.
+  Output RunWaitingForBuffers(uint32_t buffers) {
+    exporter::BatchChannel channel;
+    std::string error;
+    WorkerConfig config;
+    config.worker_id = 991;
+    EXPECT_TRUE(channel.Init(config.worker_id, buffers, &error)) << error;
+    config.records.records_per_batch = 1;
+    config.records.wait_for_buffers = true;
+    config.max_flows = 64;
+    config.transaction_slots = 64;
+    config.segment_chunks = 64;
+    config.line_buffers = 4;
+    Worker worker(config, &channel);
+    EXPECT_TRUE(worker.Init(&error)) << error;
+
+    std::atomic<bool> done{false};
+    Output out;
+    std::thread exporter([&] {
+      while (!done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const Output part = Collect(channel);
+        out.transactions.insert(out.transactions.end(), part.transactions.begin(), part.transactions.end());
+        out.flows.insert(out.flows.end(), part.flows.begin(), part.flows.end());
+      }
+    });
+    uint64_t ts = 1700000000000000000ull;
+    for (const auto& frame : frames_) {
+      worker.ProcessFrame(frame.data(), static_cast<uint32_t>(frame.size()), ts);
+      ts += 1000;
+    }
+    worker.CloseAll();
+    done.store(true);
+    exporter.join();
+    const Output rest = Collect(channel);
+    out.transactions.insert(out.transactions.end(), rest.transactions.begin(), rest.transactions.end());
+    out.flows.insert(out.flows.end(), rest.flows.begin(), rest.flows.end());
+    records = worker.record_counters();
+    return out;
+  }
+
   WorkerCounters counters;
+  record::RecordCounters records;
 
  private:
   void Add(bool from_client, uint8_t flags, const std::string& payload) {
@@ -338,6 +385,24 @@ TEST_P(WorkerAtIsn, RandomSegmentSplitsGiveSameRecord) {
 
 INSTANTIATE_TEST_SUITE_P(InitialSequenceNumbers, WorkerAtIsn,
                          ::testing::Values(0u, 1u, 0x7fffffffu, 0xfffffff6u, 0xffffffffu));
+
+// Offline, a worker with every buffer in flight waits instead of dropping, and counts the wait.
+TEST(Worker, OfflineWaitsForBuffers) {
+  Conversation c(1, 2);
+  c.Handshake();
+  for (int i = 0; i < 3; ++i) {
+    c.Send(true, kGet);
+    c.Send(false, kOk);
+  }
+  c.Close();
+  const Output out = c.RunWaitingForBuffers(2);
+  EXPECT_EQ(out.transactions.size(), 3u);
+  EXPECT_EQ(out.flows.size(), 1u);
+  EXPECT_EQ(c.records.dropped, 0u);
+  EXPECT_GT(c.records.buffer_waits, 0u);
+  // Each wait lasts until the exporter thread wakes, up to 2 ms: at least 0.1 ms in all.
+  EXPECT_GT(c.records.buffer_wait_cycles, rte_get_tsc_hz() / 10000);
+}
 
 TEST(Worker, RequestWithoutResponseEndsByReset) {
   Conversation c(1, 2);
