@@ -95,21 +95,25 @@ void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detector
 void BM_WorkerPipeline(benchmark::State& state) { RunPipeline(state, nullptr); }
 BENCHMARK(BM_WorkerPipeline)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({0, 0})->Args({1, 1});
 
+// The same with the stateful detectors on (default policy, one worker: every call is local).
+// With inspect 1 this is the data plane's default; with inspect 2, an offline run with rules.
+void BM_WorkerPipelineDetectors(benchmark::State& state) {
+  static const detect::DetectorPolicy policy;
+  RunPipeline(state, &policy);
+}
+BENCHMARK(BM_WorkerPipelineDetectors)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({1, 1});
+
 const bool kRulesRegistered = [] {
   const char* path = std::getenv("SLUICE_BENCH_RULES");
   if (path == nullptr || *path == '\0') return false;
   benchmark::RegisterBenchmark("BM_WorkerPipeline", BM_WorkerPipeline)
       ->ArgNames({"verify", "inspect"})
       ->Args({1, 2});
+  benchmark::RegisterBenchmark("BM_WorkerPipelineDetectors", BM_WorkerPipelineDetectors)
+      ->ArgNames({"verify", "inspect"})
+      ->Args({1, 2});
   return true;
 }();
-
-// The same with the stateful detectors on (default policy, one worker: every call is local).
-void BM_WorkerPipelineDetectors(benchmark::State& state) {
-  static const detect::DetectorPolicy policy;
-  RunPipeline(state, &policy);
-}
-BENCHMARK(BM_WorkerPipelineDetectors)->ArgNames({"verify", "inspect"})->Args({1, 0});
 
 void RunPipeline(benchmark::State& state, const detect::DetectorPolicy* detectors) {
   static uint16_t worker_id = 0;

@@ -123,6 +123,10 @@ def add_micro(table, work, mhz):
         if bare and inspected:
             table.add("micro:worker", "worker pipeline with %s / without" % what, ratio(inspected, bare),
                       "packets per CPU-second")
+    everything = ceilings.get("WorkerPipelineDetectors/verify:1/inspect:2")
+    if bare and everything:
+        table.add("micro:worker", "worker pipeline with the detectors, PII and the rules / without",
+                  ratio(everything, bare), "packets per CPU-second")
     for name, items in sorted(http_rates.items()):
         if "/sluice/" not in name:
             continue
@@ -181,8 +185,10 @@ def add_replay(table, work, machine, ceilings):
         table.add("replay", "2 workers / 1 worker", ratio(results[2], results[1]))
     # The data plane runs PII detection by default (and the anchor rules when run-all.sh found
     # them), so the matching worker-pipeline figure is the per-core ceiling.
-    ceiling_name = next((n for n in ("WorkerPipeline/verify:1/inspect:2", "WorkerPipeline/verify:1/inspect:1",
-                                     "WorkerPipeline/verify:1") if n in ceilings), None)
+    # The bench case configured like the replay: detectors, PII detection and the rules.
+    ceiling_name = next((n for n in ("WorkerPipelineDetectors/verify:1/inspect:2",
+                                     "WorkerPipelineDetectors/verify:1/inspect:1",
+                                     "WorkerPipeline/verify:1/inspect:2") if n in ceilings), None)
     table.add("replay", "replay 1w / worker pipeline alone", ratio(results.get(1), ceilings.get(ceiling_name)),
               "share of %s the full process reaches" % (ceiling_name or "the per-core ceiling"))
     return results
