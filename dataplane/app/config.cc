@@ -91,7 +91,7 @@ bool ReadLimits(const YAML::Node& node, Limits* limits, std::string* error) {
       {"max_headers", &limits->max_headers, 1, 10000},
       {"max_header_bytes", &limits->max_header_bytes, 256, 1u << 26},
       {"body_streams_per_worker", &limits->body_streams_per_worker, 1, 1u << 20},
-      {"inflaters_per_worker", &limits->inflaters_per_worker, 1, 1u << 16},
+      {"inflaters_per_worker", &limits->inflaters_per_worker, 1, 4096},
   };
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();

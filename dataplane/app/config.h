@@ -34,7 +34,7 @@ struct Limits {
   uint32_t max_header_bytes = 64 * 1024;
   // Bodies matched against the rules at once, per worker and direction (Hyperscan streams).
   uint32_t body_streams_per_worker = 1024;
-  // Compressed bodies decoded at once per worker (about 64 KiB each).
+  // Compressed bodies decoded at once per worker (about 64 KiB each, so at most 4096).
   uint32_t inflaters_per_worker = 64;
 };
 

@@ -62,7 +62,7 @@ std::unique_ptr<Scanner> Scanner::Create(std::shared_ptr<const CompiledRuleSet> 
     if (!scanner->pools_[static_cast<size_t>(d)].Init(db, config.streams_per_direction)) {
       *error = "hs_open_stream failed while filling a pool of " +
                std::to_string(config.streams_per_direction) +
-               " body streams; lower streams_per_direction";
+               " body streams; lower dataplane.limits.body_streams_per_worker";
       return nullptr;
     }
   }
