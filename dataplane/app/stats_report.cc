@@ -31,18 +31,7 @@ void AddInspection(const worker::Worker& worker, Totals* totals) {
   const inspect::InspectionCounters* c = worker.inspection_counters();
   if (c == nullptr) return;
   totals->inspection = true;
-  inspect::InspectionCounters& t = totals->inspect;
-  t.rules.scans += c->rules.scans;
-  t.rules.bytes_scanned += c->rules.bytes_scanned;
-  t.rules.scan_errors += c->rules.scan_errors;
-  t.rules.stream_pool_exhausted += c->rules.stream_pool_exhausted;
-  t.rules.bodies_done_early += c->rules.bodies_done_early;
-  t.inflaters_unavailable += c->inflaters_unavailable;
-  t.pii.candidates += c->pii.candidates;
-  t.pii.rejected += c->pii.rejected;
-  t.pii.split_values_lost += c->pii.split_values_lost;
-  t.pii.values_too_long += c->pii.values_too_long;
-  t.pii.clean_values_skipped += c->pii.clean_values_skipped;
+  totals->inspect += *c;
 }
 
 void AddDetect(const worker::Worker& worker, Totals* totals) {
@@ -79,52 +68,11 @@ Totals Sum(Pipeline& pipeline) {
     totals.tx_dropped += runtime->tx_dropped;
   }
   for (const auto& worker : pipeline.worker_list()) {
-    const auto& w = worker->counters();
-    totals.worker.packets += w.packets;
-    totals.worker.bytes += w.bytes;
-    for (int i = 0; i < static_cast<int>(decode::DecodeResult::kCount); ++i) totals.worker.decode[i] += w.decode[i];
-    totals.worker.ip_checksum_bad += w.ip_checksum_bad;
-    totals.worker.tcp_checksum_bad += w.tcp_checksum_bad;
-    totals.worker.tcp_checksum_offloaded += w.tcp_checksum_offloaded;
-    totals.worker.bad_checksum_skipped += w.bad_checksum_skipped;
-    totals.worker.tcp_without_flow += w.tcp_without_flow;
-    totals.worker.flows_created += w.flows_created;
-    for (int i = 0; i < flow::kFlowEndCount; ++i) totals.worker.flows_ended[i] += w.flows_ended[i];
-    totals.worker.flow_table_full += w.flow_table_full;
-    totals.worker.forwarded += w.forwarded;
-    totals.worker.dropped_verdict += w.dropped_verdict;
-    totals.worker.blocked_flows += w.blocked_flows;
-    totals.worker.block_frames_failed += w.block_frames_failed;
-    totals.worker.uninspected += w.uninspected;
-    totals.worker.gapped_flows += w.gapped_flows;
-    const auto& f = worker->fragment_counters();
-    totals.fragments.fragments += f.fragments;
-    totals.fragments.datagrams += f.datagrams;
-    totals.fragments.unsupported += f.unsupported;
-    const auto& s = worker->session_counters();
-    totals.session.requests += s.requests;
-    totals.session.responses += s.responses;
-    totals.session.transactions += s.transactions;
-    totals.session.unanswered_requests += s.unanswered_requests;
-    totals.session.unexpected_responses += s.unexpected_responses;
-    totals.session.transaction_pool_exhausted += s.transaction_pool_exhausted;
-    totals.session.http_flows += s.http_flows;
-    for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) totals.session.anomalies[i] += s.anomalies[i];
-    const auto& r = worker->reassembly_counters();
-    totals.reassembly.out_of_order_segments += r.out_of_order_segments;
-    totals.reassembly.retransmitted_segments += r.retransmitted_segments;
-    totals.reassembly.gaps += r.gaps;
-    totals.reassembly.gap_bytes += r.gap_bytes;
-    totals.reassembly.pool_exhausted += r.pool_exhausted;
-    const auto& c = worker->record_counters();
-    totals.records.transactions += c.transactions;
-    totals.records.flows += c.flows;
-    totals.records.dropped += c.dropped;
-    totals.records.batches += c.batches;
-    totals.records.buffer_waits += c.buffer_waits;
-    totals.records.buffer_wait_cycles += c.buffer_wait_cycles;
-    totals.records.findings += c.findings;
-    totals.records.inventories += c.inventories;
+    totals.worker += worker->counters();
+    totals.fragments += worker->fragment_counters();
+    totals.session += worker->session_counters();
+    totals.reassembly += worker->reassembly_counters();
+    totals.records += worker->record_counters();
     AddDetect(*worker, &totals);
     AddInspection(*worker, &totals);
   }

@@ -20,6 +20,13 @@ struct FragmentCounters {
   uint64_t datagrams = 0;           // datagrams completed
   uint64_t unsupported = 0;         // fragments not reassembled: chained mbuf, or an IPv6 extension
                                     // header before the fragment header
+
+  FragmentCounters& operator+=(const FragmentCounters& other) {
+    fragments += other.fragments;
+    datagrams += other.datagrams;
+    unsupported += other.unsupported;
+    return *this;
+  }
 };
 
 class FragmentReassembler {

@@ -28,14 +28,6 @@ int8_t EncodingOf(std::string_view value) {
   return -1;
 }
 
-void AddScannerCounters(const matchers::ScannerCounters& from, matchers::ScannerCounters* to) {
-  to->scans += from.scans;
-  to->bytes_scanned += from.bytes_scanned;
-  to->scan_errors += from.scan_errors;
-  to->stream_pool_exhausted += from.stream_pool_exhausted;
-  to->bodies_done_early += from.bodies_done_early;
-}
-
 }  // namespace
 
 const char* BodyAnomalyName(uint32_t bit) {
@@ -193,7 +185,7 @@ void Inspector::ReleaseScanner(matchers::Scanner* scanner) {
 void Inspector::DropRetiredIfIdle() {
   for (Retiring& retiring : retiring_) {
     if (retiring.scanner != nullptr && retiring.users == 0) {
-      AddScannerCounters(retiring.scanner->counters(), &dropped_rules_counters_);
+      dropped_rules_counters_ += retiring.scanner->counters();
       retiring.scanner.reset();
     }
   }
@@ -202,9 +194,9 @@ void Inspector::DropRetiredIfIdle() {
 void Inspector::PublishCounters() {
   InspectionCounters counters;
   counters.rules = dropped_rules_counters_;
-  if (rules_ != nullptr) AddScannerCounters(rules_->counters(), &counters.rules);
+  if (rules_ != nullptr) counters.rules += rules_->counters();
   for (const Retiring& retiring : retiring_) {
-    if (retiring.scanner != nullptr) AddScannerCounters(retiring.scanner->counters(), &counters.rules);
+    if (retiring.scanner != nullptr) counters.rules += retiring.scanner->counters();
   }
   if (pii_ != nullptr) counters.pii = pii_->counters();
   counters.inflaters_unavailable = inflaters_unavailable_;

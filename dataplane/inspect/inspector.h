@@ -47,6 +47,13 @@ struct InspectionCounters {
   matchers::ScannerCounters rules;
   matchers::PiiCounters pii;
   uint64_t inflaters_unavailable = 0;  // compressed bodies matched as sent: no decoder was free
+
+  InspectionCounters& operator+=(const InspectionCounters& other) {
+    rules += other.rules;
+    pii += other.pii;
+    inflaters_unavailable += other.inflaters_unavailable;
+    return *this;
+  }
 };
 
 struct InspectorConfig {

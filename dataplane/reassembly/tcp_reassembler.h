@@ -40,6 +40,19 @@ struct ReassemblyCounters {
   uint64_t pool_exhausted = 0;   // no free chunk: segment dropped from reassembly
   // Segments over 1 GiB ahead of the stream or over 1 GiB long: dropped.
   uint64_t out_of_window_segments = 0;
+
+  ReassemblyCounters& operator+=(const ReassemblyCounters& other) {
+    in_order_segments += other.in_order_segments;
+    out_of_order_segments += other.out_of_order_segments;
+    retransmitted_segments += other.retransmitted_segments;
+    overlap_conflicts += other.overlap_conflicts;
+    gaps += other.gaps;
+    gap_bytes += other.gap_bytes;
+    held_limit_hits += other.held_limit_hits;
+    pool_exhausted += other.pool_exhausted;
+    out_of_window_segments += other.out_of_window_segments;
+    return *this;
+  }
 };
 
 // Per-worker pool of fixed-size chunks for out-of-order data.

@@ -28,6 +28,18 @@ struct RecordCounters {
   uint64_t batches = 0;        // batches handed to the exporter
   uint64_t buffer_waits = 0;   // times a worker waited for a free buffer (offline mode)
   uint64_t buffer_wait_cycles = 0;  // TSC cycles spent in those waits
+
+  RecordCounters& operator+=(const RecordCounters& other) {
+    transactions += other.transactions;
+    flows += other.flows;
+    findings += other.findings;
+    inventories += other.inventories;
+    dropped += other.dropped;
+    batches += other.batches;
+    buffer_waits += other.buffer_waits;
+    buffer_wait_cycles += other.buffer_wait_cycles;
+    return *this;
+  }
 };
 
 // One endpoint of the inventory; the strings point into the owner's endpoint table.

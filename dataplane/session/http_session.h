@@ -32,6 +32,22 @@ struct SessionCounters {
   uint64_t http_flows = 0;
   uint64_t non_http_flows = 0;
   uint64_t anomalies[static_cast<int>(http::Anomaly::kCount)] = {};
+
+  SessionCounters& operator+=(const SessionCounters& other) {
+    requests += other.requests;
+    responses += other.responses;
+    interim_responses += other.interim_responses;
+    transactions += other.transactions;
+    unanswered_requests += other.unanswered_requests;
+    unexpected_responses += other.unexpected_responses;
+    transaction_pool_exhausted += other.transaction_pool_exhausted;
+    pipeline_overflows += other.pipeline_overflows;
+    blocks_requested += other.blocks_requested;
+    http_flows += other.http_flows;
+    non_http_flows += other.non_http_flows;
+    for (int i = 0; i < static_cast<int>(http::Anomaly::kCount); ++i) anomalies[i] += other.anomalies[i];
+    return *this;
+  }
 };
 
 struct SessionLimits {

@@ -85,6 +85,29 @@ struct WorkerCounters {
   uint64_t uninspected = 0;              // inline fail-open: frames forwarded without inspection
   uint64_t gapped_flows = 0;             // inline: connections whose stream skipped a hole (see NOTE)
   uint64_t clock_ticks = 0;              // offline: packet-time ticks from the capture reader
+
+  WorkerCounters& operator+=(const WorkerCounters& other) {
+    packets += other.packets;
+    bytes += other.bytes;
+    for (int i = 0; i < static_cast<int>(decode::DecodeResult::kCount); ++i) decode[i] += other.decode[i];
+    ip_checksum_bad += other.ip_checksum_bad;
+    tcp_checksum_bad += other.tcp_checksum_bad;
+    tcp_checksum_offloaded += other.tcp_checksum_offloaded;
+    bad_checksum_skipped += other.bad_checksum_skipped;
+    tcp_without_flow += other.tcp_without_flow;
+    flows_created += other.flows_created;
+    for (int i = 0; i < flow::kFlowEndCount; ++i) flows_ended[i] += other.flows_ended[i];
+    flow_table_full += other.flow_table_full;
+    multi_segment_frames += other.multi_segment_frames;
+    forwarded += other.forwarded;
+    dropped_verdict += other.dropped_verdict;
+    blocked_flows += other.blocked_flows;
+    block_frames_failed += other.block_frames_failed;
+    uninspected += other.uninspected;
+    gapped_flows += other.gapped_flows;
+    clock_ticks += other.clock_ticks;
+    return *this;
+  }
 };
 
 class Worker {

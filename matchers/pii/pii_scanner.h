@@ -75,6 +75,15 @@ struct PiiCounters {
   // Repeats of header values known to contain no candidate: their scans, and those of the same
   // strings for redaction (DetectSpans), are skipped.
   uint64_t clean_values_skipped = 0;
+
+  PiiCounters& operator+=(const PiiCounters& other) {
+    candidates += other.candidates;
+    rejected += other.rejected;
+    split_values_lost += other.split_values_lost;
+    values_too_long += other.values_too_long;
+    clean_values_skipped += other.clean_values_skipped;
+    return *this;
+  }
 };
 
 class PiiScanner {

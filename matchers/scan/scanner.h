@@ -41,6 +41,15 @@ struct ScannerCounters {
   uint64_t scan_errors = 0;            // Hyperscan returned an error; the piece was not matched
   uint64_t stream_pool_exhausted = 0;  // a body went unscanned because no stream was free
   uint64_t bodies_done_early = 0;      // body scans stopped once every body pattern matched
+
+  ScannerCounters& operator+=(const ScannerCounters& other) {
+    scans += other.scans;
+    bytes_scanned += other.bytes_scanned;
+    scan_errors += other.scan_errors;
+    stream_pool_exhausted += other.stream_pool_exhausted;
+    bodies_done_early += other.bodies_done_early;
+    return *this;
+  }
 };
 
 struct ScannerConfig {

@@ -137,19 +137,25 @@ class Conversation {
     for (auto& fragment : pieces) frames_.push_back(std::move(fragment));
   }
 
-  // Runs the frames through ProcessBurst with real mbufs, as the worker lcore does.
-  Output RunBursts(rte_mempool* pool) {
-    exporter::BatchChannel channel;
-    std::string error;
+  // A worker with room for 64 flows and transactions, enough for any test conversation.
+  static WorkerConfig SmallConfig(uint16_t worker_id) {
     WorkerConfig config;
-    config.worker_id = 990;
-    EXPECT_TRUE(channel.Init(config.worker_id, 64, &error)) << error;
-    config.records.records_per_batch = 8;
-    config.records.wait_for_buffers = false;
+    config.worker_id = worker_id;
     config.max_flows = 64;
     config.transaction_slots = 64;
     config.segment_chunks = 64;
     config.line_buffers = 4;
+    return config;
+  }
+
+  // Runs the frames through ProcessBurst with real mbufs, as the worker lcore does.
+  Output RunBursts(rte_mempool* pool) {
+    exporter::BatchChannel channel;
+    std::string error;
+    WorkerConfig config = SmallConfig(990);
+    EXPECT_TRUE(channel.Init(config.worker_id, 64, &error)) << error;
+    config.records.records_per_batch = 8;
+    config.records.wait_for_buffers = false;
     config.fragment_datagrams = 64;
     Worker worker(config, &channel);
     EXPECT_TRUE(worker.Init(&error)) << error;
@@ -202,15 +208,10 @@ class Conversation {
   Output RunWaitingForBuffers(uint32_t buffers) {
     exporter::BatchChannel channel;
     std::string error;
-    WorkerConfig config;
-    config.worker_id = 991;
+    WorkerConfig config = SmallConfig(991);
     EXPECT_TRUE(channel.Init(config.worker_id, buffers, &error)) << error;
     config.records.records_per_batch = 1;
     config.records.wait_for_buffers = true;
-    config.max_flows = 64;
-    config.transaction_slots = 64;
-    config.segment_chunks = 64;
-    config.line_buffers = 4;
     Worker worker(config, &channel);
     EXPECT_TRUE(worker.Init(&error)) << error;
 
