@@ -17,7 +17,7 @@ echo "quickstart: building (a few minutes the first time)"
 ninja -C build >/dev/null
 
 mkdir -p "$out"
-rm -f "$out/records.jsonl"
+rm -f "$out/records.jsonl" "$out/records.jsonl.delivery"
 rm -rf "$out/store" "$out/store-signing.pem" "$out/store-signing.pem.pub"
 build/control/sluice-control --listen "tcp://127.0.0.1:$port" --jsonl "$out/records.jsonl" \
   --store "$out/store" 2> "$out/control.log" &

@@ -432,12 +432,12 @@ int RunShowFindings(const ChannelSettings& channel, const ForensicOptions& optio
     std::printf("no findings in the store%s\n", options.since.empty() ? "" : " in that time range");
     return kExitOk;
   }
-  Table table({"FINDING", "DETECTOR", "CLIENT_KIND", "CLIENT", "STORED_AT", "DATAPLANE"});
+  Table table({"FINDING", "DETECTOR", "CLIENT_KIND", "CLIENT", "LAST_CALL_AT", "DATAPLANE"});
   table.AlignRight(0);
   for (const auto& row : rows.GetArray()) {
     table.AddRow({std::to_string(Number(row, "finding_id")), Dash(String(row, "detector")),
                   Dash(String(row, "client_kind")), Dash(String(row, "client_id")),
-                  String(row, "stored_at"), String(row, "dataplane")});
+                  String(row, "last_call_at"), String(row, "dataplane")});
   }
   std::fputs(table.Render().c_str(), stdout);
   std::printf("%u finding(s)\n", rows.Size());
@@ -467,10 +467,9 @@ int RunShowEndpoints(const ChannelSettings& channel) {
   }
   // NOTE: Inventory records carry only their time window so far; the endpoint list is added to
   // the wire schema together with the endpoint learning.
-  Table table({"DATAPLANE", "WINDOW_START", "WINDOW_END", "STORED_AT"});
+  Table table({"DATAPLANE", "WINDOW_START", "WINDOW_END"});
   for (const auto& row : rows.GetArray()) {
-    table.AddRow({String(row, "dataplane"), String(row, "window_start"), String(row, "window_end"),
-                  String(row, "stored_at")});
+    table.AddRow({String(row, "dataplane"), String(row, "window_start"), String(row, "window_end")});
   }
   std::fputs(table.Render().c_str(), stdout);
   return kExitOk;

@@ -474,7 +474,7 @@ void CommandServer::HandleDataplaneMessage(const std::string& routing_id,
       const DataplaneState& state =
           registry_.ApplyRegister(routing_id, *message.body_as_Register(), now, &is_new);
       if (is_new) {
-        LogLine("command channel: data plane %s registered: run %llu, mode %s, %u worker(s), "
+        LogLine("command channel: data plane %s registered: run %016llx, mode %s, %u worker(s), "
                 "rules %s (%u)",
                 PrintableForLog(state.id).c_str(), static_cast<unsigned long long>(state.run_id),
                 PrintableForLog(state.mode).c_str(), state.workers,

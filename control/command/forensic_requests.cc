@@ -444,7 +444,7 @@ ForensicAnswer AnswerFindings(store::StoreReader& reader, const command::Request
     Key(json, "detector", finding_row.detector);
     Key(json, "client_kind", finding_row.client_kind);
     Key(json, "client_id", finding_row.client_id);
-    KeyTime(json, "stored_at", row.ts_ns);
+    KeyTime(json, "last_call_at", row.ts_ns);
     Key(json, "dataplane", row.dataplane_id);
     json.EndObject();
   }
@@ -460,7 +460,6 @@ ForensicAnswer AnswerFindings(store::StoreReader& reader, const command::Request
 // so the last one read per data plane wins; at most kMaxReportTransactions are read.
 ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
   struct Latest {
-    uint64_t stored_ns = 0;
     uint64_t window_start_ns = 0;
     uint64_t window_end_ns = 0;
   };
@@ -471,8 +470,7 @@ ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
           reader, query, kMaxReportTransactions,
           [&](const store::RecordRow& row, const wire::Record& record) {
             if (const wire::Inventory* inventory = record.body_as_Inventory()) {
-              latest[row.dataplane_id] = {row.ts_ns, inventory->window_start_ns(),
-                                          inventory->window_end_ns()};
+              latest[row.dataplane_id] = {inventory->window_start_ns(), inventory->window_end_ns()};
             }
           });
       !error.empty()) {
@@ -484,7 +482,6 @@ ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
   for (const auto& [dataplane, entry] : latest) {
     json.StartObject();
     Key(json, "dataplane", dataplane);
-    KeyTime(json, "stored_at", entry.stored_ns);
     KeyTime(json, "window_start", entry.window_start_ns);
     KeyTime(json, "window_end", entry.window_end_ns);
     json.EndObject();

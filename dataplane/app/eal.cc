@@ -5,8 +5,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
+
+#include "dataplane/app/eal_cleanup.h"
 
 namespace sluice::app {
 
@@ -79,8 +82,8 @@ std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::v
       arguments.push_back("-m");
       arguments.push_back("512");
     }
-    notes->push_back("no free hugepages: starting DPDK with --no-huge (fine for captures; set up "
-                     "hugepages with appliance/setup-hugepages.sh for line rate)");
+    notes->push_back("no free hugepages: starting DPDK with --no-huge (fine for captures; for line "
+                     "rate reserve hugepages, for example with dpdk-hugepages.py --setup 2G)");
   }
   if (!HasOption(given, {"-l", "--lcores", "-c"})) {
     arguments.push_back("--lcores=" + LcoreMap(config.workers));
@@ -116,7 +119,7 @@ std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::v
   return arguments;
 }
 
-bool StartEal(const std::vector<std::string>& arguments, std::string* error) {
+bool EalSession::Start(const std::vector<std::string>& arguments, std::string* error) {
   std::vector<char*> argv;
   std::vector<std::string> copies(arguments);  // rte_eal_init may permute argv
   for (std::string& argument : copies) argv.push_back(argument.data());
@@ -127,7 +130,19 @@ bool StartEal(const std::vector<std::string>& arguments, std::string* error) {
     *error = std::string("cannot start DPDK: ") + rte_strerror(rte_errno) + " (EAL arguments:" + joined + ")";
     return false;
   }
+  started_ = true;
+  const std::string own_prefix = "--file-prefix=sluice-" + std::to_string(getpid());
+  own_prefix_ = std::find(arguments.begin(), arguments.end(), own_prefix) != arguments.end();
   return true;
+}
+
+EalSession::~EalSession() {
+  if (!started_) return;
+  if (own_prefix_) {
+    StopEalAndRemoveRuntimeDir();
+  } else {
+    rte_eal_cleanup();
+  }
 }
 
 }  // namespace sluice::app

@@ -13,8 +13,23 @@ namespace sluice::app {
 // `notes` receives one line per default that the operator should know about.
 std::vector<std::string> BuildEalArguments(const DataplaneConfig& config, std::vector<std::string>* notes);
 
-// Starts the EAL. Fails with rte_errno's message and the arguments used.
-bool StartEal(const std::vector<std::string>& arguments, std::string* error);
+// The running EAL of this process: stopped when the session ends. When the file prefix is the
+// one BuildEalArguments made up (sluice-PID), the runtime directory DPDK leaves behind (about
+// 6 MB in /run) is removed too.
+class EalSession {
+ public:
+  EalSession() = default;
+  ~EalSession();
+  EalSession(const EalSession&) = delete;
+  EalSession& operator=(const EalSession&) = delete;
+
+  // Starts the EAL. Fails with rte_errno's message and the arguments used.
+  bool Start(const std::vector<std::string>& arguments, std::string* error);
+
+ private:
+  bool started_ = false;
+  bool own_prefix_ = false;  // false: the operator chose the prefix, so its directory stays
+};
 
 // Number of free hugepages of the default size, from /proc/meminfo.
 long FreeHugepages();

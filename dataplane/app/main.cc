@@ -141,7 +141,8 @@ int RunOffline(const DataplaneConfig& config) {
   std::vector<std::string> notes;
   const auto arguments = sluice::app::BuildEalArguments(config, &notes);
   for (const std::string& note : notes) std::fprintf(stderr, "sluice-dataplane: %s\n", note.c_str());
-  if (!sluice::app::StartEal(arguments, &error)) return Fail(error);
+  sluice::app::EalSession eal;
+  if (!eal.Start(arguments, &error)) return Fail(error);
   int rc = 0;
   {
     Pipeline pipeline;
@@ -164,7 +165,6 @@ int RunOffline(const DataplaneConfig& config) {
       rc = Finish(pipeline, config, &counters, start, read_error);
     }
   }
-  rte_eal_cleanup();
   return rc;
 }
 
@@ -174,7 +174,8 @@ int RunLive(const DataplaneConfig& config) {
   const auto arguments = sluice::app::BuildEalArguments(config, &notes);
   for (const std::string& note : notes) std::fprintf(stderr, "sluice-dataplane: %s\n", note.c_str());
   std::string error;
-  if (!sluice::app::StartEal(arguments, &error)) return Fail(error);
+  sluice::app::EalSession eal;
+  if (!eal.Start(arguments, &error)) return Fail(error);
   int rc = 0;
   {
     Pipeline pipeline;
@@ -198,7 +199,6 @@ int RunLive(const DataplaneConfig& config) {
     rc = Finish(pipeline, config, nullptr, start, "");
     sluice::app::StopPorts();
   }
-  rte_eal_cleanup();
   return rc;
 }
 

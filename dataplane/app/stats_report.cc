@@ -23,14 +23,14 @@ struct Totals {
   detect::AgentCounters detect;
   detect::EngineCounters engine;
   uint64_t clients_tracked = 0;            // client+template entries in use, all workers
-  bool inspection = false;                 // some worker has rules or PII detection
+  bool inspection = false;                 // some worker has rules or PII detection now
   inspect::InspectionCounters inspect;
 };
 
 void AddInspection(const worker::Worker& worker, Totals* totals) {
   const inspect::InspectionCounters* c = worker.inspection_counters();
   if (c == nullptr) return;
-  totals->inspection = true;
+  if (worker.inspection_active()) totals->inspection = true;
   totals->inspect += *c;
 }
 
@@ -136,11 +136,12 @@ void PrintDetectors(FILE* out, const Totals& t) {
 void PrintInspection(FILE* out, const Totals& t) {
   std::fprintf(out, "inspection\n");
   Line(out, "rule scans", t.inspect.rules.scans);
-  Line(out, "bytes matched by rules", t.inspect.rules.bytes_scanned);
+  Line(out, "bytes scanned by rules", t.inspect.rules.bytes_scanned);
   Line(out, "rule scan errors", t.inspect.rules.scan_errors, "  (pieces not matched)");
   Line(out, "bodies not rule-matched", t.inspect.rules.stream_pool_exhausted,
        "  (no free stream: raise limits.body_streams_per_worker)");
-  Line(out, "compressed bodies not decoded", t.inspect.inflaters_unavailable,
+  Line(out, "bodies done early", t.inspect.rules.bodies_done_early, "  (every body pattern matched)");
+  Line(out, "bodies not decompressed", t.inspect.inflaters_unavailable,
        "  (no free decoder: raise limits.inflaters_per_worker)");
   Line(out, "pii candidates", t.inspect.pii.candidates);
   Line(out, "  failed validation", t.inspect.pii.rejected);
@@ -169,7 +170,7 @@ void PrintSummary(FILE* out, Pipeline& pipeline, const ReaderCounters* reader, d
   Line(out, "non-ip frames", t.worker.decode[static_cast<int>(decode::DecodeResult::kNotIp)]);
   Line(out, "ip fragments", t.worker.decode[static_cast<int>(decode::DecodeResult::kFragment)]);
   Line(out, "  datagrams reassembled", t.fragments.datagrams);
-  Line(out, "  not reassembled (unsupported)", t.fragments.unsupported);
+  Line(out, "  unsupported, not reassembled", t.fragments.unsupported);
   for (int i = static_cast<int>(decode::DecodeResult::kTruncatedL2); i < static_cast<int>(decode::DecodeResult::kCount); ++i) {
     if (t.worker.decode[i] == 0) continue;
     std::fprintf(out, "  decode error %-15s %14" PRIu64 "\n",

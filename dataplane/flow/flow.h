@@ -59,6 +59,9 @@ struct Flow {
   uint32_t pending[kMaxPendingTransactions];
   uint8_t pending_head;
   uint8_t pending_count;
+  // Requests not tracked because the transaction pool was full, whose responses have not come
+  // yet. Those responses are skipped, not counted again as responses without a request.
+  uint16_t untracked_requests;
   // Least-recently-used list links (indices into the flow array).
   uint32_t lru_prev;
   uint32_t lru_next;

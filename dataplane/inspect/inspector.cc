@@ -47,7 +47,7 @@ Inspector::Inspector(std::unique_ptr<matchers::Scanner> rules, std::unique_ptr<m
                      InspectorConfig config)
     : rules_(std::move(rules)), pii_(std::move(pii)), config_(config) {
   decode_buffer_.resize(kDecodeBufferBytes);
-  if (!active()) return;
+  // The decoders exist even without rules or PII detection: a rule set loaded later needs them.
   free_inflaters_.reserve(config_.inflaters);
   for (uint32_t i = 0; i < config_.inflaters; ++i) {
     inflaters_.push_back(std::make_unique<matchers::BodyInflater>());
@@ -103,6 +103,7 @@ void Inspector::ScanDecoded(TransactionInspection* state, Direction direction, c
 // Compressed bodies are decoded into the matchers as they stream; without a free decoder the
 // raw bytes are matched instead and the record says so.
 void Inspector::Body(TransactionInspection* state, Direction direction, const uint8_t* data, uint32_t length) {
+  if (state->scanner == nullptr && pii_ == nullptr) return;  // nothing matches bodies
   const int side = static_cast<int>(direction);
   if (state->encoding[side] >= 0 && state->inflater[side] < 0) {
     if (free_inflaters_.empty()) {

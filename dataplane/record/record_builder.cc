@@ -274,7 +274,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const auto original = RedactedString(std::string_view(txn.target.data, txn.target.length));
   const auto path_offset = RedactedString(std::string_view(normalized, normalized_path.length));
   const auto query_offset = RedactedString(query);
-  const auto host = fbb.CreateString(txn.host.data, txn.host.length);
+  const auto host = RedactedString(std::string_view(txn.host.data, txn.host.length));
   const auto agent = RedactedString(std::string_view(txn.user_agent.data, txn.user_agent.length));
   const std::string_view request_mime = MimeType(txn.request_mime.data, txn.request_mime.length);
   const std::string_view response_mime = MimeType(txn.response_mime.data, txn.response_mime.length);
@@ -400,7 +400,7 @@ bool RecordBuilder::AddFinding(const detect::Finding& finding, bool can_block) {
   const auto detector = fbb.CreateSharedString(detect::DetectorName(finding.detector));
   const auto client_kind = fbb.CreateSharedString(detect::ClientKindName(finding.client_kind));
   const auto client_id = fbb.CreateString(finding.client_id, finding.client_id_length);
-  const auto host = fbb.CreateString(finding.host, finding.host_length);
+  const auto host = RedactedString(std::string_view(finding.host, finding.host_length));
   const auto method = fbb.CreateString(finding.method, finding.method_length);
   const auto endpoint = fbb.CreateString(finding.endpoint, finding.endpoint_length);
   std::array<flatbuffers::Offset<wire::Evidence>, detect::kMaxEvidence> evidence;
@@ -459,7 +459,7 @@ bool RecordBuilder::AddInventory(uint64_t window_start_ns, uint64_t window_end_n
   inventory_offsets_.clear();
   for (size_t i = 0; i < count; ++i) {
     const InventoryEntry& entry = entries[i];
-    const auto host = fbb.CreateString(entry.host.data(), entry.host.size());
+    const auto host = RedactedString(entry.host);
     const auto method = fbb.CreateSharedString(entry.method.data(), entry.method.size());
     const auto endpoint = fbb.CreateString(entry.endpoint.data(), entry.endpoint.size());
     const auto classes = fbb.CreateVector(entry.status_classes, 6);

@@ -347,7 +347,10 @@ void HttpSession::OnRequestLine(http::Span method, http::Span target, uint8_t ve
   ++counters_.requests;
   const uint32_t slot = PushTransaction();
   flow_->request_txn = slot;
-  if (slot == flow::kNoIndex) return;
+  if (slot == flow::kNoIndex) {
+    if (flow_->untracked_requests < UINT16_MAX) ++flow_->untracked_requests;
+    return;
+  }
   Transaction& txn = transactions_->at(slot);
   txn.has_request = true;
   txn.request_ts_ns = ts_ns_;
@@ -389,6 +392,12 @@ void HttpSession::OnStatusLine(uint16_t status_code, uint8_t version_minor, http
   }
   ++counters_.responses;
   Transaction* txn = ResponseTransaction();
+  if (txn == nullptr && flow_->untracked_requests > 0) {
+    // The response to a request that found no free slot, already counted in
+    // transaction_pool_exhausted.
+    --flow_->untracked_requests;
+    return;
+  }
   if (txn == nullptr) {
     ++counters_.unexpected_responses;
     const uint32_t slot = PushTransaction();

@@ -149,6 +149,8 @@ class Worker {
   const inspect::InspectionCounters* inspection_counters() const {
     return inspector_ != nullptr ? &inspector_->counters() : nullptr;
   }
+  // Whether rules or PII detection are in use now (rules may arrive with a reload).
+  bool inspection_active() const { return inspector_ != nullptr && inspector_->active(); }
   // Null without detectors.
   detect::Agent* detector() { return detector_.get(); }
   const detect::Agent* detector() const { return detector_.get(); }

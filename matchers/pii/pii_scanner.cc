@@ -24,7 +24,9 @@ struct PiiMatchContext {
     size_t t = static_cast<size_t>(type);
     if (to <= last_match_end[t]) return;  // reported already: same end, or the previous piece
     last_match_end[t] = static_cast<uint32_t>(to);
-    PiiCounters& counters = scanner->counters_;
+    // Redaction scans (no summary) look at text already counted, so they count nowhere.
+    PiiCounters uncounted;
+    PiiCounters& counters = summary != nullptr ? scanner->counters_ : uncounted;
     ++counters.candidates;
     if (from < last_end[t]) return;  // inside a value already accepted
     if (from == 0 && cut_start) {
@@ -229,10 +231,7 @@ void PiiScanner::Release(PiiDirectionState* state) {
 size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity) {
   // A header value with no candidate has none here either, because the types and the finder
   // are the same.
-  if (clean_header_values_.Contains(text)) {
-    ++counters_.clean_values_skipped;
-    return 0;
-  }
+  if (clean_header_values_.Contains(text)) return 0;
   size_t count = 0;
   ScanBlock(nullptr, text, spans, capacity, &count);
   std::sort(spans, spans + count,

@@ -67,13 +67,14 @@ struct PiiSpan {
   Fingerprint fingerprint;
 };
 
+// Counters of the scans that fill the PII summary (query, headers, bodies). Redaction scans of
+// the same text (DetectSpans) are not counted again.
 struct PiiCounters {
   uint64_t candidates = 0;         // candidates found by FindPiiCandidates()
   uint64_t rejected = 0;           // candidates that failed validation
   uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
   uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
-  // Repeats of header values known to contain no candidate: their scans, and those of the same
-  // strings for redaction (DetectSpans), are skipped.
+  // Repeats of header values known to contain no candidate, not scanned again.
   uint64_t clean_values_skipped = 0;
 
   PiiCounters& operator+=(const PiiCounters& other) {

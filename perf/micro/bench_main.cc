@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/eal_cleanup.h"
+
 namespace sluice::perf {
 
 namespace {
@@ -63,7 +65,7 @@ int RunBenchmarkMain(int argc, char** argv, const BenchMainOptions& options) {
       status = 1;
     }
   }
-  if (options.start_eal) rte_eal_cleanup();
+  if (options.start_eal) sluice::app::StopEalAndRemoveRuntimeDir();
   return status;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/eal_cleanup.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/session/transaction.h"
 
@@ -53,6 +54,6 @@ int main(int argc, char** argv) {
           sizeof(sluice::session::Transaction));
     }
   }
-  rte_eal_cleanup();
+  sluice::app::StopEalAndRemoveRuntimeDir();
   return status;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/eal_cleanup.h"
 #include "tests/crafted/crafted_harness.h"
 
 namespace sluice::crafted {
@@ -836,6 +837,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  sluice::app::StopEalAndRemoveRuntimeDir();
   return rc;
 }

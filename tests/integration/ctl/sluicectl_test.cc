@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -242,6 +243,13 @@ TEST_F(SluicectlTest, StatusWithoutDataplanes) {
   EXPECT_EQ(policy.exit_code, 1) << policy.Describe();
 }
 
+// Where DPDK keeps the runtime files of `prefix`: /var/run for root, else $XDG_RUNTIME_DIR or /tmp.
+std::string DpdkRuntimeDir(const std::string& prefix) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  const std::string base = getuid() == 0 ? "/var/run" : (xdg != nullptr ? xdg : "/tmp");
+  return base + "/dpdk/" + prefix;
+}
+
 std::string HttpGet(uint16_t port, const std::string& path) {
   const ProcessResult result = RunProcess(
       {"curl", "-s", "-S", "-w", "\nHTTP %{http_code}", "--max-time", "10",
@@ -341,6 +349,8 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
     if (!flowing) std::this_thread::sleep_for(100ms);
   }
   ASSERT_TRUE(flowing) << status_text << ControlLog();
+  const std::string runtime_dir = DpdkRuntimeDir("sluice-" + std::to_string(dataplane.pid()));
+  EXPECT_TRUE(std::filesystem::exists(runtime_dir)) << runtime_dir;
   const ProcessResult table = Ctl({"show", "status"});
   EXPECT_TRUE(Contains(table.stdout_text, id)) << table.stdout_text;
   EXPECT_TRUE(Contains(table.stdout_text, "offline-replay")) << table.stdout_text;
@@ -397,6 +407,8 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
 
   const ProcessResult finished = dataplane.Wait(120s);
   ASSERT_EQ(finished.exit_code, 0) << finished.Describe();
+  // The data plane made up its file prefix, so it removed DPDK's runtime files when it stopped.
+  EXPECT_FALSE(std::filesystem::exists(runtime_dir)) << runtime_dir;
 
   // No record lost: everything the data plane built reached the file.
   std::string summary_text;

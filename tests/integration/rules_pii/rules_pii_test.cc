@@ -76,6 +76,7 @@ struct TransactionCase {
   std::string url_path;
   std::string url_query;
   std::string user_agent;
+  std::string url_domain = "api.example.test";
 };
 
 // The sluice.rules entry expected for each rule in rules.yaml.
@@ -104,8 +105,9 @@ const std::map<uint32_t, RuleInfo>& RulesYaml() {
 // --- HTTP text -----------------------------------------------------------------------------------
 
 std::string Request(const std::string& method, const std::string& target,
-                    const std::vector<std::string>& headers, const std::string& body = "") {
-  std::string text = method + " " + target + " HTTP/1.1\r\nHost: api.example.test\r\n";
+                    const std::vector<std::string>& headers, const std::string& body = "",
+                    const std::string& host = "api.example.test") {
+  std::string text = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
   for (const std::string& header : headers) text += header + "\r\n";
   if (!body.empty()) text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   return text + "\r\n" + body;
@@ -414,6 +416,18 @@ TransactionCase PathPiiCase() {
           .url_path = "/api/v1/users/" + marker + "/profile"};
 }
 
+// An e-mail address as the Host header: counted, and redacted in url.domain.
+TransactionCase HostPiiCase() {
+  return {.name = "email as host",
+          .conversation = {0, {Request("GET", "/api/v1/ping", {}, "", "carol@example.org")},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"email", {"carol@example.org"}}},
+          .url_original = "/api/v1/ping",
+          .url_path = "/api/v1/ping",
+          .url_domain = Marker("email", "carol@example.org")};
+}
+
 // A JWT in a response header, and an e-mail address that ends the body (no byte after it).
 TransactionCase ResponseHeaderJwtCase() {
   return {.name = "response header jwt",
@@ -454,7 +468,7 @@ std::vector<TransactionCase> Cases() {
       DebugHeaderCase(),  BaselineCase(),        ResponsePiiCase(),  CredentialsCase(),
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
-      ResponseHeaderJwtCase(),
+      ResponseHeaderJwtCase(), HostPiiCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));
   uint16_t port = kFirstClientPort - 1;
@@ -574,6 +588,7 @@ void ExpectTransaction(const rapidjson::Value& record, const TransactionCase& ex
   EXPECT_EQ(OptionalField(record, "url.path"), expected.url_path);
   EXPECT_EQ(OptionalField(record, "url.query"), expected.url_query);
   EXPECT_EQ(OptionalField(record, "user_agent.original"), expected.user_agent);
+  EXPECT_EQ(OptionalField(record, "url.domain"), expected.url_domain);
 }
 
 std::set<std::string> Fingerprints(const rapidjson::Value* record, const std::string& direction,

@@ -153,11 +153,13 @@ TEST_F(PiiScannerTest, RepeatedCleanHeaderSkipsFinder) {
   EXPECT_EQ(scanner_->counters().clean_values_skipped, 3u);
 
   // Redaction of a known clean value skips the finder; of a value with PII, it finds the spans.
+  // Neither counts: the header scans counted these values already.
+  const uint64_t candidates = scanner_->counters().candidates;
   PiiSpan spans[4];
   EXPECT_EQ(scanner_->DetectSpans("application/json", spans, 4), 0u);
-  EXPECT_EQ(scanner_->counters().clean_values_skipped, 4u);
   EXPECT_EQ(scanner_->DetectSpans("alice@example.com", spans, 4), 1u);
-  EXPECT_EQ(scanner_->counters().clean_values_skipped, 4u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 3u);
+  EXPECT_EQ(scanner_->counters().candidates, candidates);
 }
 
 TEST(CleanValueCache, ExactMatchesOnly) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/app/eal_cleanup.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/worker/worker.h"
 #include "perf/gen/frame_builder.h"
@@ -214,6 +215,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  sluice::app::StopEalAndRemoveRuntimeDir();
   return rc;
 }

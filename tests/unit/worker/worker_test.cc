@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/app/eal_cleanup.h"
 #include "dataplane/export/batch_channel.h"
 #include "dataplane/worker/worker.h"
 #include "perf/gen/frame_builder.h"
@@ -95,6 +96,12 @@ class Conversation {
   }
   void Reset(bool from_client) { Add(from_client, gen::kRst | gen::kAck, ""); }
   void DropFromEnd(size_t count) { frames_.resize(frames_.size() - count); }
+  void set_client_port(uint16_t port) { client_.port = port; }
+  // Appends every frame of `other`, a connection that runs between this one's frames so far and
+  // its next ones.
+  void Append(const Conversation& other) {
+    frames_.insert(frames_.end(), other.frames_.begin(), other.frames_.end());
+  }
   // Sets the TCP checksum of the frame `from_end` frames before the last to `value` (IPv4).
   void SetTcpChecksum(size_t from_end, uint16_t value) {
     std::vector<uint8_t>& frame = frames_[frames_.size() - 1 - from_end];
@@ -188,7 +195,7 @@ class Conversation {
     config.records.records_per_batch = 8;
     config.records.wait_for_buffers = false;
     if (config.max_flows == 65536) config.max_flows = 1024;
-    config.transaction_slots = 256;
+    if (config.transaction_slots == WorkerConfig{}.transaction_slots) config.transaction_slots = 256;
     config.segment_chunks = 256;
     config.line_buffers = 16;
     Worker worker(config, &channel);
@@ -200,6 +207,7 @@ class Conversation {
     }
     worker.CloseAll();
     counters = worker.counters();
+    session = worker.session_counters();
     return Collect(channel);
   }
 
@@ -241,6 +249,7 @@ class Conversation {
   }
 
   WorkerCounters counters;
+  session::SessionCounters session;
   record::RecordCounters records;
 
  private:
@@ -403,6 +412,34 @@ TEST(Worker, OfflineWaitsForBuffers) {
   EXPECT_GT(c.records.buffer_waits, 0u);
   // Each wait lasts until the exporter thread wakes, up to 2 ms: at least 0.1 ms in all.
   EXPECT_GT(c.records.buffer_wait_cycles, rte_get_tsc_hz() / 10000);
+}
+
+// A request that finds no free transaction slot is counted once, and its response is not counted
+// again as one without a request.
+TEST(Worker, UntrackedRequestCountedOnce) {
+  Conversation first(1, 2);
+  first.Handshake();
+  first.Send(true, kGet);
+  Conversation second(7, 8);
+  second.set_client_port(40001);
+  second.Handshake();
+  second.Send(true, kGet);
+  second.Send(false, kOk);
+  second.Close();
+  first.Append(second);
+  first.Send(false, kOk);
+  first.Close();
+
+  WorkerConfig config;
+  config.transaction_slots = 1;
+  const Output out = first.Run(config);
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_EQ(out.transactions[0].client_port, 40000);
+  EXPECT_TRUE(out.transactions[0].has_response);
+  EXPECT_EQ(out.flows.size(), 2u);
+  EXPECT_EQ(first.session.requests, 2u);
+  EXPECT_EQ(first.session.transaction_pool_exhausted, 1u);
+  EXPECT_EQ(first.session.unexpected_responses, 0u);
 }
 
 TEST(Worker, RequestWithoutResponseEndsByReset) {
@@ -586,6 +623,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  sluice::app::StopEalAndRemoveRuntimeDir();
   return rc;
 }
