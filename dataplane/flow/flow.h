@@ -60,7 +60,9 @@ struct Flow {
   uint8_t pending_head;
   uint8_t pending_count;
   // Requests not tracked because the transaction pool was full, whose responses have not come
-  // yet. Those responses are skipped, not counted again as responses without a request.
+  // yet. Those responses are skipped, not counted again as responses without a request, and
+  // later requests of the connection are not tracked either until then, so no response pairs
+  // with the wrong request.
   uint16_t untracked_requests;
   // Least-recently-used list links (indices into the flow array).
   uint32_t lru_prev;

@@ -253,7 +253,9 @@ uint32_t HttpSession::PushTransaction() {
     ++counters_.pipeline_overflows;
     EmitFront();  // the oldest request is recorded without its response
   }
-  const uint32_t slot = transactions_->Take();
+  // After an untracked request, later ones on the connection stay untracked too, until its
+  // response passed: a tracked one would take that response.
+  const uint32_t slot = flow.untracked_requests > 0 ? TransactionPool::kNone : transactions_->Take();
   if (slot == TransactionPool::kNone) {
     ++counters_.transaction_pool_exhausted;
     return flow::kNoIndex;
@@ -518,6 +520,8 @@ void HttpSession::OnAnomaly(http::Anomaly anomaly) {
       Transaction& txn = transactions_->at(slot);
       txn.has_request = true;
       txn.request_ts_ns = ts_ns_;
+    } else if (flow_->untracked_requests < UINT16_MAX) {
+      ++flow_->untracked_requests;
     }
   }
   Transaction* txn = direction_ == flow::kToServer ? RequestTransaction() : ResponseTransaction();

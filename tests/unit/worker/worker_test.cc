@@ -99,9 +99,13 @@ class Conversation {
   void set_client_port(uint16_t port) { client_.port = port; }
   // Appends every frame of `other`, a connection that runs between this one's frames so far and
   // its next ones.
-  void Append(const Conversation& other) {
-    frames_.insert(frames_.end(), other.frames_.begin(), other.frames_.end());
+  void Append(const Conversation& other) { Append(other, 0, other.frames_.size()); }
+  // Appends frames [from, to) of `other`.
+  void Append(const Conversation& other, size_t from, size_t to) {
+    frames_.insert(frames_.end(), other.frames_.begin() + static_cast<std::ptrdiff_t>(from),
+                   other.frames_.begin() + static_cast<std::ptrdiff_t>(to));
   }
+  size_t frame_count() const { return frames_.size(); }
   // Sets the TCP checksum of the frame `from_end` frames before the last to `value` (IPv4).
   void SetTcpChecksum(size_t from_end, uint16_t value) {
     std::vector<uint8_t>& frame = frames_[frames_.size() - 1 - from_end];
@@ -440,6 +444,40 @@ TEST(Worker, UntrackedRequestCountedOnce) {
   EXPECT_EQ(first.session.requests, 2u);
   EXPECT_EQ(first.session.transaction_pool_exhausted, 1u);
   EXPECT_EQ(first.session.unexpected_responses, 0u);
+}
+
+// Once a request of a connection went untracked, a later one is not tracked either, even when a
+// slot frees up in between: it would take the untracked request's response.
+TEST(Worker, UntrackedRequestKeepsPairing) {
+  Conversation holder(1, 2);  // takes the only slot until it is answered
+  holder.Handshake();
+  holder.Send(true, kGet);
+  const size_t holder_asked = holder.frame_count();
+  holder.Send(false, kOk);
+  holder.Close();
+
+  Conversation pipelined(7, 8);
+  pipelined.set_client_port(40001);
+  pipelined.Handshake();
+  pipelined.Send(true, kGet);
+  const size_t first_asked = pipelined.frame_count();
+  pipelined.Send(true, kGet);
+  pipelined.Send(false, kOk);
+  pipelined.Send(false, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  pipelined.Close();
+
+  Conversation merged(0, 0);
+  merged.Append(holder, 0, holder_asked);
+  merged.Append(pipelined, 0, first_asked);
+  merged.Append(holder, holder_asked, holder.frame_count());  // the slot is free again
+  merged.Append(pipelined, first_asked, pipelined.frame_count());
+  WorkerConfig config;
+  config.transaction_slots = 1;
+  const Output out = merged.Run(config);
+  ASSERT_EQ(out.transactions.size(), 1u);
+  EXPECT_EQ(out.transactions[0].client_port, 40000);
+  EXPECT_EQ(merged.session.transaction_pool_exhausted, 2u);
+  EXPECT_EQ(merged.session.unexpected_responses, 0u);
 }
 
 TEST(Worker, RequestWithoutResponseEndsByReset) {
