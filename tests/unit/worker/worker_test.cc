@@ -449,10 +449,10 @@ TEST(Worker, UntrackedRequestCountedOnce) {
 // Once a request of a connection went untracked, a later one is not tracked either, even when a
 // slot frees up in between: it would take the untracked request's response.
 TEST(Worker, UntrackedRequestKeepsPairing) {
-  Conversation holder(1, 2);  // takes the only slot until it is answered
+  Conversation holder(1, 2);  // holds the only slot until its response
   holder.Handshake();
   holder.Send(true, kGet);
-  const size_t holder_asked = holder.frame_count();
+  const size_t holder_request_end = holder.frame_count();
   holder.Send(false, kOk);
   holder.Close();
 
@@ -460,17 +460,17 @@ TEST(Worker, UntrackedRequestKeepsPairing) {
   pipelined.set_client_port(40001);
   pipelined.Handshake();
   pipelined.Send(true, kGet);
-  const size_t first_asked = pipelined.frame_count();
+  const size_t first_request_end = pipelined.frame_count();
   pipelined.Send(true, kGet);
   pipelined.Send(false, kOk);
   pipelined.Send(false, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
   pipelined.Close();
 
   Conversation merged(0, 0);
-  merged.Append(holder, 0, holder_asked);
-  merged.Append(pipelined, 0, first_asked);
-  merged.Append(holder, holder_asked, holder.frame_count());  // the slot is free again
-  merged.Append(pipelined, first_asked, pipelined.frame_count());
+  merged.Append(holder, 0, holder_request_end);
+  merged.Append(pipelined, 0, first_request_end);
+  merged.Append(holder, holder_request_end, holder.frame_count());  // the slot is free again
+  merged.Append(pipelined, first_request_end, pipelined.frame_count());
   WorkerConfig config;
   config.transaction_slots = 1;
   const Output out = merged.Run(config);
