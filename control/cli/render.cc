@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "control/cli/table.h"
+#include "control/sinks/run_id.h"
 
 namespace sluice::cli {
 
@@ -81,8 +82,7 @@ std::string StatusJson(const command::Response& response) {
     for (const auto* status : *response.dataplanes()) {
       json.StartObject();
       Key(json, "id", Text(status->id()));
-      json.Key("run_id");
-      json.Uint64(status->run_id());
+      Key(json, "run_id", control::RunIdHex(status->run_id()));
       Key(json, "mode", Text(status->mode()));
       json.Key("ports");
       json.StartArray();

@@ -7,6 +7,14 @@ namespace sluice::cli {
 namespace {
 
 constexpr uint64_t kNanosPerSecond = 1'000'000'000ull;
+// The last year whose nanoseconds since 1970 fit in a signed 64-bit count (up to 2262-04-11).
+constexpr int kLastYear = 2261;
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
 
 // Reads exactly `digits` decimal digits at text[*at].
 bool ReadDigits(const std::string& text, size_t* at, size_t digits, int* value) {
@@ -59,7 +67,10 @@ bool ParseRfc3339(const std::string& text, uint64_t* unix_ns) {
       !ReadDigits(text, &at, 2, &day)) {
     return false;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || year < 1970) return false;
+  if (year < 1970 || year > kLastYear || month < 1 || month > 12 || day < 1 ||
+      day > DaysInMonth(year, month)) {
+    return false;
+  }
   int64_t offset_s = 0;
   uint64_t fraction_ns = 0;
   if (at < text.size()) {
@@ -69,7 +80,10 @@ bool ParseRfc3339(const std::string& text, uint64_t* unix_ns) {
         !ReadDigits(text, &at, 2, &second)) {
       return false;
     }
-    if (hour > 23 || minute > 59 || second > 60) return false;
+    // A leap second (:60) exists only at the end of a UTC day.
+    if (hour > 23 || minute > 59 || second > 60 || (second == 60 && (hour != 23 || minute != 59))) {
+      return false;
+    }
     if (at < text.size() && text[at] == '.') {
       ++at;
       uint64_t scale = 100'000'000ull;
@@ -91,6 +105,7 @@ bool ParseRfc3339(const std::string& text, uint64_t* unix_ns) {
           !ReadDigits(text, &at, 2, &offset_minutes)) {
         return false;
       }
+      if (offset_hours > 23 || offset_minutes > 59) return false;
       offset_s = sign * (offset_hours * 3600 + offset_minutes * 60);
     } else {
       return false;  // RFC 3339 requires the offset
@@ -113,9 +128,15 @@ bool ParseRfc3339(const std::string& text, uint64_t* unix_ns) {
 
 bool ParseTimeArgument(const std::string& text, uint64_t now_ns, uint64_t* unix_ns,
                        std::string* error) {
-  if (ParseRelative(text, now_ns, unix_ns) || ParseRfc3339(text, unix_ns)) return true;
+  if (ParseRelative(text, now_ns, unix_ns) || ParseRfc3339(text, unix_ns)) {
+    // 0 means "no bound" to the queries, so the epoch itself becomes its first nanosecond:
+    // --until 1970-01-01 then matches nothing instead of everything.
+    if (*unix_ns == 0) *unix_ns = 1;
+    return true;
+  }
   *error = "invalid time '" + text + "': use RFC 3339 (2026-12-05T00:40:00Z), a date "
-           "(2026-12-05) or a duration before now (90s, 15m, 1h, 2d, 1w)";
+           "(2026-12-05) or a duration before now (90s, 15m, 1h, 2d, 1w); years 1970 to " +
+           std::to_string(kLastYear);
   return false;
 }
 

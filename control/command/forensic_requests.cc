@@ -12,6 +12,7 @@
 #include "control/forensics/scope_wire.h"
 #include "control/sinks/ecs_json.h"
 #include "control/sinks/rfc3339.h"
+#include "control/sinks/run_id.h"
 #include "control/store/export.h"
 #include "control/store/query.h"
 #include "control/store/verify.h"
@@ -89,7 +90,7 @@ void WriteRow(JsonWriter& json, const store::RecordRow& row) {
   KeyTime(json, "timestamp", row.ts_ns);
   KeyNumber(json, "ts_ns", row.ts_ns);
   Key(json, "dataplane", row.dataplane_id);
-  KeyNumber(json, "run_id", row.run_id);
+  Key(json, "run_id", RunIdHex(row.run_id));
   KeyNumber(json, "worker", row.worker_id);
   KeyNumber(json, "sequence", row.sequence);
   Key(json, "client_ip", row.client_ip);

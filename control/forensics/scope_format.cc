@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "control/sinks/rfc3339.h"
+#include "control/sinks/run_id.h"
 #include "control/sinks/utf8.h"
 
 namespace sluice::control::forensics {
@@ -142,7 +143,7 @@ std::string SelectorText(const ScopeSelector& selector) {
 }
 
 std::string RecordRefText(const RecordRef& ref) {
-  return ref.dataplane_id + "/run " + std::to_string(ref.run_id) + "/worker " +
+  return ref.dataplane_id + "/run " + RunIdHex(ref.run_id) + "/worker " +
          std::to_string(ref.worker_id) + "/seq " + std::to_string(ref.sequence) + "#" +
          std::to_string(ref.record_index);
 }

@@ -5,6 +5,7 @@
 
 #include "control/forensics/scope_format.h"
 #include "control/forensics/scope_render.h"
+#include "control/sinks/run_id.h"
 
 namespace sluice::control::forensics {
 namespace {
@@ -272,7 +273,7 @@ void EvidenceRecord(Writer& w, const TransactionRow& row) {
   Key(w, "record");
   w.StartObject();
   Member(w, "dataplane_id", row.ref.dataplane_id);
-  Member(w, "run_id", row.ref.run_id);
+  Member(w, "run_id", RunIdHex(row.ref.run_id));
   Member(w, "worker_id", row.ref.worker_id);
   Member(w, "sequence", row.ref.sequence);
   Member(w, "record_index", row.ref.record_index);

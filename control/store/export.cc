@@ -2,6 +2,7 @@
 
 #include "control/sinks/ecs_json.h"
 #include "control/sinks/rfc3339.h"
+#include "control/sinks/run_id.h"
 
 namespace sluice::control::store {
 namespace {
@@ -62,7 +63,7 @@ std::string FormatCsvRow(const RecordRow& row) {
   line.append(FormatRfc3339Nanos(row.ts_ns, timestamp));
   AppendCell(line, RecordTypeName(row.type));
   AppendCell(line, row.dataplane_id);
-  AppendNumber(line, row.run_id);
+  AppendCell(line, RunIdHex(row.run_id));
   AppendNumber(line, row.worker_id);
   AppendNumber(line, row.sequence);
   AppendCell(line, row.client_ip);

@@ -1,6 +1,9 @@
 #include "control/store/query.h"
 
+#include <cstdint>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 #include "control/store/index_schema.h"
 #include "control/store/segment_format.h"
@@ -46,14 +49,25 @@ struct Bindings {
   }
 };
 
+// Reads one non-negative decimal that fits in int64, digits only (no sign, no spaces).
+bool ParseTokenNumber(std::string_view text, int64_t& value) {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t parsed = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    parsed = parsed * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (parsed > static_cast<uint64_t>(INT64_MAX)) return false;
+  value = static_cast<int64_t>(parsed);
+  return true;
+}
+
+// A continuation token is "TS:ID", both as the previous page printed them.
 bool ParseContinuation(const std::string& text, int64_t& ts, int64_t& id) {
   const size_t colon = text.find(':');
   if (colon == std::string::npos) return false;
-  char* end = nullptr;
-  ts = std::strtoll(text.c_str(), &end, 10);
-  if (end != text.c_str() + colon) return false;
-  id = std::strtoll(text.c_str() + colon + 1, &end, 10);
-  return *end == '\0';
+  const std::string_view view(text);
+  return ParseTokenNumber(view.substr(0, colon), ts) && ParseTokenNumber(view.substr(colon + 1), id);
 }
 
 // Builds " WHERE ..." for the filters of `query`, continuation included.

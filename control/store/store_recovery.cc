@@ -96,6 +96,20 @@ std::string Store::Recover() {
   if (std::string error = ListSegmentNumbers(directory, numbers); !error.empty()) return error;
   std::vector<SegmentRow> rows;
   if (std::string error = index_.ListSegments(rows); !error.empty()) return error;
+  if (rows.empty()) {
+    // A fresh index next to segments that hold batches was emptied or replaced: opening it would
+    // hide every stored record. (A stop while creating the first segment leaves one file with
+    // nothing past its header; that one is recovered below.)
+    for (const uint64_t number : numbers) {
+      struct stat info {};
+      if (stat(SegmentPath(number).c_str(), &info) == 0 && static_cast<uint64_t>(info.st_size) > kHeaderSize) {
+        return "the index " + directory + "/" + kIndexFileName + " lists no segment, but segment " +
+               std::to_string(number) + " holds data: the index was emptied or replaced. Keep a "
+               "copy of the store for the investigation and restore the index from a backup; "
+               "rebuilding it from the segments is not implemented";
+      }
+    }
+  }
 
   // Segments below the anchor were being deleted by retention when the process stopped.
   for (const SegmentRow& row : rows) {
@@ -203,6 +217,11 @@ std::string Store::RecoverOpenSegment(const std::string& path, SegmentScan& scan
   std::vector<SegmentRow> rows;
   if (std::string error = index_.ListSegments(rows); !error.empty()) return error;
   const SegmentRow* found = FindRow(rows, number);
+  // The index marks a segment sealed only after its trailer was synced, so a sealed segment
+  // without one was cut short after the fact.
+  if (found != nullptr && found->sealed) {
+    return Damaged(path, "the index records it as sealed, but its trailer is missing");
+  }
   SegmentRow row;
   if (found != nullptr) {
     row = *found;

@@ -42,6 +42,14 @@ const char* KindOf(const std::string& problem) {
   return problem.rfind("truncated", 0) == 0 ? "truncated" : "corrupt";
 }
 
+// Returns the problem without its leading "truncated: " or "corrupt: ", which the kind repeats.
+std::string DetailOf(const std::string& problem) {
+  for (const char* kind : {"truncated: ", "corrupt: "}) {
+    if (problem.rfind(kind, 0) == 0) return problem.substr(std::char_traits<char>::length(kind));
+  }
+  return problem;
+}
+
 // Checks one segment file. `previous` is the hash the chain expects in its header, when known.
 // Returns the hash the next segment should name, or nothing when it cannot be known.
 bool CheckSegment(Context& context, uint64_t number, bool is_last_file, bool previous_known,
@@ -56,7 +64,7 @@ bool CheckSegment(Context& context, uint64_t number, bool is_last_file, bool pre
   ++report.segments_checked;
   report.frames += scan.frames.size();
   if (!scan.header_ok) {
-    Add(report, number, file, KindOf(scan.problem), scan.problem);
+    Add(report, number, file, KindOf(scan.problem), DetailOf(scan.problem));
     return false;
   }
 
@@ -98,7 +106,7 @@ bool CheckSegment(Context& context, uint64_t number, bool is_last_file, bool pre
       break;
     case ScanEnd::kTruncatedTail:
     case ScanEnd::kCorrupt:
-      Add(report, number, file, KindOf(scan.problem), scan.problem);
+      Add(report, number, file, KindOf(scan.problem), DetailOf(scan.problem));
       break;
   }
   next_previous = scan.computed_hash;

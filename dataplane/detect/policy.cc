@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -18,6 +19,13 @@ constexpr const char* kDetectorNames[kDetectorCount] = {
 // One settable key: a parser that writes the value or returns false with an error.
 using KeyParser = std::function<bool(const YAML::Node&, const std::string& key, std::string*)>;
 
+// A range bound as the operator would write it: 64, not 64.000000; 0.5 stays 0.5.
+std::string FormatBound(double bound) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", bound);
+  return text;
+}
+
 template <typename T>
 KeyParser Number(T* out, double minimum, double maximum) {
   return [out, minimum, maximum](const YAML::Node& node, const std::string& key, std::string* error) {
@@ -29,8 +37,8 @@ KeyParser Number(T* out, double minimum, double maximum) {
       return false;
     }
     if (!(value >= minimum && value <= maximum)) {
-      *error = "'" + key + "' is " + node.as<std::string>() + ", outside " + std::to_string(minimum) + " to " +
-               std::to_string(maximum);
+      *error = "'" + key + "' is " + node.as<std::string>() + ", outside " + FormatBound(minimum) +
+               " to " + FormatBound(maximum);
       return false;
     }
     *out = static_cast<T>(value);

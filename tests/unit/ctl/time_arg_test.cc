@@ -32,7 +32,27 @@ TEST(TimeArgument, DurationBeforeNow) {
   EXPECT_EQ(Parse("1h"), kNow - 3600 * kSecond);
   EXPECT_EQ(Parse("2d"), kNow - 2 * 86400 * kSecond);
   EXPECT_EQ(Parse("1w"), kNow - 7 * 86400 * kSecond);
-  EXPECT_EQ(Parse("1000000w"), 0u) << "a duration past the epoch clamps to it";
+  EXPECT_EQ(Parse("1000000w"), 1u) << "a duration past the epoch clamps to its first nanosecond";
+}
+
+// 0 means "no bound" to the store's queries, so the epoch is read as its first nanosecond.
+TEST(TimeArgument, EpochIsFirstNanosecond) {
+  EXPECT_EQ(Parse("1970-01-01"), 1u);
+  EXPECT_EQ(Parse("1970-01-01T00:00:00Z"), 1u);
+  EXPECT_EQ(Parse("1970-01-01T00:00:01Z"), kSecond);
+}
+
+TEST(TimeArgument, CalendarChecked) {
+  EXPECT_EQ(Parse("2024-02-29"), Parse("2024-02-28") + 86400 * kSecond);
+  EXPECT_EQ(Parse("2016-12-31T23:59:60Z"), Parse("2017-01-01"));
+  EXPECT_EQ(Parse("2261-12-31"), Parse("2261-12-30") + 86400 * kSecond);
+  uint64_t value = 0;
+  std::string error;
+  for (const char* text : {"2024-02-30", "2023-02-29", "2024-04-31", "2024-03-12T09:00:60Z",
+                           "2024-03-12T09:00:00+99:99", "2024-03-12T09:00:00+24:00", "2262-01-01",
+                           "2600-01-01", "9999-01-01"}) {
+    EXPECT_FALSE(ParseTimeArgument(text, kNow, &value, &error)) << text;
+  }
 }
 
 TEST(TimeArgument, InvalidRejectedWithHint) {

@@ -178,8 +178,11 @@ TEST_F(QueryTest, PagesWithContinuation) {
 TEST_F(QueryTest, InvalidContinuationAndLimitRejected) {
   RecordQuery query;
   QueryPage page;
-  query.continuation = "garbage";
-  EXPECT_NE(reader_.Query(query, page).find("invalid continuation"), std::string::npos);
+  for (const char* token : {"garbage", ":", "-5:-5", " 1:2", "1:", ":1", "1:2:3", "1:2x",
+                            "999999999999999999999:1", "+1:2"}) {
+    query.continuation = token;
+    EXPECT_NE(reader_.Query(query, page).find("invalid continuation"), std::string::npos) << token;
+  }
   query.continuation.clear();
   query.limit = 0;
   EXPECT_NE(reader_.Query(query, page).find("invalid limit"), std::string::npos);
@@ -264,7 +267,7 @@ TEST_F(QueryTest, CsvExportEscapesAndNeutralisesFormulas) {
   std::getline(lines, line);
   EXPECT_EQ(line, std::string(kCsvHeader) + "\r");
   std::getline(lines, line);
-  EXPECT_EQ(line.rfind("1970-01-01T00:00:00.000000050Z,transaction,dp-1,1,0,1,10.0.0.1,", 0), 0u)
+  EXPECT_EQ(line.rfind("1970-01-01T00:00:00.000000050Z,transaction,dp-1,0000000000000001,0,1,10.0.0.1,", 0), 0u)
       << line;
   EXPECT_NE(line.find(",pass,,,,email:1;phone:1,"), std::string::npos) << line;
   EXPECT_NE(csv.find("\"'=cmd|' /C calc'!A0\""), std::string::npos);

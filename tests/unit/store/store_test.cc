@@ -283,5 +283,38 @@ TEST_F(StoreTest, UnfinishedSegmentCreationRemovedOnOpen) {
   EXPECT_TRUE(Verify(directory_, key_path_).ok());
 }
 
+// A sealed segment cut short is damage, not a torn write: the store does not open.
+TEST_F(StoreTest, TruncatedSealedSegmentRefused) {
+  OpenStore();
+  ASSERT_EQ(Append(Batch(0, 3)), StageStatus::kStaged);
+  ASSERT_EQ(Append(Batch(1, 3)), StageStatus::kStaged);
+  ASSERT_EQ(store_->Close(), "");  // seals segment 1
+  store_.reset();
+  std::filesystem::remove(SegmentPath(2));
+  std::filesystem::resize_file(SegmentPath(1), FileSize(SegmentPath(1)) - 10);
+
+  std::unique_ptr<Store> reopened;
+  const std::string error = Store::Open(Options(), reopened);
+  EXPECT_NE(error.find("the index records it as sealed, but its trailer is missing"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(reopened, nullptr);
+  EXPECT_FALSE(Verify(directory_, key_path_).ok());
+}
+
+// An emptied index beside segments with data would hide every record: the store does not open.
+TEST_F(StoreTest, EmptiedIndexRefused) {
+  OpenStore();
+  ASSERT_EQ(Append(Batch(0, 3)), StageStatus::kStaged);
+  ASSERT_EQ(store_->Close(), "");
+  store_.reset();
+  std::filesystem::resize_file(directory_ + "/index.sqlite", 0);
+
+  std::unique_ptr<Store> reopened;
+  const std::string error = Store::Open(Options(), reopened);
+  EXPECT_NE(error.find("lists no segment, but segment 1 holds data"), std::string::npos) << error;
+  EXPECT_EQ(reopened, nullptr);
+}
+
 }  // namespace
 }  // namespace sluice::control::store
