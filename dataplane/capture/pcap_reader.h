@@ -37,7 +37,7 @@ class PcapReader {
   pcap* handle_ = nullptr;
   std::unique_ptr<char[]> buffer_;  // the stream's buffer; outlives handle_
   // Classic pcap: records are a 16-byte header and the captured bytes, so the offset is counted
-  // here instead of asked of the stream for every frame. pcapng asks the stream.
+  // here instead of read from the stream (ftell) for every frame. pcapng reads it from the stream.
   bool classic_ = false;
   uint64_t next_offset_ = 0;
   std::string path_;

@@ -19,10 +19,16 @@ class CleanValueCache {
   static constexpr size_t kSlots = 256;
   static constexpr size_t kMaxValueBytes = 120;  // longer values are not kept
 
+  // Returns whether the table can keep a value of this length. Callers skip hashing the others.
+  static bool Keeps(std::string_view value) {
+    return !value.empty() && value.size() <= kMaxValueBytes;
+  }
+
   // Returns whether `value` was added and its slot has not been taken by another value since.
-  bool Contains(std::string_view value) const {
-    if (value.empty() || value.size() > kMaxValueBytes) return false;
-    const uint64_t hash = Hash(value);
+  bool Contains(std::string_view value) const { return Keeps(value) && Contains(value, Hash(value)); }
+  // The same, with `hash` = Hash(value) computed by the caller.
+  bool Contains(std::string_view value, uint64_t hash) const {
+    if (!Keeps(value)) return false;
     const Slot& slot = slots_[hash % kSlots];
     return slot.hash == hash && slot.length == value.size() &&
            std::memcmp(slot.bytes, value.data(), value.size()) == 0;
@@ -30,8 +36,11 @@ class CleanValueCache {
 
   // Keeps `value`, replacing the value in its slot.
   void Add(std::string_view value) {
-    if (value.empty() || value.size() > kMaxValueBytes) return;
-    const uint64_t hash = Hash(value);
+    if (Keeps(value)) Add(value, Hash(value));
+  }
+  // The same, with `hash` = Hash(value) computed by the caller.
+  void Add(std::string_view value, uint64_t hash) {
+    if (!Keeps(value)) return;
     Slot& slot = slots_[hash % kSlots];
     slot.hash = hash;
     slot.length = static_cast<uint32_t>(value.size());

@@ -24,9 +24,8 @@ struct PiiMatchContext {
     size_t t = static_cast<size_t>(type);
     if (to <= last_match_end[t]) return;  // reported already: same end, or the previous piece
     last_match_end[t] = static_cast<uint32_t>(to);
-    // Redaction scans (no summary) look at text already counted, so they count nowhere.
-    PiiCounters uncounted;
-    PiiCounters& counters = summary != nullptr ? scanner->counters_ : uncounted;
+    // Redaction scans (no summary) look at text already counted, so their counts are dropped.
+    PiiCounters& counters = summary != nullptr ? scanner->counters_ : scanner->redaction_counters_;
     ++counters.candidates;
     if (from < last_end[t]) return;  // inside a value already accepted
     if (from == 0 && cut_start) {
@@ -132,14 +131,16 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       }
     }
   }
-  if (clean_header_values_.Contains(value)) {
+  // Hashed once for the lookup and the add, and only when the table can keep the value.
+  const uint64_t hash = CleanValueCache::Keeps(value) ? CleanValueCache::Hash(value) : 0;
+  if (clean_header_values_.Contains(value, hash)) {
     ++counters_.clean_values_skipped;
     return;
   }
   const uint64_t candidates_before = counters_.candidates;
   size_t unused = 0;
   ScanBlock(&state->summary, value, nullptr, 0, &unused);
-  if (counters_.candidates == candidates_before) clean_header_values_.Add(value);
+  if (counters_.candidates == candidates_before) clean_header_values_.Add(value, hash);
 }
 
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {

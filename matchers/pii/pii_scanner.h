@@ -127,6 +127,7 @@ class PiiScanner {
   // The carried bytes and a chunk.
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
+  PiiCounters redaction_counters_;  // what redaction scans find again; never reported
   CleanValueCache clean_header_values_;  // filled by ScanHeader, read by DetectSpans too
 };
 

@@ -1,7 +1,6 @@
 #include "dataplane/inspect/inspector.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <memory>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "matchers/compile/compiled_rules.h"
 #include "matchers/rules/loader.h"
+#include "tests/unit/matchers/compress_for_test.h"
 
 namespace sluice::inspect {
 namespace {
@@ -21,19 +21,7 @@ rules:
   - {id: 9002, msg: get, field: http.request.method, pattern: '^GET$', action: log}
 )";
 
-std::string Gzip(const std::string& text) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, text.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string Gzip(const std::string& text) { return testing::CompressForTest(text, 15 + 16); }
 
 std::unique_ptr<matchers::Scanner> MakeScanner() {
   matchers::RuleLoadResult loaded = matchers::LoadRules(kRules);

@@ -449,7 +449,7 @@ TEST(Worker, UntrackedRequestCountedOnce) {
 // Once a request of a connection went untracked, a later one is not tracked either, even when a
 // slot frees up in between: it would take the untracked request's response.
 TEST(Worker, UntrackedRequestKeepsPairing) {
-  Conversation holder(1, 2);  // holds the only slot until its response
+  Conversation holder(1, 2);  // keeps the only slot until its response
   holder.Handshake();
   holder.Send(true, kGet);
   const size_t holder_request_end = holder.frame_count();
