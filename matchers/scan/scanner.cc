@@ -75,6 +75,9 @@ void Scanner::ScanBlock(TransactionMatchState* state, const hs_database_t* db, c
                         size_t len) {
   // An empty field cannot match (no pattern may match empty data), and hs_scan rejects the null
   // pointer an empty view may carry.
+  // NOTE: Hyperscan 5.4's AVX-512 VBMI literal matcher can read past the end of its input
+  // (VectorCamp/vectorscan issue 322). Fields here lie inside mbufs and pooled buffers, which is
+  // assumed, not checked, to keep them clear of the end of a mapping.
   if (db == nullptr || len == 0) return;
   ++counters_.scans;
   counters_.bytes_scanned += len;

@@ -71,8 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t cut = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
 
+  // NOTE: Hyperscan 5.4's AVX-512 VBMI literal matcher can read past the end of its input, which
+  // faults when the input ends a mapping (VectorCamp/vectorscan issue 322). The reference scans a
+  // padded copy, so the fuzzer reports Sluice's faults, not that one.
+  std::vector<char> padded(text.size() + 64, '\0');
+  std::copy(text.begin(), text.end(), padded.begin());
   std::vector<Candidate> expected;
-  hs_scan(reference.database, text.data(), static_cast<unsigned>(text.size()), 0,
+  hs_scan(reference.database, padded.data(), static_cast<unsigned>(text.size()), 0,
           reference.scratch, Collect, &expected);
   std::vector<Candidate> found;
   FindPiiCandidates(text, kAllPiiTypes, /*at_end=*/true, CollectFound, &found);
