@@ -147,7 +147,8 @@ void PrintInspection(FILE* out, const Totals& t) {
   Line(out, "  failed validation", t.inspect.pii.rejected);
   Line(out, "  cut at a body chunk edge", t.inspect.pii.split_values_lost);
   Line(out, "  too long to check", t.inspect.pii.values_too_long);
-  Line(out, "pii header values skipped", t.inspect.pii.clean_values_skipped, "  (seen before, held none)");
+  Line(out, "pii values not rescanned", t.inspect.pii.clean_values_skipped, "  (header or query seen before, held none)");
+  Line(out, "pii scans reused", t.inspect.pii.scans_reused, "  (header or query seen before, its values recorded again)");
 }
 
 }  // namespace
@@ -316,6 +317,7 @@ bool WriteSummaryJson(const std::string& path, Pipeline& pipeline, const ReaderC
   field("pii_split_values_lost", t.inspect.pii.split_values_lost);
   field("pii_values_too_long", t.inspect.pii.values_too_long);
   field("pii_clean_values_skipped", t.inspect.pii.clean_values_skipped);
+  field("pii_scans_reused", t.inspect.pii.scans_reused);
   field("detect_calls", t.engine.calls);
   field("detect_events_sent", t.detect.events_sent);
   field("detect_events_dropped", t.detect.events_dropped);

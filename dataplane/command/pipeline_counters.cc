@@ -205,7 +205,9 @@ void AddInspectionCounters(app::Pipeline& pipeline, CounterSink& out) {
   out.Add("inspect.pii_values_too_long", sum([](const I& c) { return c.pii.values_too_long; }),
           "Possible values longer than the longest one checked; not reported.");
   out.Add("inspect.pii_clean_values_skipped", sum([](const I& c) { return c.pii.clean_values_skipped; }),
-          "Header values not scanned again because the same value held no candidate before.");
+          "Header values and queries not scanned again because the same value held no candidate before.");
+  out.Add("inspect.pii_scans_reused", sum([](const I& c) { return c.pii.scans_reused; }),
+          "Header values and queries not scanned again: the values an earlier scan of the same text found were recorded again.");
 }
 
 }  // namespace

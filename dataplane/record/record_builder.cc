@@ -51,6 +51,8 @@ constexpr uint32_t kNormalizedPathBytes = 3 * 4096;
 constexpr size_t kRedactBufferBytes = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 256 * 1024;
 constexpr size_t kMaxSpans = 64;
+// What a field holds when its redacted form cannot be written.
+constexpr char kWithheld[] = "[redacted]";
 
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
 
@@ -76,6 +78,8 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
   decode_buffer_.resize(kRedactBufferBytes);
   origin_.resize(kRedactBufferBytes + 1);
   spans_.resize(kMaxSpans);
+  url_spans_.reserve(kMaxSpans);
+  part_spans_.reserve(kMaxSpans);
   rule_offsets_.reserve(matchers::EvaluateResult::kMaxRules);
   pii_offsets_.reserve(matchers::kPiiTypeCount);
   fingerprint_offsets_.reserve(matchers::kMaxFingerprintsPerType);
@@ -131,25 +135,84 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::SharedName(const char* n
   return offset;
 }
 
-flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
-  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
-  if (!options_.redact || inspector_ == nullptr || inspector_->pii() == nullptr || text.empty()) {
-    return fbb.CreateString(text.data(), text.size());
-  }
+bool RecordBuilder::Redacting() const {
+  return options_.redact && inspector_ != nullptr && inspector_->pii() != nullptr;
+}
+
+bool RecordBuilder::FindSpans(std::string_view text, size_t* count) {
   // Values hide behind percent-encoding ("a%40b.com"): detect in the decoded text, then map each
   // span back onto the bytes it came from, so the original loses the whole encoded value.
   const size_t decoded = inspect::PercentDecode(text, decode_buffer_.data(), decode_buffer_.size(), origin_.data());
-  const size_t spans = inspector_->pii()->DetectSpans(std::string_view(decode_buffer_.data(), decoded),
-                                                      spans_.data(), spans_.size());
-  if (spans == 0) return fbb.CreateString(text.data(), text.size());
-  for (size_t i = 0; i < spans; ++i) {
+  bool complete = false;
+  *count = inspector_->pii()->DetectSpans(std::string_view(decode_buffer_.data(), decoded),
+                                          spans_.data(), spans_.size(), &complete);
+  for (size_t i = 0; i < *count; ++i) {
     spans_[i].start = origin_[spans_[i].start];
     spans_[i].end = origin_[spans_[i].end];
   }
-  const size_t length = matchers::Redact(text, spans_.data(), spans, redact_buffer_.data(), redact_buffer_.size());
+  return complete;
+}
+
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::WriteRedacted(std::string_view text,
+                                                                      const matchers::PiiSpan* spans,
+                                                                      size_t count) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  if (count == 0) return fbb.CreateString(text.data(), text.size());
+  const size_t length = matchers::Redact(text, spans, count, redact_buffer_.data(), redact_buffer_.size());
   // Redact() refuses when the result would not fit: the field is then withheld, never sent raw.
-  if (length == 0) return fbb.CreateString("[redacted]");
+  if (length == 0) return fbb.CreateString(kWithheld);
   return fbb.CreateString(redact_buffer_.data(), length);
+}
+
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
+  if (!Redacting() || text.empty()) return batch_->builder.CreateString(text.data(), text.size());
+  size_t count = 0;
+  // A field with more values than spans_ holds is withheld: the values past them would go raw.
+  if (!FindSpans(text, &count)) return batch_->builder.CreateString(kWithheld);
+  return WriteRedacted(text, spans_.data(), count);
+}
+
+RecordBuilder::UrlOffsets RecordBuilder::RedactedUrl(std::string_view target, std::string_view path,
+                                                     std::string_view query,
+                                                     std::string_view normalized) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  UrlOffsets out;
+  size_t count = 0;
+  const bool complete = !Redacting() || target.empty() || FindSpans(target, &count);
+  if (!complete) {
+    out.original = fbb.CreateString(kWithheld);
+    out.query = RedactedString(query);
+    out.path = RedactedString(normalized);
+    return out;
+  }
+  out.original = WriteRedacted(target, spans_.data(), count);
+  url_spans_.assign(spans_.begin(), spans_.begin() + static_cast<ptrdiff_t>(count));
+  out.query = RedactedPart(target, query);
+  // Normalising can change the path (dot segments, encoding): then it is scanned on its own.
+  out.path = normalized == path ? RedactedPart(target, path) : RedactedString(normalized);
+  return out;
+}
+
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedPart(std::string_view target,
+                                                                     std::string_view part) {
+  if (part.empty()) return batch_->builder.CreateString("");
+  // SplitTarget gives "/" for an absolute-form target without a path, which is not in it.
+  if (part.data() < target.data() || part.data() + part.size() > target.data() + target.size()) {
+    return RedactedString(part);
+  }
+  const uint32_t begin = static_cast<uint32_t>(part.data() - target.data());
+  const uint32_t end = begin + static_cast<uint32_t>(part.size());
+  part_spans_.clear();
+  for (const matchers::PiiSpan& span : url_spans_) {
+    if (span.end <= begin || span.start >= end) continue;
+    // A value across the part's edge: not expected ('?' and the path's leading '/' end every
+    // value), but then the part's own scan decides.
+    if (span.start < begin || span.end > end) return RedactedString(part);
+    part_spans_.push_back(span);
+    part_spans_.back().start -= begin;
+    part_spans_.back().end -= begin;
+  }
+  return WriteRedacted(part, part_spans_.data(), part_spans_.size());
 }
 
 // "rule N" for the first block rule that matched the transaction.
@@ -271,9 +334,8 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
       session::NormalizedPathOf(txn, scratch, sizeof(scratch), &normalized);
   const auto version = SharedName(txn.version_minor == 0 ? "1.0" : "1.1");
   const auto method = fbb.CreateString(txn.method.data, txn.method.length);
-  const auto original = RedactedString(std::string_view(txn.target.data, txn.target.length));
-  const auto path_offset = RedactedString(std::string_view(normalized, normalized_path.length));
-  const auto query_offset = RedactedString(query);
+  const UrlOffsets url = RedactedUrl(std::string_view(txn.target.data, txn.target.length), path, query,
+                                     std::string_view(normalized, normalized_path.length));
   const auto host = RedactedString(std::string_view(txn.host.data, txn.host.length));
   const auto agent = RedactedString(std::string_view(txn.user_agent.data, txn.user_agent.length));
   const std::string_view request_mime = MimeType(txn.request_mime.data, txn.request_mime.length);
@@ -322,9 +384,9 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   builder.add_response_end_ts_ns(txn.response_end_ts_ns);
   builder.add_http_version(version);
   builder.add_method(method);
-  builder.add_url_original(original);
-  builder.add_url_path(path_offset);
-  builder.add_url_query(query_offset);
+  builder.add_url_original(url.original);
+  builder.add_url_path(url.path);
+  builder.add_url_query(url.query);
   builder.add_host(host);
   builder.add_host_port(txn.host_port);
   builder.add_user_agent(agent);

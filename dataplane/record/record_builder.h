@@ -107,7 +107,26 @@ class RecordBuilder {
       http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags);
   // Writes `name`, a string constant, once per batch and returns its offset.
   flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
+  bool Redacting() const;
+  // Finds the PII values in `text` into spans_, as offsets in `text`. Returns false when it holds
+  // more than spans_ has room for.
+  bool FindSpans(std::string_view text, size_t* count);
+  // `text` with each span replaced by its marker; withheld when the result does not fit.
+  flatbuffers::Offset<flatbuffers::String> WriteRedacted(std::string_view text, const matchers::PiiSpan* spans,
+                                                         size_t count);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
+  // url.original, url.path and url.query from one scan of the target. No value spans the '?', so
+  // the query's values are the target's after it, and the path's those before it when
+  // normalising left the path as it was.
+  struct UrlOffsets {
+    flatbuffers::Offset<flatbuffers::String> original;
+    flatbuffers::Offset<flatbuffers::String> path;
+    flatbuffers::Offset<flatbuffers::String> query;
+  };
+  UrlOffsets RedactedUrl(std::string_view target, std::string_view path, std::string_view query,
+                         std::string_view normalized);
+  // `part`, a piece of `target`, redacted with the target's spans (url_spans_) that lie in it.
+  flatbuffers::Offset<flatbuffers::String> RedactedPart(std::string_view target, std::string_view part);
   std::string BlockReason(const session::Transaction& transaction) const;
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::RuleMatch>>> Rules(
       const session::Transaction& transaction);
@@ -126,6 +145,8 @@ class RecordBuilder {
   std::vector<char> decode_buffer_;             // the field percent-decoded, for detection
   std::vector<uint32_t> origin_;                // decoded byte -> offset in the field
   std::vector<matchers::PiiSpan> spans_;        // sized once
+  std::vector<matchers::PiiSpan> url_spans_;    // the target's, while its parts are written
+  std::vector<matchers::PiiSpan> part_spans_;   // those of one part, shifted to its start
   std::vector<flatbuffers::Offset<wire::RuleMatch>> rule_offsets_;
   std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;
   std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets_;

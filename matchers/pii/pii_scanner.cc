@@ -42,12 +42,15 @@ struct PiiMatchContext {
       return;
     }
     last_end[t] = static_cast<uint32_t>(from + value.size());
-    Fingerprint fingerprint = scanner->detectors_->fingerprinter().Compute(value);
+    const Fingerprint fingerprint = scanner->FingerprintOf(value);
     if (summary != nullptr) scanner->RecordValue(summary, type, fingerprint);
-    if (spans != nullptr && *span_count < span_capacity) {
-      spans[(*span_count)++] = PiiSpan{static_cast<uint32_t>(from),
-                                       static_cast<uint32_t>(from + value.size()), type,
-                                       fingerprint};
+    // Values past the capacity are counted, not written, so that callers can tell a cut list.
+    if (spans != nullptr) {
+      if (*span_count < span_capacity) {
+        spans[*span_count] = PiiSpan{static_cast<uint32_t>(from),
+                                     static_cast<uint32_t>(from + value.size()), type, fingerprint};
+      }
+      ++*span_count;
     }
   }
 
@@ -119,34 +122,58 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       EqualsIgnoreCase(value.substr(0, 7), "bearer ") &&
       detectors_->type_enabled(PiiType::kBearerToken)) {
     std::string_view token = TrimSpaces(value.substr(7));
-    if (!token.empty()) RecordValue(&state->summary, PiiType::kBearerToken,
-                                        detectors_->fingerprinter().Compute(token));
+    if (!token.empty()) RecordValue(&state->summary, PiiType::kBearerToken, FingerprintOf(token));
   }
   if (detectors_->type_enabled(PiiType::kApiKey) && !value.empty()) {
     for (std::string_view header : kApiKeyHeaders) {
       if (EqualsIgnoreCase(name, header)) {
-        RecordValue(&state->summary, PiiType::kApiKey,
-                    detectors_->fingerprinter().Compute(value));
+        RecordValue(&state->summary, PiiType::kApiKey, FingerprintOf(value));
         break;
       }
     }
   }
-  // Hashed once for the lookup and the add, and only when the table can keep the value.
-  const uint64_t hash = CleanValueCache::Keeps(value) ? CleanValueCache::Hash(value) : 0;
-  if (clean_header_values_.Contains(value, hash)) {
-    ++counters_.clean_values_skipped;
-    return;
-  }
-  const uint64_t candidates_before = counters_.candidates;
-  size_t unused = 0;
-  ScanBlock(&state->summary, value, nullptr, 0, &unused);
-  if (counters_.candidates == candidates_before) clean_header_values_.Add(value, hash);
+  ScanValue(&state->summary, value);
 }
 
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {
   if (!detectors_->field_enabled(kPiiQuery)) return;
-  size_t unused = 0;
-  ScanBlock(&state->summary, query, nullptr, 0, &unused);
+  ScanValue(&state->summary, query);
+}
+
+void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
+  // Hashed once for the lookup and the add, and only when the memo can keep the value.
+  const bool keeps = decltype(value_scans_)::Keeps(value);
+  const uint64_t hash = keeps ? decltype(value_scans_)::Hash(value) : 0;
+  if (const ValueScan* known = keeps ? value_scans_.Find(value, hash) : nullptr) {
+    counters_.candidates += known->candidates;
+    counters_.rejected += known->rejected;
+    ++(known->candidates == 0 ? counters_.clean_values_skipped : counters_.scans_reused);
+    for (size_t i = 0; i < known->count; ++i) {
+      RecordValue(summary, known->values[i].type, known->values[i].fingerprint);
+    }
+    return;
+  }
+  const PiiCounters before = counters_;
+  // One more than a ValueScan holds, to tell a complete list from a cut one.
+  std::array<PiiSpan, kValueScanValues + 1> found;
+  size_t count = 0;
+  ScanBlock(summary, value, found.data(), found.size(), &count);
+  if (!keeps || count > kValueScanValues) return;
+  ValueScan scan;
+  scan.candidates = static_cast<uint16_t>(counters_.candidates - before.candidates);
+  scan.rejected = static_cast<uint16_t>(counters_.rejected - before.rejected);
+  scan.count = static_cast<uint8_t>(count);
+  std::copy_n(found.begin(), count, scan.values.begin());
+  value_scans_.Add(value, hash, scan);
+}
+
+Fingerprint PiiScanner::FingerprintOf(std::string_view value) {
+  const bool keeps = decltype(fingerprints_)::Keeps(value);
+  const uint64_t hash = keeps ? decltype(fingerprints_)::Hash(value) : 0;
+  if (const Fingerprint* known = keeps ? fingerprints_.Find(value, hash) : nullptr) return *known;
+  const Fingerprint fingerprint = detectors_->fingerprinter().Compute(value);
+  if (keeps) fingerprints_.Add(value, hash, fingerprint);
+  return fingerprint;
 }
 
 void PiiScanner::ScanBody(PiiDirectionState* state, Direction direction, const char* data,
@@ -229,12 +256,19 @@ void PiiScanner::Release(PiiDirectionState* state) {
   state->last_match_end_ = {};
 }
 
-size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity) {
-  // A header value with no candidate has none here either, because the types and the finder
-  // are the same.
-  if (clean_header_values_.Contains(text)) return 0;
+size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity,
+                               bool* complete) {
+  // A header value or query scanned before has the same values here, because the types and the
+  // finder are the same. Its counts are not added: they were counted when it was scanned.
   size_t count = 0;
-  ScanBlock(nullptr, text, spans, capacity, &count);
+  if (const ValueScan* known = value_scans_.Find(text)) {
+    count = known->count;
+    std::copy_n(known->values.begin(), std::min(count, capacity), spans);
+  } else {
+    ScanBlock(nullptr, text, spans, capacity, &count);
+  }
+  *complete = count <= capacity;
+  count = std::min(count, capacity);
   std::sort(spans, spans + count,
             [](const PiiSpan& a, const PiiSpan& b) { return a.start < b.start; });
   // Values of different types can overlap (a phone number inside a card-like run): keep the

@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include "matchers/pii/clean_value_cache.h"
 #include "matchers/pii/fingerprint.h"
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/pii/pii_types.h"
+#include "matchers/pii/value_memo.h"
 #include "matchers/rules/rule.h"
 
 namespace sluice::matchers {
@@ -74,8 +74,11 @@ struct PiiCounters {
   uint64_t rejected = 0;           // candidates that failed validation
   uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
   uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
-  // Repeats of header values known to contain no candidate, not scanned again.
+  // Repeats of header values and queries not scanned again: those that held no candidate, and
+  // those whose values were taken from an earlier scan of the same text. Their candidates,
+  // rejections and values are counted and recorded as that scan did.
   uint64_t clean_values_skipped = 0;
+  uint64_t scans_reused = 0;
 
   PiiCounters& operator+=(const PiiCounters& other) {
     candidates += other.candidates;
@@ -83,8 +86,19 @@ struct PiiCounters {
     split_values_lost += other.split_values_lost;
     values_too_long += other.values_too_long;
     clean_values_skipped += other.clean_values_skipped;
+    scans_reused += other.scans_reused;
     return *this;
   }
+};
+
+// The outcome of scanning one header value or query: what it added to the counters and the values
+// accepted, in the order found.
+inline constexpr size_t kValueScanValues = 4;
+struct ValueScan {
+  uint16_t candidates = 0;
+  uint16_t rejected = 0;
+  uint8_t count = 0;
+  std::array<PiiSpan, kValueScanValues> values{};
 };
 
 class PiiScanner {
@@ -106,7 +120,8 @@ class PiiScanner {
 
   // Finds the values in one field (every enabled type, whatever the field switches), sorted by
   // start and without overlaps. Returns the number written to `spans` (at most `capacity`).
-  size_t DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity);
+  // `*complete` is false when the field holds more values than `capacity`: some are missing.
+  size_t DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity, bool* complete);
 
   const PiiCounters& counters() const { return counters_; }
 
@@ -122,13 +137,19 @@ class PiiScanner {
   // Finds and records the values in `text`, which starts at the carried bytes of `state`.
   void ScanBodyText(PiiDirectionState* state, std::string_view text, bool at_end);
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
+  // Scans a header value or query into `summary`, or replays an earlier scan of the same text.
+  void ScanValue(PiiSummary* summary, std::string_view value);
+  // The keyed fingerprint of `value`, from the memo when it was computed lately.
+  Fingerprint FingerprintOf(std::string_view value);
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
   // The carried bytes and a chunk.
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
   PiiCounters redaction_counters_;  // what redaction scans find again; never reported
-  CleanValueCache clean_header_values_;  // filled by ScanHeader, read by DetectSpans too
+  // Filled by ScanValue, read by DetectSpans too. A JWT with its "Bearer " fits in 192 bytes.
+  ValueMemo<ValueScan, 512, 192> value_scans_;
+  ValueMemo<Fingerprint, 256, 160> fingerprints_;
 };
 
 }  // namespace sluice::matchers

@@ -416,6 +416,29 @@ TransactionCase PathPiiCase() {
           .url_path = "/api/v1/users/" + marker + "/profile"};
 }
 
+// More values in the target than the record builder keeps spans for (64): url.original cannot
+// be redacted in full, so it is withheld, and so is url.query. The path, scanned on its own, is
+// redacted. All values are counted, five distinct ones.
+TransactionCase ManyValuesCase() {
+  std::vector<std::string> mails;
+  std::string query;
+  for (int i = 0; i < 70; ++i) {
+    std::string mail = "user";
+    mail += std::to_string(i % 5);
+    mails.push_back(mail + "@example.com");
+    query += (i == 0 ? "to=" : "&to=") + mails.back();
+  }
+  const std::string marker = Marker("email", "erin@example.com");
+  return {.name = "many values",
+          .conversation = {0, {Request("GET", "/api/v1/mail/erin@example.com?" + query, {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"email", mails}},
+          .url_original = "[redacted]",
+          .url_path = "/api/v1/mail/" + marker,
+          .url_query = "[redacted]"};
+}
+
 // An e-mail address as the Host header: counted, and redacted in url.domain.
 TransactionCase HostPiiCase() {
   return {.name = "email as host",
@@ -468,7 +491,7 @@ std::vector<TransactionCase> Cases() {
       DebugHeaderCase(),  BaselineCase(),        ResponsePiiCase(),  CredentialsCase(),
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
-      ResponseHeaderJwtCase(), HostPiiCase(),
+      ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));
   uint16_t port = kFirstClientPort - 1;

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "matchers/pii/pii_scanner.h"
 #include "matchers/pii/redact.h"
@@ -140,54 +141,109 @@ TEST_F(PiiScannerTest, RepeatedCleanHeaderSkipsFinder) {
   scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/jsoN");
   EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u) << "a value that differs is scanned";
 
-  // Values with a candidate are scanned every time, valid or not.
-  for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "From", "alice@example.com");
-  EXPECT_EQ(Count(PiiType::kEmail), 3u);
-  for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Card", "4111 1111 1111 1112");
-  EXPECT_EQ(Count(PiiType::kPaymentCard), 0u);
-  EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u);
-
   // A key found by the header's name is recorded even when its value is a known clean one.
   scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-API-Key", "application/json");
   EXPECT_EQ(Count(PiiType::kApiKey), 1u);
   EXPECT_EQ(scanner_->counters().clean_values_skipped, 3u);
-
-  // Redaction of a known clean value skips the finder; of a value with PII, it finds the spans.
-  // Neither counts: the header scans counted these values already.
-  const uint64_t candidates = scanner_->counters().candidates;
-  PiiSpan spans[4];
-  EXPECT_EQ(scanner_->DetectSpans("application/json", spans, 4), 0u);
-  EXPECT_EQ(scanner_->DetectSpans("alice@example.com", spans, 4), 1u);
-  EXPECT_EQ(scanner_->counters().clean_values_skipped, 3u);
-  EXPECT_EQ(scanner_->counters().candidates, candidates);
+  EXPECT_EQ(scanner_->counters().scans_reused, 0u);
 }
 
-TEST(CleanValueCache, ExactMatchesOnly) {
-  auto cache = std::make_unique<CleanValueCache>();
-  cache->Add("keep-alive");
-  EXPECT_TRUE(cache->Contains("keep-alive"));
-  EXPECT_FALSE(cache->Contains("keep-alivE"));
-  EXPECT_FALSE(cache->Contains("keep-aliv"));
-  EXPECT_FALSE(cache->Contains(""));
+TEST_F(PiiScannerTest, RepeatedHeaderWithValuesIsReplayed) {
+  // Values with a candidate, valid or not: the first scan is kept, the repeats replay it.
+  for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "From", "alice@example.com");
+  EXPECT_EQ(Count(PiiType::kEmail), 3u);
+  EXPECT_EQ(state_->summary.of(PiiType::kEmail).fingerprint_count, 1u);
+  EXPECT_EQ(scanner_->counters().candidates, 3u);
+  EXPECT_EQ(scanner_->counters().scans_reused, 2u);
+  for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Card", "4111 1111 1111 1112");
+  EXPECT_EQ(Count(PiiType::kPaymentCard), 0u);
+  EXPECT_EQ(scanner_->counters().rejected, 2u) << "a replayed rejection is counted again";
+  EXPECT_EQ(scanner_->counters().scans_reused, 3u);
+  EXPECT_EQ(scanner_->counters().clean_values_skipped, 0u);
 
-  const std::string long_value(CleanValueCache::kMaxValueBytes + 1, 'a');
-  cache->Add(long_value);
-  EXPECT_FALSE(cache->Contains(long_value));
+  // More values than a kept scan holds: scanned every time.
+  std::string many;
+  for (size_t i = 0; i <= kValueScanValues; ++i) many += std::string(i + 1, 'u') + "@example.com ";
+  for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Mails", many);
+  EXPECT_EQ(Count(PiiType::kEmail), 3u + 2 * (kValueScanValues + 1));
+  EXPECT_EQ(scanner_->counters().scans_reused, 3u);
+
+  // Redaction of a kept value takes its spans; neither kind of repeat counts again.
+  const uint64_t candidates = scanner_->counters().candidates;
+  PiiSpan spans[4];
+  bool complete = false;
+  EXPECT_EQ(scanner_->DetectSpans("application/json", spans, 4, &complete), 0u);
+  ASSERT_EQ(scanner_->DetectSpans("alice@example.com", spans, 4, &complete), 1u);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(spans[0].start, 0u);
+  EXPECT_EQ(spans[0].end, 17u);
+  EXPECT_EQ(spans[0].fingerprint, state_->summary.of(PiiType::kEmail).fingerprints[0]);
+  EXPECT_EQ(scanner_->counters().candidates, candidates);
+  EXPECT_EQ(scanner_->counters().scans_reused, 3u);
+}
+
+// Scanning values again on one scanner, with its memos, finds what a fresh scanner finds.
+TEST_F(PiiScannerTest, MemosChangeNothingFound) {
+  const std::pair<const char*, const char*> headers[] = {
+      {"Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln"},
+      {"Authorization", "Bearer opaque-token-123"},
+      {"X-API-Key", "0123456789abcdef"},
+      {"From", "bob@example.org, +14155552671"},
+      {"X-Ids", "123-45-6789 4111111111111111 DE89370400440532013000"},
+      {"X-Bad", "4111111111111112 666-45-6789"},
+      {"Accept", "application/json"},
+  };
+  auto scan_all = [&](PiiScanner* scanner, PiiDirectionState* state) {
+    for (const auto& [name, value] : headers) scanner->ScanHeader(state, Direction::kRequest, name, value);
+    scanner->ScanQuery(state, "id=7&mail=carol@example.net");
+  };
+  for (int round = 0; round < 3; ++round) scan_all(scanner_.get(), state_.get());
+
+  auto expected = std::make_unique<PiiDirectionState>();
+  PiiCounters fresh;
+  for (int round = 0; round < 3; ++round) {
+    auto once = PiiScanner::Create(detectors_);
+    scan_all(once.get(), expected.get());
+    fresh += once->counters();
+  }
+  for (size_t t = 0; t < kPiiTypeCount; ++t) {
+    const PiiTypeSummary& got = state_->summary.types[t];
+    const PiiTypeSummary& want = expected->summary.types[t];
+    EXPECT_EQ(got.count, want.count) << PiiTypeName(static_cast<PiiType>(t));
+    ASSERT_EQ(got.fingerprint_count, want.fingerprint_count) << PiiTypeName(static_cast<PiiType>(t));
+    for (uint32_t i = 0; i < got.fingerprint_count; ++i) EXPECT_EQ(got.fingerprints[i], want.fingerprints[i]);
+  }
+  EXPECT_EQ(scanner_->counters().candidates, fresh.candidates);
+  EXPECT_EQ(scanner_->counters().rejected, fresh.rejected);
+  EXPECT_GT(scanner_->counters().scans_reused, 0u);
+}
+
+TEST(ValueMemo, ExactMatchesOnly) {
+  using Memo = ValueMemo<int, 64, 16>;
+  auto memo = std::make_unique<Memo>();
+  memo->Add("keep-alive", 7);
+  ASSERT_NE(memo->Find("keep-alive"), nullptr);
+  EXPECT_EQ(*memo->Find("keep-alive"), 7);
+  EXPECT_EQ(memo->Find("keep-alivE"), nullptr);
+  EXPECT_EQ(memo->Find("keep-aliv"), nullptr);
+  EXPECT_EQ(memo->Find(""), nullptr);
+
+  const std::string long_value(Memo::kMaxValueBytes + 1, 'a');
+  memo->Add(long_value, 1);
+  EXPECT_EQ(memo->Find(long_value), nullptr);
 
   // Two values for one slot: the later one takes it.
   const std::string first = "value-0";
   std::string second;
   for (int i = 1; second.empty(); ++i) {
     const std::string candidate = "value-" + std::to_string(i);
-    if (CleanValueCache::Hash(candidate) % CleanValueCache::kSlots ==
-        CleanValueCache::Hash(first) % CleanValueCache::kSlots) {
-      second = candidate;
-    }
+    if (Memo::Hash(candidate) % Memo::kSlots == Memo::Hash(first) % Memo::kSlots) second = candidate;
   }
-  cache->Add(first);
-  cache->Add(second);
-  EXPECT_FALSE(cache->Contains(first));
-  EXPECT_TRUE(cache->Contains(second));
+  memo->Add(first, 1);
+  memo->Add(second, 2);
+  EXPECT_EQ(memo->Find(first), nullptr);
+  ASSERT_NE(memo->Find(second), nullptr);
+  EXPECT_EQ(*memo->Find(second), 2);
 }
 
 TEST_F(PiiScannerTest, FieldSwitchesAreHonoured) {
@@ -206,8 +262,10 @@ TEST_F(PiiScannerTest, FieldSwitchesAreHonoured) {
 TEST_F(PiiScannerTest, RedactReplacesEachValue) {
   const std::string text = "to alice@example.com, card 4111111111111111.";
   PiiSpan spans[8];
-  size_t n = scanner_->DetectSpans(text, spans, 8);
+  bool complete = false;
+  size_t n = scanner_->DetectSpans(text, spans, 8, &complete);
   ASSERT_EQ(n, 2u);
+  EXPECT_TRUE(complete);
   EXPECT_EQ(text.substr(spans[0].start, spans[0].end - spans[0].start), "alice@example.com");
   EXPECT_EQ(spans[1].type, PiiType::kPaymentCard);
 
@@ -223,6 +281,59 @@ TEST_F(PiiScannerTest, RedactReplacesEachValue) {
       << redacted;
   EXPECT_TRUE(redacted.ends_with("].")) << redacted;
   EXPECT_EQ(Redact(text, spans, n, out, len - 1), 0u);
+}
+
+// A field with more values than the caller has room for says so, kept scan or not.
+TEST_F(PiiScannerTest, DetectSpansTellsACutList) {
+  const std::string three = "a@example.com b@example.com c@example.com";
+  PiiSpan spans[3];
+  bool complete = true;
+  EXPECT_EQ(scanner_->DetectSpans(three, spans, 2, &complete), 2u);
+  EXPECT_FALSE(complete);
+  EXPECT_EQ(scanner_->DetectSpans(three, spans, 3, &complete), 3u);
+  EXPECT_TRUE(complete);
+  scanner_->ScanQuery(state_.get(), three);
+  EXPECT_EQ(scanner_->DetectSpans(three, spans, 2, &complete), 2u);
+  EXPECT_FALSE(complete) << "from the kept scan of the query";
+}
+
+// The record builder redacts url.query and url.path with the spans of the whole target
+// (RecordBuilder::RedactedUrl). That holds because no value spans the '?': the spans of each part
+// scanned alone are the target's spans inside it. Checked on generated targets.
+TEST_F(PiiScannerTest, TargetSpansSplitAtTheQueryMark) {
+  const char* pieces[] = {"/", "?", "&", "=", "-", " ", ".", "a", "7", "42", "+1", "@",
+                          "alice@example.com", "4111111111111111", "123-45-6789", "+14155552671",
+                          "AKIAIOSFODNN7EXAMPLE", "DE89370400440532013000", "eyJhbGciOiJIUzI1NiJ9.eyJzIjoxfQ.c2ln"};
+  uint64_t seed = 12345;
+  auto next = [&seed](size_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>((seed >> 33) % n);
+  };
+  auto spans_of = [this](std::string_view text) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    PiiSpan spans[64];
+    bool complete = false;
+    const size_t n = scanner_->DetectSpans(text, spans, 64, &complete);
+    EXPECT_TRUE(complete);
+    for (size_t i = 0; i < n; ++i) out.emplace_back(spans[i].start, spans[i].end);
+    return out;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string target;
+    const size_t count = 1 + next(12);
+    for (size_t i = 0; i < count; ++i) target += pieces[next(std::size(pieces))];
+    const size_t mark = target.find('?');
+    if (mark == std::string::npos) continue;
+    std::vector<std::pair<uint32_t, uint32_t>> path_part;
+    std::vector<std::pair<uint32_t, uint32_t>> query_part;
+    for (const auto& [start, end] : spans_of(target)) {
+      ASSERT_TRUE(end <= mark || start > mark) << target;
+      if (end <= mark) path_part.emplace_back(start, end);
+      else query_part.emplace_back(start - mark - 1, end - mark - 1);
+    }
+    EXPECT_EQ(spans_of(std::string_view(target).substr(0, mark)), path_part) << target;
+    EXPECT_EQ(spans_of(std::string_view(target).substr(mark + 1)), query_part) << target;
+  }
 }
 
 TEST(PiiDetectorSet, RejectsEmptyKey) {

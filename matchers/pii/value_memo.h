@@ -1,0 +1,92 @@
+// A small table from short text values to what was computed from them, so that a value seen again
+// skips the work. The PII scanner keeps two: the outcome of scanning a header value or query (most
+// repeat: content types, user agents, bearer tokens, API keys) and the fingerprints of values.
+// Both are pure functions of the value, so reusing them changes nothing found.
+//
+// Exact: an entry matches only when its value is equal byte for byte, so a hash collision costs
+// the work, never a wrong result. Direct-mapped and fixed in size: one per PiiScanner, per worker
+// core, no allocation and no locks.
+//
+// NOTE: entries hold the values themselves, personal data among them, in the worker's memory until
+// another value takes the slot. They are never logged or exported.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace sluice::matchers {
+
+template <typename Payload, size_t kSlotCount, size_t kMaxBytes>
+class ValueMemo {
+ public:
+  static constexpr size_t kSlots = kSlotCount;
+  static constexpr size_t kMaxValueBytes = kMaxBytes;  // longer values are not kept
+
+  // Returns whether the table can keep a value of this length. Callers skip hashing the others.
+  static bool Keeps(std::string_view value) {
+    return !value.empty() && value.size() <= kMaxValueBytes;
+  }
+
+  // Returns what was kept for `value`, or null when it was not added or its slot has been taken
+  // by another value since. `hash` is Hash(value), computed by the caller.
+  const Payload* Find(std::string_view value, uint64_t hash) const {
+    if (!Keeps(value)) return nullptr;
+    const Slot& slot = slots_[hash % kSlots];
+    if (slot.hash != hash || slot.length != value.size() ||
+        std::memcmp(slot.bytes, value.data(), value.size()) != 0) {
+      return nullptr;
+    }
+    return &slot.payload;
+  }
+  const Payload* Find(std::string_view value) const {
+    return Keeps(value) ? Find(value, Hash(value)) : nullptr;
+  }
+
+  // Keeps `payload` for `value`, replacing the value in its slot.
+  void Add(std::string_view value, uint64_t hash, const Payload& payload) {
+    if (!Keeps(value)) return;
+    Slot& slot = slots_[hash % kSlots];
+    slot.hash = hash;
+    slot.length = static_cast<uint32_t>(value.size());
+    slot.payload = payload;
+    std::memcpy(slot.bytes, value.data(), value.size());
+  }
+  void Add(std::string_view value, const Payload& payload) {
+    if (Keeps(value)) Add(value, Hash(value), payload);
+  }
+
+  // Returns a hash of `value`, mixing 8 bytes at a time. It is not keyed, because a collision
+  // only costs the work.
+  static uint64_t Hash(std::string_view value) {
+    constexpr uint64_t kMultiplier = 0xff51afd7ed558ccdull;
+    uint64_t hash = 0x9e3779b97f4a7c15ull ^ value.size();
+    size_t i = 0;
+    for (; i + 8 <= value.size(); i += 8) {
+      uint64_t word;
+      std::memcpy(&word, value.data() + i, sizeof(word));
+      hash = (hash ^ word) * kMultiplier;
+      hash ^= hash >> 29;
+    }
+    if (i < value.size()) {
+      uint64_t word = 0;
+      std::memcpy(&word, value.data() + i, value.size() - i);
+      hash = (hash ^ word) * kMultiplier;
+    }
+    hash ^= hash >> 33;
+    hash *= kMultiplier;
+    return hash ^ (hash >> 33);
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash;
+    uint32_t length;  // 0: empty
+    Payload payload;
+    char bytes[kMaxValueBytes];
+  };
+  std::array<Slot, kSlots> slots_{};
+};
+
+}  // namespace sluice::matchers
