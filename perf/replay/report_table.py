@@ -246,8 +246,9 @@ def main():
     machine = key_values(os.path.join(work, "machine.txt"))
     with open(os.path.join(work, "machine.txt")) as handle:
         model = next((l.split("=", 1)[1].strip() for l in handle if l.startswith("cpu_model=")), "?")
-    print("Sluice performance, %s, nproc %s, %s, commit %s" %
-          (machine.get("date", "?"), machine.get("nproc", "?"), model, machine.get("commit", "?")))
+    print("Sluice performance, %s, nproc %s, %s, commit %s, lto %s" %
+          (machine.get("date", "?"), machine.get("nproc", "?"), model, machine.get("commit", "?"),
+           machine.get("lto", "?")))
     table = Table()
     ceilings = add_micro(table, work, number(machine.get("cpu_mhz")))
     replay = add_replay(table, work, machine, ceilings)
