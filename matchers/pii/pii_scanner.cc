@@ -42,7 +42,7 @@ struct PiiMatchContext {
       return;
     }
     last_end[t] = static_cast<uint32_t>(from + value.size());
-    const Fingerprint fingerprint = scanner->FingerprintOf(value);
+    const Fingerprint fingerprint = scanner->detectors_->fingerprinter().Compute(value);
     if (summary != nullptr) scanner->RecordValue(summary, type, fingerprint);
     // Values past the capacity are counted, not written, so that callers can tell a cut list.
     if (spans != nullptr) {
@@ -122,12 +122,12 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       EqualsIgnoreCase(value.substr(0, 7), "bearer ") &&
       detectors_->type_enabled(PiiType::kBearerToken)) {
     std::string_view token = TrimSpaces(value.substr(7));
-    if (!token.empty()) RecordValue(&state->summary, PiiType::kBearerToken, FingerprintOf(token));
+    if (!token.empty()) RecordValue(&state->summary, PiiType::kBearerToken, detectors_->fingerprinter().Compute(token));
   }
   if (detectors_->type_enabled(PiiType::kApiKey) && !value.empty()) {
     for (std::string_view header : kApiKeyHeaders) {
       if (EqualsIgnoreCase(name, header)) {
-        RecordValue(&state->summary, PiiType::kApiKey, FingerprintOf(value));
+        RecordValue(&state->summary, PiiType::kApiKey, detectors_->fingerprinter().Compute(value));
         break;
       }
     }
@@ -165,15 +165,6 @@ void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
   scan.count = static_cast<uint8_t>(count);
   std::copy_n(found.begin(), count, scan.values.begin());
   value_scans_.Add(value, hash, scan);
-}
-
-Fingerprint PiiScanner::FingerprintOf(std::string_view value) {
-  const bool keeps = decltype(fingerprints_)::Keeps(value);
-  const uint64_t hash = keeps ? decltype(fingerprints_)::Hash(value) : 0;
-  if (const Fingerprint* known = keeps ? fingerprints_.Find(value, hash) : nullptr) return *known;
-  const Fingerprint fingerprint = detectors_->fingerprinter().Compute(value);
-  if (keeps) fingerprints_.Add(value, hash, fingerprint);
-  return fingerprint;
 }
 
 void PiiScanner::ScanBody(PiiDirectionState* state, Direction direction, const char* data,

@@ -139,17 +139,15 @@ class PiiScanner {
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
   // Scans a header value or query into `summary`, or replays an earlier scan of the same text.
   void ScanValue(PiiSummary* summary, std::string_view value);
-  // The keyed fingerprint of `value`, from the memo when it was computed lately.
-  Fingerprint FingerprintOf(std::string_view value);
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
   // The carried bytes and a chunk.
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
   PiiCounters redaction_counters_;  // what redaction scans find again; never reported
-  // Filled by ScanValue, read by DetectSpans too. A JWT with its "Bearer " fits in 192 bytes.
-  ValueMemo<ValueScan, 512, 192> value_scans_;
-  ValueMemo<Fingerprint, 256, 160> fingerprints_;
+  // Filled by ScanValue, read by DetectSpans too. Larger tables (512 slots of values up to 192
+  // bytes) and a second one for fingerprints made the offline run slower, not faster.
+  ValueMemo<ValueScan, 256, 120> value_scans_;
 };
 
 }  // namespace sluice::matchers

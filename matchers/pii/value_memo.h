@@ -1,7 +1,7 @@
 // A small table from short text values to what was computed from them, so that a value seen again
-// skips the work. The PII scanner keeps two: the outcome of scanning a header value or query (most
-// repeat: content types, user agents, bearer tokens, API keys) and the fingerprints of values.
-// Both are pure functions of the value, so reusing them changes nothing found.
+// skips the work. The PII scanner keeps the outcome of scanning a header value or query in one
+// (most repeat: content types, user agents, bearer tokens). That outcome is a pure function of the
+// value, so reusing it changes nothing found.
 //
 // Exact: an entry matches only when its value is equal byte for byte, so a hash collision costs
 // the work, never a wrong result. Direct-mapped and fixed in size: one per PiiScanner, per worker
