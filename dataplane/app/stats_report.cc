@@ -148,7 +148,7 @@ void PrintInspection(FILE* out, const Totals& t) {
   Line(out, "  cut at a body chunk edge", t.inspect.pii.split_values_lost);
   Line(out, "  too long to check", t.inspect.pii.values_too_long);
   Line(out, "pii values not rescanned", t.inspect.pii.clean_values_skipped, "  (header or query seen before, held none)");
-  Line(out, "pii scans reused", t.inspect.pii.scans_reused, "  (header or query seen before, its values recorded again)");
+  Line(out, "pii scans reused", t.inspect.pii.scans_reused, "  (header or query seen before with candidates, its outcome used again)");
 }
 
 }  // namespace

@@ -207,7 +207,7 @@ void AddInspectionCounters(app::Pipeline& pipeline, CounterSink& out) {
   out.Add("inspect.pii_clean_values_skipped", sum([](const I& c) { return c.pii.clean_values_skipped; }),
           "Header values and queries not scanned again because the same value held no candidate before.");
   out.Add("inspect.pii_scans_reused", sum([](const I& c) { return c.pii.scans_reused; }),
-          "Header values and queries not scanned again: the values an earlier scan of the same text found were recorded again.");
+          "Header values and queries with candidates not scanned again: the outcome of an earlier scan of the same text (values, candidates, rejections) was used again.");
 }
 
 }  // namespace

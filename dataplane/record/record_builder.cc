@@ -205,12 +205,12 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedPart(std::string
   part_spans_.clear();
   for (const matchers::PiiSpan& span : url_spans_) {
     if (span.end <= begin || span.start >= end) continue;
-    // A value across the part's edge: not expected ('?' and the path's leading '/' end every
-    // value), but then the part's own scan decides.
-    if (span.start < begin || span.end > end) return RedactedString(part);
+    // No value contains '?', but a private key can contain the '/' that starts the path of an
+    // absolute-form target. Its piece inside the part is redacted: scanned alone, the part
+    // would not show the key's start and would go out raw.
     part_spans_.push_back(span);
-    part_spans_.back().start -= begin;
-    part_spans_.back().end -= begin;
+    part_spans_.back().start = std::max(span.start, begin) - begin;
+    part_spans_.back().end = std::min(span.end, end) - begin;
   }
   return WriteRedacted(part, part_spans_.data(), part_spans_.size());
 }
@@ -272,8 +272,16 @@ void RecordBuilder::SplitTarget(const char* target, uint32_t length, std::string
   std::string_view text(target, length);
   const size_t scheme_end = text.find("://");
   if (scheme_end != std::string_view::npos && text.find('/') > scheme_end) {
-    const size_t path_start = text.find('/', scheme_end + 3);
-    text = path_start == std::string_view::npos ? std::string_view("/") : text.substr(path_start);
+    // The authority ends at the first '/', '?' or '#' (RFC 3986 section 3.2), as in
+    // http::NormalizeTarget. Without a '/' there the path is "/".
+    const size_t authority_end = text.find_first_of("/?#", scheme_end + 3);
+    if (authority_end == std::string_view::npos || text[authority_end] != '/') {
+      *path = "/";
+      const bool has_query = authority_end != std::string_view::npos && text[authority_end] == '?';
+      *query = has_query ? text.substr(authority_end + 1) : std::string_view();
+      return;
+    }
+    text = text.substr(authority_end);
   }
   const size_t mark = text.find('?');
   if (mark == std::string_view::npos) {

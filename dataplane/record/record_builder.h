@@ -116,8 +116,8 @@ class RecordBuilder {
                                                          size_t count);
   flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
   // url.original, url.path and url.query from one scan of the target. No value spans the '?', so
-  // the query's values are the target's after it, and the path's those before it when
-  // normalising left the path as it was.
+  // the query's values are the target's after it. When normalising left the path as it was, the
+  // path takes the target's values before the '?', which include any a scan of the path finds.
   struct UrlOffsets {
     flatbuffers::Offset<flatbuffers::String> original;
     flatbuffers::Offset<flatbuffers::String> path;

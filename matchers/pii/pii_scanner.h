@@ -75,8 +75,8 @@ struct PiiCounters {
   uint64_t split_values_lost = 0;  // carried body bytes cut to kPiiTailBytes
   uint64_t values_too_long = 0;    // candidate longer than kMaxPiiValueBytes
   // Repeats of header values and queries not scanned again: those that held no candidate, and
-  // those whose values were taken from an earlier scan of the same text. Their candidates,
-  // rejections and values are counted and recorded as that scan did.
+  // those with candidates, whose outcome was taken from an earlier scan of the same text. Their
+  // candidates, rejections and values are counted and recorded as that scan did.
   uint64_t clean_values_skipped = 0;
   uint64_t scans_reused = 0;
 

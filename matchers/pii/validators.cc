@@ -1,5 +1,6 @@
 #include "matchers/pii/validators.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -258,7 +259,11 @@ bool IsValidAwsAccessKey(std::string_view text) {
 }
 
 std::string_view TrimCandidate(PiiType type, std::string_view candidate) {
-  if (!candidate.empty() && !IsValueEnd(type, candidate.back())) candidate.remove_suffix(1);
+  // A token's value has exactly two dots, so a third is its terminator. With two, the last dot
+  // ends an unsigned token ("eyJ...eyJ...") that ends the data: there is no terminator to drop.
+  const bool own_dot = type == PiiType::kJwt && !candidate.empty() && candidate.back() == '.' &&
+                       std::count(candidate.begin(), candidate.end(), '.') == 2;
+  if (!candidate.empty() && !own_dot && !IsValueEnd(type, candidate.back())) candidate.remove_suffix(1);
   if (type == PiiType::kEmail) {
     while (!candidate.empty() && candidate.back() == '.') candidate.remove_suffix(1);
   }

@@ -439,6 +439,36 @@ TransactionCase ManyValuesCase() {
           .url_query = "[redacted]"};
 }
 
+// An absolute-form target without a path: its query is still the query, counted and redacted.
+TransactionCase AbsoluteFormQueryCase() {
+  const std::string marker = Marker("email", "fay@example.com");
+  return {.name = "absolute-form query",
+          .conversation = {0, {Request("GET", "http://api.example.test?mail=fay@example.com", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"email", {"fay@example.com"}}},
+          .url_original = "http://api.example.test?mail=" + marker,
+          .url_path = "/",
+          .url_query = "mail=" + marker};
+}
+
+// A private key in an absolute-form target whose path starts inside the key ('/' is a key
+// character). url.path holds the key's last characters: they are redacted with the key's marker,
+// not left raw because the path alone does not show the key's start. Not counted: PII detection
+// has no field for the target's authority or path.
+TransactionCase KeyAcrossPathStartCase() {
+  const std::string body = "AAAAAAAAAA/" + std::string(29, 'B');  // the 40 key characters
+  const std::string marker = Marker("private_key", "-----BEGIN PRIVATE KEY-----\n" + body);
+  return {.name = "key across the path start",
+          .conversation = {0,
+                           {Request("GET", "http://h-----BEGIN%20PRIVATE%20KEY-----%0A" + body + "CDEFG?q=1", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .url_original = "http://h" + marker + "CDEFG?q=1",
+          .url_path = marker + "CDEFG",
+          .url_query = "q=1"};
+}
+
 // An e-mail address as the Host header: counted, and redacted in url.domain.
 TransactionCase HostPiiCase() {
   return {.name = "email as host",
@@ -491,7 +521,8 @@ std::vector<TransactionCase> Cases() {
       DebugHeaderCase(),  BaselineCase(),        ResponsePiiCase(),  CredentialsCase(),
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
-      ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(),
+      ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(), AbsoluteFormQueryCase(),
+      KeyAcrossPathStartCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));
   uint16_t port = kFirstClientPort - 1;

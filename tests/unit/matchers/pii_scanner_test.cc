@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -283,6 +284,17 @@ TEST_F(PiiScannerTest, RedactReplacesEachValue) {
   EXPECT_EQ(Redact(text, spans, n, out, len - 1), 0u);
 }
 
+// An unsigned token (empty signature) is found whether a byte follows it or it ends the text.
+TEST_F(PiiScannerTest, UnsignedJwtAtEndFound) {
+  const std::string token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.";
+  for (const std::string& text : {token, token + "?x=1", "t=" + token}) {
+    PiiSpan spans[4];
+    bool complete = false;
+    ASSERT_EQ(scanner_->DetectSpans(text, spans, 4, &complete), 1u) << text;
+    EXPECT_EQ(text.substr(spans[0].start, spans[0].end - spans[0].start), token) << text;
+  }
+}
+
 // A field with more values than the caller has room for says so, kept scan or not.
 TEST_F(PiiScannerTest, DetectSpansTellsACutList) {
   const std::string three = "a@example.com b@example.com c@example.com";
@@ -298,12 +310,15 @@ TEST_F(PiiScannerTest, DetectSpansTellsACutList) {
 }
 
 // The record builder redacts url.query and url.path with the spans of the whole target
-// (RecordBuilder::RedactedUrl). That holds because no value spans the '?': the spans of each part
-// scanned alone are the target's spans inside it. Checked on generated targets.
+// (RecordBuilder::RedactedUrl). No value spans the '?', the query's spans scanned alone are the
+// target's after it, and the path's are among the target's before it. The path can have fewer:
+// two tokens that end at its end count as one end there, as in Hyperscan, and the one kept can
+// fail validation, while the '?' gives them two ends in the target. Checked on generated targets.
 TEST_F(PiiScannerTest, TargetSpansSplitAtTheQueryMark) {
   const char* pieces[] = {"/", "?", "&", "=", "-", " ", ".", "a", "7", "42", "+1", "@",
                           "alice@example.com", "4111111111111111", "123-45-6789", "+14155552671",
-                          "AKIAIOSFODNN7EXAMPLE", "DE89370400440532013000", "eyJhbGciOiJIUzI1NiJ9.eyJzIjoxfQ.c2ln"};
+                          "AKIAIOSFODNN7EXAMPLE", "DE89370400440532013000", "eyJhbGciOiJIUzI1NiJ9.eyJzIjoxfQ.c2ln",
+                          "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."};
   uint64_t seed = 12345;
   auto next = [&seed](size_t n) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -331,7 +346,9 @@ TEST_F(PiiScannerTest, TargetSpansSplitAtTheQueryMark) {
       if (end <= mark) path_part.emplace_back(start, end);
       else query_part.emplace_back(start - mark - 1, end - mark - 1);
     }
-    EXPECT_EQ(spans_of(std::string_view(target).substr(0, mark)), path_part) << target;
+    for (const auto& span : spans_of(std::string_view(target).substr(0, mark))) {
+      EXPECT_NE(std::find(path_part.begin(), path_part.end(), span), path_part.end()) << target;
+    }
     EXPECT_EQ(spans_of(std::string_view(target).substr(mark + 1)), query_part) << target;
   }
 }

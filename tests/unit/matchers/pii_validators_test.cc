@@ -79,6 +79,10 @@ TEST(PiiValidators, TrimDropsTerminator) {
   EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com"), "a@b.com");
   EXPECT_EQ(TrimCandidate(PiiType::kPaymentCard, "4111111111111111,"), "4111111111111111");
   EXPECT_EQ(TrimCandidate(PiiType::kJwt, "eyJa.eyJb.sig."), "eyJa.eyJb.sig");
+  EXPECT_EQ(TrimCandidate(PiiType::kJwt, "eyJa.eyJb.."), "eyJa.eyJb.");
+  EXPECT_EQ(TrimCandidate(PiiType::kJwt, "eyJa.eyJb.?"), "eyJa.eyJb.");
+  // An unsigned token that ends the data: its last dot is part of it, not a terminator.
+  EXPECT_EQ(TrimCandidate(PiiType::kJwt, "eyJa.eyJb."), "eyJa.eyJb.");
 }
 
 TEST(Fingerprint, MatchesOpenSslHmac) {
