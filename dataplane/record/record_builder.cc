@@ -167,7 +167,7 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::WriteRedacted(std::strin
 flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
   if (!Redacting() || text.empty()) return batch_->builder.CreateString(text.data(), text.size());
   size_t count = 0;
-  // A field with more values than spans_ holds is withheld: the values past them would go raw.
+  // A field with more values than spans_ has room for is withheld: the values past them would go raw.
   if (!FindSpans(text, &count)) return batch_->builder.CreateString(kWithheld);
   return WriteRedacted(text, spans_.data(), count);
 }

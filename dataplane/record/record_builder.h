@@ -108,7 +108,7 @@ class RecordBuilder {
   // Writes `name`, a string constant, once per batch and returns its offset.
   flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
   bool Redacting() const;
-  // Finds the PII values in `text` into spans_, as offsets in `text`. Returns false when it holds
+  // Finds the PII values in `text` into spans_, as offsets in `text`. Returns false when it contains
   // more than spans_ has room for.
   bool FindSpans(std::string_view text, size_t* count);
   // `text` with each span replaced by its marker; withheld when the result does not fit.

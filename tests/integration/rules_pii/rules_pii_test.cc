@@ -453,7 +453,7 @@ TransactionCase AbsoluteFormQueryCase() {
 }
 
 // A private key in an absolute-form target whose path starts inside the key ('/' is a key
-// character). url.path holds the key's last characters: they are redacted with the key's marker,
+// character). url.path contains the key's last characters: they are redacted with the key's marker,
 // not left raw because the path alone does not show the key's start. Not counted: PII detection
 // has no field for the target's authority or path.
 TransactionCase KeyAcrossPathStartCase() {
