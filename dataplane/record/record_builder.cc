@@ -51,7 +51,7 @@ constexpr uint32_t kNormalizedPathBytes = 3 * 4096;
 constexpr size_t kRedactBufferBytes = 64 * 1024;
 constexpr size_t kMaxBatchBytes = 256 * 1024;
 constexpr size_t kMaxSpans = 64;
-// What a field holds when its redacted form cannot be written.
+// The text written in place of a field whose redacted form cannot be written.
 constexpr char kWithheld[] = "[redacted]";
 
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }

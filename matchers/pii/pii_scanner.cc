@@ -122,7 +122,9 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       EqualsIgnoreCase(value.substr(0, 7), "bearer ") &&
       detectors_->type_enabled(PiiType::kBearerToken)) {
     std::string_view token = TrimSpaces(value.substr(7));
-    if (!token.empty()) RecordValue(&state->summary, PiiType::kBearerToken, detectors_->fingerprinter().Compute(token));
+    if (!token.empty()) {
+      RecordValue(&state->summary, PiiType::kBearerToken, detectors_->fingerprinter().Compute(token));
+    }
   }
   if (detectors_->type_enabled(PiiType::kApiKey) && !value.empty()) {
     for (std::string_view header : kApiKeyHeaders) {
@@ -154,7 +156,7 @@ void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
     return;
   }
   const PiiCounters before = counters_;
-  // One more than a ValueScan holds, to tell a complete list from a cut one.
+  // Room for one more value than a ValueScan keeps, to tell a complete list from a cut one.
   std::array<PiiSpan, kValueScanValues + 1> found;
   size_t count = 0;
   ScanBlock(summary, value, found.data(), found.size(), &count);

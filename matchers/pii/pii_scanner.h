@@ -120,7 +120,7 @@ class PiiScanner {
 
   // Finds the values in one field (every enabled type, whatever the field switches), sorted by
   // start and without overlaps. Returns the number written to `spans` (at most `capacity`).
-  // `*complete` is false when the field holds more values than `capacity`: some are missing.
+  // `*complete` is false when the field contains more values than `capacity`: some are missing.
   size_t DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity, bool* complete);
 
   const PiiCounters& counters() const { return counters_; }

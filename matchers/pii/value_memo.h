@@ -53,9 +53,6 @@ class ValueMemo {
     slot.payload = payload;
     std::memcpy(slot.bytes, value.data(), value.size());
   }
-  void Add(std::string_view value, const Payload& payload) {
-    if (Keeps(value)) Add(value, Hash(value), payload);
-  }
 
   // Returns a hash of `value`, mixing 8 bytes at a time. It is not keyed, because a collision
   // only costs the work.

@@ -5,7 +5,6 @@
 // times (segments as written, byte by byte, random splits) and each must give the same records.
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 
 #include "tests/integration/harness/sluice_runner.h"
 #include "tests/integration/rules_pii/conversation_capture.h"
+#include "tests/unit/matchers/compress_for_test.h"
 
 namespace sluice::testing {
 namespace {
@@ -136,36 +136,11 @@ std::string Chunk(const std::string& data) {
 }
 
 // `text` compressed as a gzip member (RFC 1952) by zlib.
-std::string Gzip(const std::string& text) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&stream, text.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+std::string Gzip(const std::string& text) { return CompressForTest(text, 15 + 16); }
 
 // `text` as a raw deflate stream (RFC 1951, no zlib header), which some servers send for
 // Content-Encoding: deflate.
-std::string RawDeflate(const std::string& text) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, text.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+std::string RawDeflate(const std::string& text) { return CompressForTest(text, -15); }
 
 // A gzip header (RFC 1952 section 2.3) followed by a deflate block of the reserved type 3,
 // which zlib rejects with Z_DATA_ERROR ("invalid block type").

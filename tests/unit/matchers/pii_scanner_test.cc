@@ -162,7 +162,7 @@ TEST_F(PiiScannerTest, RepeatedHeaderWithValuesIsReplayed) {
   EXPECT_EQ(scanner_->counters().scans_reused, 3u);
   EXPECT_EQ(scanner_->counters().clean_values_skipped, 0u);
 
-  // More values than a kept scan holds: scanned every time.
+  // More values than a kept scan has room for: scanned every time.
   std::string many;
   for (size_t i = 0; i <= kValueScanValues; ++i) many += std::string(i + 1, 'u') + "@example.com ";
   for (int i = 0; i < 2; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Mails", many);
@@ -183,8 +183,8 @@ TEST_F(PiiScannerTest, RepeatedHeaderWithValuesIsReplayed) {
   EXPECT_EQ(scanner_->counters().scans_reused, 3u);
 }
 
-// Scanning values again on one scanner, with its memos, finds what a fresh scanner finds.
-TEST_F(PiiScannerTest, MemosChangeNothingFound) {
+// Scanning values again on one scanner, with its memo, finds what a fresh scanner finds.
+TEST_F(PiiScannerTest, MemoChangesNothingFound) {
   const std::pair<const char*, const char*> headers[] = {
       {"Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln"},
       {"Authorization", "Bearer opaque-token-123"},
@@ -222,7 +222,7 @@ TEST_F(PiiScannerTest, MemosChangeNothingFound) {
 TEST(ValueMemo, ExactMatchesOnly) {
   using Memo = ValueMemo<int, 64, 16>;
   auto memo = std::make_unique<Memo>();
-  memo->Add("keep-alive", 7);
+  memo->Add("keep-alive", Memo::Hash("keep-alive"), 7);
   ASSERT_NE(memo->Find("keep-alive"), nullptr);
   EXPECT_EQ(*memo->Find("keep-alive"), 7);
   EXPECT_EQ(memo->Find("keep-alivE"), nullptr);
@@ -230,7 +230,7 @@ TEST(ValueMemo, ExactMatchesOnly) {
   EXPECT_EQ(memo->Find(""), nullptr);
 
   const std::string long_value(Memo::kMaxValueBytes + 1, 'a');
-  memo->Add(long_value, 1);
+  memo->Add(long_value, Memo::Hash(long_value), 1);
   EXPECT_EQ(memo->Find(long_value), nullptr);
 
   // Two values for one slot: the later one takes it.
@@ -240,8 +240,8 @@ TEST(ValueMemo, ExactMatchesOnly) {
     const std::string candidate = "value-" + std::to_string(i);
     if (Memo::Hash(candidate) % Memo::kSlots == Memo::Hash(first) % Memo::kSlots) second = candidate;
   }
-  memo->Add(first, 1);
-  memo->Add(second, 2);
+  memo->Add(first, Memo::Hash(first), 1);
+  memo->Add(second, Memo::Hash(second), 2);
   EXPECT_EQ(memo->Find(first), nullptr);
   ASSERT_NE(memo->Find(second), nullptr);
   EXPECT_EQ(*memo->Find(second), 2);
@@ -295,8 +295,8 @@ TEST_F(PiiScannerTest, UnsignedJwtAtEndFound) {
   }
 }
 
-// A field with more values than the caller has room for says so, kept scan or not.
-TEST_F(PiiScannerTest, DetectSpansTellsACutList) {
+// A field with more values than the caller has room for is reported as cut, from a kept scan too.
+TEST_F(PiiScannerTest, DetectSpansReportsCutList) {
   const std::string three = "a@example.com b@example.com c@example.com";
   PiiSpan spans[3];
   bool complete = true;
@@ -310,10 +310,10 @@ TEST_F(PiiScannerTest, DetectSpansTellsACutList) {
 }
 
 // The record builder redacts url.query and url.path with the spans of the whole target
-// (RecordBuilder::RedactedUrl). No value spans the '?', the query's spans scanned alone are the
-// target's after it, and the path's are among the target's before it. The path can have fewer:
-// two tokens that end at its end count as one end there, as in Hyperscan, and the one kept can
-// fail validation, while the '?' gives them two ends in the target. Checked on generated targets.
+// (RecordBuilder::RedactedUrl). No value spans the '?'. The query scanned alone has the target's
+// spans after it, and the path scanned alone has some of the target's spans before it.
+// The path can have fewer because two tokens that end at its end count as one end there, as in
+// Hyperscan, and the one kept can fail validation. In the target the '?' gives them two ends.
 TEST_F(PiiScannerTest, TargetSpansSplitAtTheQueryMark) {
   const char* pieces[] = {"/", "?", "&", "=", "-", " ", ".", "a", "7", "42", "+1", "@",
                           "alice@example.com", "4111111111111111", "123-45-6789", "+14155552671",
