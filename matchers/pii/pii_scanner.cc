@@ -42,7 +42,7 @@ struct PiiMatchContext {
       return;
     }
     last_end[t] = static_cast<uint32_t>(from + value.size());
-    const Fingerprint fingerprint = scanner->detectors_->fingerprinter().Compute(value);
+    const Fingerprint fingerprint = scanner->FingerprintOf(value);
     if (summary != nullptr) scanner->RecordValue(summary, type, fingerprint);
     // Values past the capacity are counted, not written, so that callers can tell a cut list.
     if (spans != nullptr) {
@@ -123,7 +123,9 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       detectors_->type_enabled(PiiType::kBearerToken)) {
     std::string_view token = TrimSpaces(value.substr(7));
     if (!token.empty()) {
-      RecordValue(&state->summary, PiiType::kBearerToken, detectors_->fingerprinter().Compute(token));
+      bearer_token_ = token;
+      bearer_fingerprint_ = detectors_->fingerprinter().Compute(token);
+      RecordValue(&state->summary, PiiType::kBearerToken, bearer_fingerprint_);
     }
   }
   if (detectors_->type_enabled(PiiType::kApiKey) && !value.empty()) {
@@ -135,6 +137,15 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
     }
   }
   ScanValue(&state->summary, value);
+  bearer_token_ = std::string_view();
+}
+
+Fingerprint PiiScanner::FingerprintOf(std::string_view value) const {
+  // The same address and length: the same bytes, so the same fingerprint.
+  if (value.data() == bearer_token_.data() && value.size() == bearer_token_.size()) {
+    return bearer_fingerprint_;
+  }
+  return detectors_->fingerprinter().Compute(value);
 }
 
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {

@@ -139,6 +139,9 @@ class PiiScanner {
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
   // Scans a header value or query into `summary`, or replays an earlier scan of the same text.
   void ScanValue(PiiSummary* summary, std::string_view value);
+  // The fingerprint of `value`: the bearer token's when `value` is those same bytes (a JWT found
+  // in the Authorization header it came from), computed otherwise.
+  Fingerprint FingerprintOf(std::string_view value) const;
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
   // The carried bytes and a chunk.
@@ -148,6 +151,9 @@ class PiiScanner {
   // Filled by ScanValue, read by DetectSpans too. Larger tables (512 slots of values up to 192
   // bytes) and a second one for fingerprints made the offline run slower, not faster.
   ValueMemo<ValueScan, 256, 120> value_scans_;
+  // The bearer token of the header being scanned and its fingerprint; empty between headers.
+  std::string_view bearer_token_;
+  Fingerprint bearer_fingerprint_{};
 };
 
 }  // namespace sluice::matchers

@@ -54,29 +54,45 @@ class ValueMemo {
     std::memcpy(slot.bytes, value.data(), value.size());
   }
 
-  // Returns a hash of `value`, mixing 8 bytes at a time. It is not keyed, because a collision
-  // only costs the work.
+  // Returns a hash of `value`, 8 bytes at a time. It is not keyed, because a collision only costs
+  // the work. The last bytes are loaded together with some before them, because copying them into
+  // a zeroed word stalled the load that followed.
   static uint64_t Hash(std::string_view value) {
     constexpr uint64_t kMultiplier = 0xff51afd7ed558ccdull;
-    uint64_t hash = 0x9e3779b97f4a7c15ull ^ value.size();
+    const char* data = value.data();
+    const size_t size = value.size();
+    uint64_t hash = 0x9e3779b97f4a7c15ull ^ size;
     size_t i = 0;
-    for (; i + 8 <= value.size(); i += 8) {
-      uint64_t word;
-      std::memcpy(&word, value.data() + i, sizeof(word));
-      hash = (hash ^ word) * kMultiplier;
+    for (; i + 8 <= size; i += 8) {
+      hash = (hash ^ Load64(data + i)) * kMultiplier;
       hash ^= hash >> 29;
     }
-    if (i < value.size()) {
-      uint64_t word = 0;
-      std::memcpy(&word, value.data() + i, value.size() - i);
-      hash = (hash ^ word) * kMultiplier;
-    }
+    if (i < size) hash = (hash ^ LastWord(data, size)) * kMultiplier;
     hash ^= hash >> 33;
     hash *= kMultiplier;
     return hash ^ (hash >> 33);
   }
 
  private:
+  static uint64_t Load64(const char* data) {
+    uint64_t word;
+    std::memcpy(&word, data, sizeof(word));
+    return word;
+  }
+  static uint32_t Load32(const char* data) {
+    uint32_t word;
+    std::memcpy(&word, data, sizeof(word));
+    return word;
+  }
+  // Returns the bytes after the last whole word: the value's last 8 bytes, or for a shorter value
+  // its first and last 4, or its first, middle and last byte. Every byte is read at least once.
+  static uint64_t LastWord(const char* data, size_t size) {
+    if (size >= 8) return Load64(data + size - 8);
+    if (size >= 4) return Load32(data) | uint64_t{Load32(data + size - 4)} << 32;
+    return static_cast<uint8_t>(data[0]) | uint64_t{static_cast<uint8_t>(data[size / 2])} << 8 |
+           uint64_t{static_cast<uint8_t>(data[size - 1])} << 16;
+  }
+
   struct Slot {
     uint64_t hash;
     uint32_t length;  // 0: empty

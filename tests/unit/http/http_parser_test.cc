@@ -987,3 +987,33 @@ TEST(HttpParserRandomTest, SameEventsForEverySplit) {
 
 }  // namespace
 }  // namespace sluice::http
+
+namespace sluice::http {
+namespace {
+
+// The vectorised HasControl against IsControl byte by byte: every length up to 70, a control
+// character (or a tab, which is allowed) at every position, and bytes above 0x7f around it.
+TEST(HttpSyntaxTest, HasControlMatchesByteByByte) {
+  const char kSpecial[] = {'\0', '\t', '\r', '\n', 0x1f, 0x7f, ' ', static_cast<char>(0x80),
+                           static_cast<char>(0xff), static_cast<char>(0x9f)};
+  std::mt19937 random(7);
+  for (uint32_t length = 0; length <= 70; ++length) {
+    for (uint32_t at = 0; at <= length; ++at) {
+      for (const char special : kSpecial) {
+        std::string text(length, 'a');
+        for (char& c : text) {
+          c = static_cast<char>(0x20 + random() % 0x5f + (random() % 4 == 0 ? 0x80 : 0));
+        }
+        if (at < length) text[at] = special;
+        bool expected = false;
+        for (const char c : text) expected = expected || syntax::IsControl(c);
+        ASSERT_EQ(syntax::HasControl(text.data(), length), expected)
+            << "length " << length << ", byte " << static_cast<int>(static_cast<uint8_t>(special))
+            << " at " << at;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sluice::http

@@ -135,6 +135,36 @@ TEST_F(PiiScannerTest, HeadersAndQuery) {
   EXPECT_EQ(Count(PiiType::kUsSsn), 1u);
 }
 
+// A bearer JWT is fingerprinted once for both types. The reused fingerprint must be the JWT's
+// own, and a JWT that is not the whole token must get its own.
+TEST_F(PiiScannerTest, BearerJwtFingerprintIsTheTokens) {
+  const std::string jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2ln";
+  const std::string other = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyIn0.c2ln";
+  const Fingerprinter fingerprinter("test-key");
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "Authorization", "Bearer " + jwt);
+  const PiiTypeSummary& found = state_->summary.of(PiiType::kJwt);
+  ASSERT_EQ(found.fingerprint_count, 1u);
+  EXPECT_EQ(found.fingerprints[0], fingerprinter.Compute(jwt));
+  EXPECT_EQ(state_->summary.of(PiiType::kBearerToken).fingerprints[0], fingerprinter.Compute(jwt));
+  scanner_->Release(state_.get());
+
+  // The token starts where the JWT does but is longer.
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "Authorization", "Bearer " + other + ",x");
+  ASSERT_EQ(state_->summary.of(PiiType::kJwt).fingerprint_count, 1u);
+  EXPECT_EQ(state_->summary.of(PiiType::kJwt).fingerprints[0], fingerprinter.Compute(other));
+  EXPECT_EQ(state_->summary.of(PiiType::kBearerToken).fingerprints[0],
+            fingerprinter.Compute(other + ",x"));
+  scanner_->Release(state_.get());
+
+  // The next header reuses the same memory with other bytes: nothing is carried over.
+  std::string line = "Bearer " + jwt;
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "Authorization", line);
+  line.replace(7, other.size(), other);
+  scanner_->ScanHeader(state_.get(), Direction::kRequest, "X-Token", std::string_view(line).substr(7));
+  ASSERT_EQ(state_->summary.of(PiiType::kJwt).fingerprint_count, 2u);
+  EXPECT_EQ(state_->summary.of(PiiType::kJwt).fingerprints[1], fingerprinter.Compute(other));
+}
+
 TEST_F(PiiScannerTest, RepeatedCleanHeaderSkipsFinder) {
   for (int i = 0; i < 3; ++i) scanner_->ScanHeader(state_.get(), Direction::kRequest, "Accept", "application/json");
   EXPECT_EQ(scanner_->counters().clean_values_skipped, 2u);
