@@ -93,14 +93,6 @@ else
     log "no $ANCHOR_RULES: data plane runs and bench_worker go without rules (PII detection stays on)"
 fi
 
-# ---------------------------------------------------------------- microbenchmarks
-for name in $MICRO; do
-    log "micro: bench_$name (min time $MIN_TIME s)"
-    "$BUILD/perf/micro/bench_$name" --benchmark_min_time="$MIN_TIME" \
-        --benchmark_out="$WORK/micro-$name.json" --benchmark_out_format=json \
-        >"$WORK/micro-$name.txt" 2>&1 || { tail -20 "$WORK/micro-$name.txt" >&2; exit 1; }
-done
-
 # ---------------------------------------------------------------- captures
 mkdir -p "$CACHE"
 if [ ! -s "$CAPTURE" ]; then
@@ -113,6 +105,22 @@ if [ ! -s "$SYN_CAPTURE" ]; then
     "$BUILD/perf/micro/sluice-perf-syn-capture" $FOOTPRINT_FLOWS "$SYN_CAPTURE.tmp"
     mv "$SYN_CAPTURE.tmp" "$SYN_CAPTURE"
 fi
+
+# ---------------------------------------------------------------- microbenchmarks
+for name in $MICRO; do
+    log "micro: bench_$name (min time $MIN_TIME s)"
+    "$BUILD/perf/micro/bench_$name" --benchmark_min_time="$MIN_TIME" \
+        --benchmark_out="$WORK/micro-$name.json" --benchmark_out_format=json \
+        >"$WORK/micro-$name.txt" 2>&1 || { tail -20 "$WORK/micro-$name.txt" >&2; exit 1; }
+done
+
+# The worker pipeline on the capture that the data plane runs below read, configured like them
+# (detectors, PII detection, and the rules when found). This is their per-core ceiling.
+log "micro: bench_worker on $(basename "$CAPTURE")"
+SLUICE_SAMPLE_PCAP=$CAPTURE "$BUILD/perf/micro/bench_worker" --benchmark_min_time="$MIN_TIME" \
+    --benchmark_filter='^BM_WorkerPipelineDetectors/verify:1/inspect:[12]$' \
+    --benchmark_out="$WORK/capture-worker.json" --benchmark_out_format=json \
+    >"$WORK/capture-worker.txt" 2>&1 || { tail -20 "$WORK/capture-worker.txt" >&2; exit 1; }
 
 # ---------------------------------------------------------------- data plane runs
 PORT=$((20000 + $$ % 20000))

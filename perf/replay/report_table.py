@@ -137,6 +137,34 @@ def add_micro(table, work, mhz):
     return ceilings
 
 
+def add_capture_ceiling(table, work, mhz):
+    """Adds the worker pipeline on the data plane runs' own capture; returns {name: packets/s}."""
+    data = load_json(os.path.join(work, "capture-worker.json"))
+    found = {}
+    for bench in (data or {}).get("benchmarks", []):
+        if bench.get("run_type") == "aggregate":
+            continue
+        name = bench["name"].replace("BM_", "")
+        if bench.get("error_occurred"):
+            table.add("ceiling", name, "ERROR", bench.get("error_message", ""))
+            continue
+        items = bench.get("items_per_second")
+        found[name] = items
+        note = "packets per CPU-second, on the capture of the runs below"
+        if items and mhz:
+            note += ", %.0f cycles/packet" % (mhz * 1e6 / items)
+        table.add("ceiling", name, si(items, "pps"), note)
+    return found
+
+
+def ceiling_of(ceilings):
+    """Returns (name, packets/s) of the bench case configured like the data plane runs."""
+    name = next((n for n in ("WorkerPipelineDetectors/verify:1/inspect:2",
+                             "WorkerPipelineDetectors/verify:1/inspect:1",
+                             "WorkerPipeline/verify:1/inspect:2") if n in ceilings), None)
+    return name, ceilings.get(name)
+
+
 def add_control_cpu(table, section, run, packets):
     control = number(run.get("control_cpu_s"))
     if control:
@@ -183,18 +211,16 @@ def add_replay(table, work, machine, ceilings):
                   "OK" if received == sent and sent == summary.get("records_built") else "MISMATCH")
     if 1 in results and 2 in results:
         table.add("replay", "2 workers / 1 worker", ratio(results[2], results[1]))
-    # The data plane runs PII detection by default (and the anchor rules when run-all.sh found
-    # them), so the matching worker-pipeline figure is the per-core ceiling.
-    # The bench case configured like the replay: detectors, PII detection and the rules.
-    ceiling_name = next((n for n in ("WorkerPipelineDetectors/verify:1/inspect:2",
-                                     "WorkerPipelineDetectors/verify:1/inspect:1",
-                                     "WorkerPipeline/verify:1/inspect:2") if n in ceilings), None)
-    table.add("replay", "replay 1w / worker pipeline alone", ratio(results.get(1), ceilings.get(ceiling_name)),
+    # The data plane runs PII detection and the detectors by default (and the anchor rules when
+    # run-all.sh found them), so the bench case configured alike is the per-core ceiling. The
+    # case measured on the replayed capture is preferred to the one on the sample.
+    ceiling_name, ceiling = ceiling_of(ceilings)
+    table.add("replay", "replay 1w / worker pipeline alone", ratio(results.get(1), ceiling),
               "share of %s the full process reaches" % (ceiling_name or "the per-core ceiling"))
     return results
 
 
-def add_peers(table, work, replay):
+def add_peers(table, work, replay, ceilings):
     found = peers(os.path.join(work, "peers.txt"))
     testpmd = number(found.get("testpmd", {}).get("pps"))
     table.add("floor", "testpmd io-fwd replay pps", si(testpmd, "pps"),
@@ -209,6 +235,11 @@ def add_peers(table, work, replay):
     table.add("peer", "sluice offline 1w pps", si(sluice, "pps"), "one pass reading the file")
     best = max([v for v in (suricata, suricata_dpdk) if v is not None], default=None)
     table.add("peer", "sluice / best suricata", ratio(sluice, best), "target >= 10x")
+    ceiling_name, ceiling = ceiling_of(ceilings)
+    table.add("peer", "sluice offline 1w / worker pipeline alone", ratio(sluice, ceiling),
+              "share of %s the full process reaches" % (ceiling_name or "the per-core ceiling"))
+    table.add("peer", "worker pipeline alone / best suricata", ratio(ceiling, best),
+              "what the worker core alone would reach")
     if offline and "record_buffer_wait_ms" in offline:
         table.add("peer", "sluice offline worker waits for sluice-control",
                   "%d ms" % offline["record_buffer_wait_ms"],
@@ -250,9 +281,12 @@ def main():
           (machine.get("date", "?"), machine.get("nproc", "?"), model, machine.get("commit", "?"),
            machine.get("lto", "?")))
     table = Table()
-    ceilings = add_micro(table, work, number(machine.get("cpu_mhz")))
+    mhz = number(machine.get("cpu_mhz"))
+    ceilings = add_micro(table, work, mhz)
+    # On the runs' own capture when run-all.sh measured it, else on the sample.
+    ceilings = add_capture_ceiling(table, work, mhz) or ceilings
     replay = add_replay(table, work, machine, ceilings)
-    add_peers(table, work, replay)
+    add_peers(table, work, replay, ceilings)
     add_memory(table, work)
     table.print()
 
