@@ -90,6 +90,8 @@ if [ -s "$ANCHOR_RULES" ]; then
     export SLUICE_BENCH_RULES=$ANCHOR_RULES
     RULE_ARGS=(--rules "$ANCHOR_RULES")
 else
+    # A caller's own rule file would make bench_worker's ceiling differ from the runs below.
+    unset SLUICE_BENCH_RULES
     log "no $ANCHOR_RULES: data plane runs and bench_worker go without rules (PII detection stays on)"
 fi
 
@@ -189,6 +191,9 @@ run_dataplane flows-1m --config "$WORK/footprint.yaml" --pcap "$SYN_CAPTURE" --w
 # ---------------------------------------------------------------- peers
 if [ $PEERS = 1 ]; then
     if [ -x "$PEERS_SCRIPT" ]; then
+        # The peers script installs Debian's dpdk package for testpmd, but in Debian 12 the
+        # binary comes with dpdk-dev (which appliance/install-deps.sh installs).
+        command -v dpdk-testpmd >/dev/null || log "no dpdk-testpmd: install dpdk-dev for the floor"
         log "peers: testpmd, suricata, suricata-dpdk (first run builds a chroot)"
         PEERS_WORK=$WORK/peers "$PEERS_SCRIPT" -n 1 -t 10 -s testpmd,suricata,suricata-dpdk \
             "$CAPTURE" >"$WORK/peers.txt" 2>"$WORK/peers.log" || log "run-peers.sh failed: see $WORK/peers.log"

@@ -53,9 +53,9 @@ inline __m128i Load8(const char* data) {
 }
 #endif
 
-// Sixteen bytes at a time where SSE2 is there (header values almost never have a control
-// character). The last bytes are read as the text's last 16 or, for 8 to 15 bytes, its first and
-// last 8, overlapping the bytes read before.
+// Sixteen bytes at a time where SSE2 is there, eight elsewhere (header values almost never have a
+// control character). With SSE2 the last bytes are read as the text's last 16 or, for 8 to 15
+// bytes, its first and last 8, overlapping the bytes read before.
 inline bool HasControl(const char* data, uint32_t length) {
 #if defined(__SSE2__)
   if (length >= 16) {
@@ -66,8 +66,26 @@ inline bool HasControl(const char* data, uint32_t length) {
     return i < length && HasControlByte(Load16(data + length - 16));
   }
   if (length >= 8) return HasControlByte(_mm_unpacklo_epi64(Load8(data), Load8(data + length - 8)));
+  uint32_t i = 0;
+#else
+  // Eight bytes at a time: a word with no byte below 0x20 and none equal to 0x7f has no control
+  // character. Words that might (a tab included) are checked byte by byte.
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  uint32_t i = 0;
+  for (; i + 8 <= length; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, sizeof(word));
+    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+    const uint64_t del = word ^ (kOnes * 0x7f);
+    const uint64_t is_del = (del - kOnes) & ~del & kHighs;
+    if ((below_space | is_del) == 0) continue;
+    for (uint32_t j = i; j < i + 8; ++j) {
+      if (IsControl(data[j])) return true;
+    }
+  }
 #endif
-  for (uint32_t i = 0; i < length; ++i) {
+  for (; i < length; ++i) {
     if (IsControl(data[i])) return true;
   }
   return false;

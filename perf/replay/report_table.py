@@ -2,8 +2,9 @@
 """Print the one table of perf/run-all.sh from the raw outputs in its work directory.
 
 Inputs (all optional; a missing one gives "n/a" rows): machine.txt, micro-*.json (Google Benchmark
-JSON), NAME.json (sluice-dataplane --stats-json) with NAME.run.txt (key=value lines), footprint.txt
-and peers.txt ("PEER name key=value ..." lines of run-peers.sh).
+JSON), capture-worker.json (bench_worker on the data plane runs' capture), NAME.json
+(sluice-dataplane --stats-json) with NAME.run.txt (key=value lines), footprint.txt and peers.txt
+("PEER name key=value ..." lines of run-peers.sh).
 """
 import glob
 import json
@@ -275,8 +276,10 @@ def add_memory(table, work):
 def main():
     work = sys.argv[1]
     machine = key_values(os.path.join(work, "machine.txt"))
-    with open(os.path.join(work, "machine.txt")) as handle:
-        model = next((l.split("=", 1)[1].strip() for l in handle if l.startswith("cpu_model=")), "?")
+    model = "?"
+    if os.path.exists(os.path.join(work, "machine.txt")):
+        with open(os.path.join(work, "machine.txt")) as handle:
+            model = next((l.split("=", 1)[1].strip() for l in handle if l.startswith("cpu_model=")), "?")
     print("Sluice performance, %s, nproc %s, %s, commit %s, lto %s" %
           (machine.get("date", "?"), machine.get("nproc", "?"), model, machine.get("commit", "?"),
            machine.get("lto", "?")))
