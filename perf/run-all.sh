@@ -144,9 +144,9 @@ stop_control() {  # stop_control NAME: stops it, notes its CPU time and the line
     wait "$CONTROL_PID" || true
     CONTROL_PID=
     echo "records_received=$(wc -l <"$WORK/$1.jsonl")" >>"$WORK/$1.run.txt"
-    # A replay writes about 2 GB of JSON lines: counted, then removed, so that they neither fill
-    # the disk nor press on the page cache during the runs that follow.
-    case $1 in replay-*) rm -f "$WORK/$1.jsonl" ;; esac
+    # A replay writes about 2 GB of JSON lines and the footprint run 0.7 GB: counted, then
+    # removed, so that they neither fill the disk nor press on the page cache of later runs.
+    case $1 in replay-* | flows-*) rm -f "$WORK/$1.jsonl" ;; esac
 }
 # run_dataplane NAME ARGS...: one data plane run against a fresh sluice-control; writes
 # NAME.json (summary), NAME.run.txt (key=value: rc, max RSS, perf cycles) and NAME.log.
