@@ -139,8 +139,8 @@ class PiiScanner {
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
   // Scans a header value or query into `summary`, or replays an earlier scan of the same text.
   void ScanValue(PiiSummary* summary, std::string_view value);
-  // The fingerprint of `value`: the bearer token's when `value` is those same bytes (a JWT found
-  // in the Authorization header it came from), computed otherwise.
+  // Returns the fingerprint of `value`: the bearer token's when `value` is those same bytes (a
+  // JWT found in the Authorization header it came from), else a new one.
   Fingerprint FingerprintOf(std::string_view value) const;
 
   std::shared_ptr<const PiiDetectorSet> detectors_;
