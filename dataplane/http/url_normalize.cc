@@ -177,20 +177,24 @@ const char* UrlFlagName(UrlFlag flag) {
   return "unknown";
 }
 
+uint32_t PathStart(const char* target, uint32_t length) {
+  const uint32_t scheme_end = SchemeEnd(target, length);
+  if (scheme_end == 0) return 0;
+  uint32_t i = scheme_end + 3;
+  while (i < length && target[i] != '/' && target[i] != '?' && target[i] != '#') ++i;
+  return i;
+}
+
 NormalizedPath NormalizeTarget(const char* target, uint32_t length, char* out, uint32_t capacity) {
   PathWriter writer(out, capacity);
   if (length == 1 && target[0] == '*') {  // asterisk form (RFC 9112 section 3.2.4)
     writer.PutRaw('*');
     return writer.result();
   }
-  uint32_t i = 0;
-  if (const uint32_t scheme_end = SchemeEnd(target, length); scheme_end != 0) {
-    i = scheme_end + 3;
-    while (i < length && target[i] != '/' && target[i] != '?' && target[i] != '#') ++i;
-    if (i == length || target[i] != '/') {  // "http://host" or "http://host?q" has the path "/"
-      writer.PutRaw('/');
-      return writer.result();
-    }
+  uint32_t i = PathStart(target, length);
+  if (i != 0 && (i == length || target[i] != '/')) {  // "http://host" or "http://host?q"
+    writer.PutRaw('/');
+    return writer.result();
   }
 
   bool in_parameters = false;

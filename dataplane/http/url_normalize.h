@@ -61,6 +61,12 @@ struct NormalizedPath {
   uint16_t flags = 0;   // UrlFlag bits
 };
 
+// Returns the offset of the path in request target `target`: 0, unless the target is in absolute
+// form ("http://host/p?q"), where it is the first '/', '?' or '#' after the authority (RFC 3986
+// section 3.2), or `length`. An absolute-form target whose path does not start there has the
+// path "/".
+uint32_t PathStart(const char* target, uint32_t length);
+
 // Writes the normalised path of request target `target` (`length` bytes, not NUL-terminated)
 // into `out`, at most `capacity` bytes, never more. A path cut at the capacity is flagged
 // kUrlTruncated. An output of 3 * length bytes is always enough.

@@ -269,19 +269,13 @@ flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::PiiCount>>> Re
 
 void RecordBuilder::SplitTarget(const char* target, uint32_t length, std::string_view* path,
                                 std::string_view* query) {
-  std::string_view text(target, length);
-  const size_t scheme_end = text.find("://");
-  if (scheme_end != std::string_view::npos && text.find('/') > scheme_end) {
-    // The authority ends at the first '/', '?' or '#' (RFC 3986 section 3.2), as in
-    // http::NormalizeTarget. Without a '/' there the path is "/".
-    const size_t authority_end = text.find_first_of("/?#", scheme_end + 3);
-    if (authority_end == std::string_view::npos || text[authority_end] != '/') {
-      *path = "/";
-      const bool has_query = authority_end != std::string_view::npos && text[authority_end] == '?';
-      *query = has_query ? text.substr(authority_end + 1) : std::string_view();
-      return;
-    }
-    text = text.substr(authority_end);
+  const uint32_t start = http::PathStart(target, length);
+  std::string_view text(target + start, length - start);
+  if (start != 0 && (text.empty() || text.front() != '/')) {
+    // Absolute form without a path: the path is "/", and a query may follow the authority.
+    *path = "/";
+    *query = !text.empty() && text.front() == '?' ? text.substr(1) : std::string_view();
+    return;
   }
   const size_t mark = text.find('?');
   if (mark == std::string_view::npos) {

@@ -30,6 +30,9 @@ TEST(SplitTarget, PathAndQuery) {
       {"http://host:8080/p/q?r", "/p/q", "r"},
       // "://" after the first '/' is part of the path, not a scheme.
       {"/redirect?to=http://other/x", "/redirect", "to=http://other/x"},
+      // Nor is "://" after a '?', or after a name that is not a scheme: the query stays whole.
+      {"x?mail=a@b.com&r=http://e/f", "x", "mail=a@b.com&r=http://e/f"},
+      {"1x://host/p?q", "1x://host/p", "q"},
   };
   for (const SplitCase& c : cases) {
     std::string_view path;
