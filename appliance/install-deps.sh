@@ -16,8 +16,8 @@ packages=(
   libzmq3-dev cppzmq-dev libpcap-dev libyaml-cpp-dev libcli11-dev rapidjson-dev
   # forensic store: index and segment compression
   libsqlite3-dev libzstd-dev
-  # tests and benchmarks; dpdk-dev has dpdk-testpmd, the floor of perf/run-all.sh (Debian 12's
-  # dpdk package does not)
+  # tests and benchmarks. dpdk-dev has dpdk-testpmd, the floor of perf/run-all.sh, which Debian
+  # 12's dpdk package lacks.
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev tshark dpdk-dev
   # renders the HTML scope report headless in control_forensics_scope_chromium
   chromium

@@ -38,7 +38,8 @@ inline bool IsControl(char c) {
 }
 
 #if defined(__SSE2__)
-// Whether any of the 16 bytes in `v` is a control character: at most 0x1f but not HT, or DEL.
+// Returns whether any of the 16 bytes in `v` is a control character: at most 0x1f but not HT, or
+// DEL.
 inline bool HasControlByte(__m128i v) {
   const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
   const __m128i tab = _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'));
@@ -53,9 +54,9 @@ inline __m128i Load8(const char* data) {
 }
 #endif
 
-// Sixteen bytes at a time where SSE2 is there, eight elsewhere (header values almost never have a
-// control character). With SSE2 the last bytes are read as the text's last 16 or, for 8 to 15
-// bytes, its first and last 8, overlapping the bytes read before.
+// Returns whether `data` contains a control character. It reads 16 bytes at a time with SSE2 and 8
+// elsewhere, since header values almost never have one. With SSE2 the last bytes are read as the
+// text's last 16 or, for 8 to 15 bytes, its first and last 8, which overlap the bytes before.
 inline bool HasControl(const char* data, uint32_t length) {
 #if defined(__SSE2__)
   if (length >= 16) {

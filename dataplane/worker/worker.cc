@@ -13,12 +13,13 @@ int g_timestamp_offset = -1;
 constexpr uint32_t kMaxFrameBytes = 256 * 1024;  // pcap's largest snapshot length
 
 // Mbufs whose headers are fetched ahead of the one processed. The reader or the NIC wrote the
-// headers and the bytes from another core, so each first read is a miss: the header of frame i + 4
-// is fetched while frame i is processed, and the bytes of frame i + 1, whose header is then in
-// the cache.
+// headers and the bytes from another core, so each first read is a cache miss. While frame i is
+// processed, the header of frame i + 4 is fetched, and the bytes of frame i + 1, whose header is
+// in the cache by then.
 constexpr uint16_t kHeadersAhead = 4;
 
-// Both cache lines of the header: the second holds the capture timestamp (a dynamic field).
+// Fetches both cache lines of the header. The second contains the capture timestamp (a dynamic
+// field).
 void PrefetchHeader(const rte_mbuf* mbuf) {
   rte_mbuf_prefetch_part1(const_cast<rte_mbuf*>(mbuf));
   rte_mbuf_prefetch_part2(const_cast<rte_mbuf*>(mbuf));
@@ -30,7 +31,7 @@ void PrefetchFrame(const rte_mbuf* mbuf) {
   for (uint32_t offset = 0; offset < length; offset += RTE_CACHE_LINE_SIZE) rte_prefetch0(data + offset);
 }
 
-// Called before frame `i` of the burst is processed.
+// Fetches what the frames after frame `i` of the burst need. Called before frame `i` is processed.
 void PrefetchAhead(rte_mbuf* const* mbufs, uint16_t count, uint16_t i) {
   if (i == 0) {
     for (uint16_t k = 0; k < count && k < kHeadersAhead; ++k) PrefetchHeader(mbufs[k]);

@@ -151,7 +151,7 @@ class PiiScanner {
   // Filled by ScanValue, read by DetectSpans too. Larger tables (512 slots of values up to 192
   // bytes) and a second one for fingerprints made the offline run slower, not faster.
   ValueMemo<ValueScan, 256, 120> value_scans_;
-  // The bearer token of the header being scanned and its fingerprint; empty between headers.
+  // The bearer token of the header being scanned, and its fingerprint. Empty between headers.
   std::string_view bearer_token_;
   Fingerprint bearer_fingerprint_{};
 };

@@ -139,7 +139,7 @@ def add_micro(table, work, mhz):
 
 
 def add_capture_ceiling(table, work, mhz):
-    """Adds the worker pipeline on the data plane runs' own capture; returns {name: packets/s}."""
+    """Adds the worker pipeline measured on the data plane runs' capture. Returns {name: packets/s}."""
     data = load_json(os.path.join(work, "capture-worker.json"))
     found = {}
     for bench in (data or {}).get("benchmarks", []):
