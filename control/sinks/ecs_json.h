@@ -121,6 +121,7 @@ const char* VerdictName(wire::Verdict verdict);
 inline constexpr const char* kPiiTypes[] = {
     "email", "credit_card",    "us_ssn",      "iban",         "phone",
     "jwt",   "aws_access_key", "private_key", "bearer_token", "api_key",
+    "password",
 };
 inline constexpr const char* kOtherPiiType = "other";
 

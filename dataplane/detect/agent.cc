@@ -10,6 +10,8 @@
 #include "dataplane/detect/client_identity.h"
 #include "dataplane/detect/endpoint_template.h"
 #include "dataplane/http/url_normalize.h"
+#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/pii_finder.h"
 
 namespace sluice::detect {
 
@@ -23,6 +25,19 @@ constexpr uint8_t kVerdictPass = 0;
 constexpr uint8_t kVerdictTag = 1;
 constexpr uint8_t kVerdictBlock = 2;
 constexpr uint8_t kVerdictWouldBlock = 3;
+
+// Longest path segment that is percent-decoded and scanned for personal data. A longer one is
+// taken as personal: an object id, pseudonymised in samples.
+constexpr size_t kMaxScannedSegmentBytes = 512;
+
+// PersonalDataTest over the PII scanner's pattern types, on the percent-decoded segment.
+bool SegmentHasPii(void* context, std::string_view segment) {
+  if (!matchers::MayContainPii(segment)) return false;
+  if (segment.size() > kMaxScannedSegmentBytes) return true;
+  char decoded[kMaxScannedSegmentBytes];
+  const size_t length = inspect::PercentDecode(segment, decoded, sizeof(decoded), nullptr);
+  return static_cast<matchers::PiiScanner*>(context)->ContainsPii(std::string_view(decoded, length));
+}
 
 uint64_t Mix(uint64_t h) {
   h ^= h >> 33;
@@ -251,7 +266,9 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
   const std::string_view resolved(resolved_data, normalized.length);
   const uint32_t capacity = policy_->max_template_bytes < kEventTemplateBytes ? policy_->max_template_bytes
                                                                                : kEventTemplateBytes;
-  const TemplateResult shape = TemplatePath(resolved.empty() ? path : resolved, note.endpoint, capacity);
+  matchers::PiiScanner* pii = inspector_ != nullptr ? inspector_->pii() : nullptr;
+  const TemplateResult shape = TemplatePath(resolved.empty() ? path : resolved, note.endpoint, capacity,
+                                            pii != nullptr ? &SegmentHasPii : nullptr, pii);
   note.endpoint_length = shape.length;
   std::memcpy(event.endpoint, note.endpoint, shape.length);
   event.endpoint_length = static_cast<uint8_t>(shape.length);
@@ -264,8 +281,8 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
       event.object_number = shape.object_number;
       event.flags |= kObjectIsNumber;
     }
-    if (shape.object_is_email) {
-      // An e-mail address is personal: the sample is its pseudonym.
+    if (shape.object_is_personal) {
+      // Personal data or a secret: the sample is its pseudonym.
       matchers::FingerprintToHex(fingerprinter_.Compute(shape.object_id), event.sample);
       event.sample_length = 2 * matchers::kFingerprintBytes;
     } else {

@@ -61,20 +61,23 @@ uint64_t ParseNumber(std::string_view digits) {
 
 }  // namespace
 
-bool IsIdSegment(std::string_view segment, bool* is_email) {
-  *is_email = false;
+bool IsIdSegment(std::string_view segment, bool* is_personal) {
+  *is_personal = false;
   if (segment.empty()) return false;
   if (AllOf(segment, IsDigit)) return true;
   if (IsUuid(segment)) return true;
   if (segment.size() >= 16 && AllOf(segment, IsHex)) return true;
-  if (IsEmailLike(segment) || (segment.find("%40") != std::string_view::npos && segment.size() > 5)) {
-    *is_email = true;
+  // An e-mail address is personal, and an opaque token may be a session id or a key.
+  if (IsEmailLike(segment) || (segment.find("%40") != std::string_view::npos && segment.size() > 5) ||
+      IsToken(segment)) {
+    *is_personal = true;
     return true;
   }
-  return IsToken(segment);
+  return false;
 }
 
-TemplateResult TemplatePath(std::string_view path, char* out, uint32_t capacity) {
+TemplateResult TemplatePath(std::string_view path, char* out, uint32_t capacity,
+                            PersonalDataTest is_personal, void* context) {
   TemplateResult result;
   const uint32_t limit = capacity - 3;  // room for "..."
   uint32_t length = 0;
@@ -92,13 +95,17 @@ TemplateResult TemplatePath(std::string_view path, char* out, uint32_t capacity)
     size_t end = path.find('/', at);
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(at, end - at);
-    bool is_email = false;
-    const bool is_id = IsIdSegment(segment, &is_email);
+    bool personal = false;
+    bool is_id = IsIdSegment(segment, &personal);
+    if (is_personal != nullptr && !personal && is_personal(context, segment)) {
+      is_id = true;
+      personal = true;
+    }
     const std::string_view written = is_id ? std::string_view(kId, kIdBytes) : segment;
     if (is_id) {
       ++result.ids;
       result.object_id = segment;
-      result.object_is_email = is_email;
+      result.object_is_personal = personal;
       result.object_is_number = AllOf(segment, IsDigit);
       result.object_number = result.object_is_number ? ParseNumber(segment) : 0;
     }

@@ -78,6 +78,7 @@ void Inspector::RequestLine(TransactionInspection* state, std::string_view metho
     const size_t decoded = PercentDecode(query, decode_buffer_.data(), decode_buffer_.size(), nullptr);
     pii_->ScanQuery(&state->pii[0], std::string_view(decode_buffer_.data(), decoded));
   }
+  if (pii_ && !target.empty()) pii_->ScanUrlSecrets(&state->pii[0], target);
 }
 
 void Inspector::Header(TransactionInspection* state, Direction direction, std::string_view name,

@@ -3,11 +3,13 @@
 #include <rte_cycles.h>
 #include <rte_pause.h>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
 #include "dataplane/http/url_normalize.h"
 #include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/pii_finder.h"
 #include "matchers/pii/redact.h"
 
 namespace sluice::record {
@@ -54,6 +56,23 @@ constexpr size_t kMaxSpans = 64;
 // The text written in place of a field whose redacted form cannot be written.
 constexpr char kWithheld[] = "[redacted]";
 
+// Sorts spans by start (the longer first) and joins those that overlap, so that Redact() covers
+// each byte of both. The first span keeps its type and fingerprint. Returns the number left.
+size_t MergeSpans(matchers::PiiSpan* spans, size_t count) {
+  std::sort(spans, spans + count, [](const matchers::PiiSpan& a, const matchers::PiiSpan& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
+  size_t kept = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (kept > 0 && spans[i].start < spans[kept - 1].end) {
+      spans[kept - 1].end = std::max(spans[kept - 1].end, spans[i].end);
+      continue;
+    }
+    spans[kept++] = spans[i];
+  }
+  return kept;
+}
+
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
 
 // Severity order of verdicts: a detector's would_block outranks a rule's tag, and block outranks all.
@@ -86,15 +105,13 @@ RecordBuilder::RecordBuilder(exporter::BatchChannel* channel, RecordBuilderOptio
   inventory_offsets_.reserve(256);
 }
 
-// Writes `text`, with every detected personal value replaced by its fingerprint unless
-// redaction is off. A field with more values than fit in the span list is cut at the last one.
-// Anomaly names of a transaction: the HTTP set, then the flags of url.path normalisation. Built
-// in a fixed array so no allocation happens per record.
+// Built in a fixed array so no allocation happens per record.
 flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
-RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags) {
-  if (anomaly_set == 0 && url_flags == 0 && body_flags == 0) return 0;
+RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags,
+                                    bool fields_truncated) {
+  if (anomaly_set == 0 && url_flags == 0 && body_flags == 0 && !fields_truncated) return 0;
   std::array<flatbuffers::Offset<flatbuffers::String>,
-             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32>
+             static_cast<size_t>(http::Anomaly::kCount) + http::kUrlFlagCount + 32 + 1>
       names;
   size_t count = 0;
   for (uint8_t bit = 0; bit < static_cast<uint8_t>(http::Anomaly::kCount); ++bit) {
@@ -111,6 +128,7 @@ RecordBuilder::TransactionAnomalies(http::AnomalySet anomaly_set, uint16_t url_f
     const char* name = inspect::BodyAnomalyName(body_flags & (1u << bit));
     if (name != nullptr) names[count++] = SharedName(name);
   }
+  if (fields_truncated) names[count++] = SharedName("record.field_truncated");
   return batch_->builder.CreateVector(names.data(), count);
 }
 
@@ -139,7 +157,7 @@ bool RecordBuilder::Redacting() const {
   return options_.redact && inspector_ != nullptr && inspector_->pii() != nullptr;
 }
 
-bool RecordBuilder::FindSpans(std::string_view text, size_t* count) {
+bool RecordBuilder::FindSpans(std::string_view text, UrlText kind, size_t* count) {
   // Values hide behind percent-encoding ("a%40b.com"): detect in the decoded text, then map each
   // span back onto the bytes it came from, so the original loses the whole encoded value.
   const size_t decoded = inspect::PercentDecode(text, decode_buffer_.data(), decode_buffer_.size(), origin_.data());
@@ -150,7 +168,13 @@ bool RecordBuilder::FindSpans(std::string_view text, size_t* count) {
     spans_[i].start = origin_[spans_[i].start];
     spans_[i].end = origin_[spans_[i].end];
   }
-  return complete;
+  if (kind == UrlText::kNone || !complete) return complete;
+  const size_t room = spans_.size() - *count;
+  const size_t secrets =
+      inspector_->pii()->DetectUrlSecrets(text, kind == UrlText::kQuery, spans_.data() + *count, room);
+  if (secrets > room) return false;
+  *count = MergeSpans(spans_.data(), *count + secrets);
+  return true;
 }
 
 flatbuffers::Offset<flatbuffers::String> RecordBuilder::WriteRedacted(std::string_view text,
@@ -164,11 +188,19 @@ flatbuffers::Offset<flatbuffers::String> RecordBuilder::WriteRedacted(std::strin
   return fbb.CreateString(redact_buffer_.data(), length);
 }
 
-flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text) {
-  if (!Redacting() || text.empty()) return batch_->builder.CreateString(text.data(), text.size());
+flatbuffers::Offset<flatbuffers::String> RecordBuilder::RedactedString(std::string_view text, UrlText kind) {
+  flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  if (!Redacting() || text.empty()) return fbb.CreateString(text.data(), text.size());
+  // Plain fields seen clean before, or without a byte a value could start at, are written as
+  // they are. URL parts always take the full path: their secrets need no such byte.
+  const bool plain = kind == UrlText::kNone;
+  if (plain && !matchers::MayContainPii(text)) return fbb.CreateString(text.data(), text.size());
+  const uint64_t hash = plain && clean_fields_.Keeps(text) ? clean_fields_.Hash(text) : 0;
+  if (hash != 0 && clean_fields_.Find(text, hash) != nullptr) return fbb.CreateString(text.data(), text.size());
   size_t count = 0;
   // A field with more values than spans_ has room for is withheld: the values past them would go raw.
-  if (!FindSpans(text, &count)) return batch_->builder.CreateString(kWithheld);
+  if (!FindSpans(text, kind, &count)) return fbb.CreateString(kWithheld);
+  if (count == 0 && hash != 0) clean_fields_.Add(text, hash, 1);
   return WriteRedacted(text, spans_.data(), count);
 }
 
@@ -178,10 +210,10 @@ RecordBuilder::UrlOffsets RecordBuilder::RedactedUrl(std::string_view target, st
   flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
   UrlOffsets out;
   size_t count = 0;
-  const bool complete = !Redacting() || target.empty() || FindSpans(target, &count);
+  const bool complete = !Redacting() || target.empty() || FindSpans(target, UrlText::kTarget, &count);
   if (!complete) {
     out.original = fbb.CreateString(kWithheld);
-    out.query = RedactedString(query);
+    out.query = RedactedString(query, UrlText::kQuery);
     out.path = RedactedString(normalized);
     return out;
   }
@@ -342,10 +374,11 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   const auto agent = RedactedString(std::string_view(txn.user_agent.data, txn.user_agent.length));
   const std::string_view request_mime = MimeType(txn.request_mime.data, txn.request_mime.length);
   const std::string_view response_mime = MimeType(txn.response_mime.data, txn.response_mime.length);
-  const auto request_mime_offset = fbb.CreateString(request_mime.data(), request_mime.size());
-  const auto response_mime_offset = fbb.CreateString(response_mime.data(), response_mime.size());
+  // Content-Type is free text to a hostile client or server: it is scanned like the other fields.
+  const auto request_mime_offset = RedactedString(request_mime);
+  const auto response_mime_offset = RedactedString(response_mime);
   const auto anomalies =
-      TransactionAnomalies(txn.anomalies, normalized_path.flags, txn.inspection.body_anomalies);
+      TransactionAnomalies(txn.anomalies, normalized_path.flags, txn.inspection.body_anomalies, txn.fields_truncated);
   const auto rules = Rules(txn);
   const bool inspected = inspector_ != nullptr && inspector_->active();
   const auto pii_request = inspected ? Pii(txn.inspection.pii[0].summary) : 0;
@@ -364,7 +397,7 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
   flatbuffers::Offset<flatbuffers::String> client_id = 0;
   flatbuffers::Offset<flatbuffers::Vector<uint64_t>> findings = 0;
   if (note.present) {
-    endpoint = fbb.CreateString(note.endpoint, note.endpoint_length);
+    endpoint = RedactedString(std::string_view(note.endpoint, note.endpoint_length));
     client_kind = SharedName(detect::ClientKindName(static_cast<detect::ClientKind>(note.client_kind)));
     client_id = fbb.CreateString(note.client_id, note.client_id_length);
     if (note.finding_count > 0) findings = fbb.CreateVector(note.findings, note.finding_count);
@@ -466,7 +499,7 @@ bool RecordBuilder::AddFinding(const detect::Finding& finding, bool can_block) {
   const auto client_id = fbb.CreateString(finding.client_id, finding.client_id_length);
   const auto host = RedactedString(std::string_view(finding.host, finding.host_length));
   const auto method = fbb.CreateString(finding.method, finding.method_length);
-  const auto endpoint = fbb.CreateString(finding.endpoint, finding.endpoint_length);
+  const auto endpoint = RedactedString(std::string_view(finding.endpoint, finding.endpoint_length));
   std::array<flatbuffers::Offset<wire::Evidence>, detect::kMaxEvidence> evidence;
   for (uint32_t i = 0; i < finding.evidence_count; ++i) {
     evidence[i] = wire::CreateEvidence(fbb, fbb.CreateSharedString(finding.evidence[i].key), finding.evidence[i].value);
@@ -525,7 +558,7 @@ bool RecordBuilder::AddInventory(uint64_t window_start_ns, uint64_t window_end_n
     const InventoryEntry& entry = entries[i];
     const auto host = RedactedString(entry.host);
     const auto method = fbb.CreateSharedString(entry.method.data(), entry.method.size());
-    const auto endpoint = fbb.CreateString(entry.endpoint.data(), entry.endpoint.size());
+    const auto endpoint = RedactedString(entry.endpoint);
     const auto classes = fbb.CreateVector(entry.status_classes, 6);
     inventory_offsets_.push_back(wire::CreateInventoryEntry(
         fbb, host, method, endpoint, entry.calls, classes, entry.response_bytes, entry.p50, entry.p90, entry.p99,

@@ -15,6 +15,7 @@
 #include "dataplane/flow/flow.h"
 #include "dataplane/inspect/inspector.h"
 #include "dataplane/session/transaction.h"
+#include "matchers/pii/value_memo.h"
 #include "records_generated.h"
 
 namespace sluice::record {
@@ -103,21 +104,27 @@ class RecordBuilder {
   void NoteTime(uint64_t ts_ns);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> Anomalies(
       uint32_t anomaly_set);
+  // The names of a transaction's anomalies: the HTTP set, the flags of url.path normalisation,
+  // the body flags, and record.field_truncated when a recorded field was cut.
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> TransactionAnomalies(
-      http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags);
+      http::AnomalySet anomaly_set, uint16_t url_flags, uint32_t body_flags, bool fields_truncated);
   // Writes `name`, a string constant, once per batch and returns its offset.
   flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
   bool Redacting() const;
-  // Finds the PII values in `text` into spans_, as offsets in `text`. Returns false when it contains
-  // more than spans_ has room for.
-  bool FindSpans(std::string_view text, size_t* count);
+  // The kind of a field, for the secrets that only their place in a URL marks (url_secrets.h).
+  enum class UrlText { kNone, kTarget, kQuery };
+  // Finds the PII values in `text`, and for a target or query its URL secrets, into spans_ as
+  // offsets in `text`, sorted and merged where they overlap. Returns false when it contains more
+  // than spans_ has room for.
+  bool FindSpans(std::string_view text, UrlText kind, size_t* count);
   // `text` with each span replaced by its marker; withheld when the result does not fit.
   flatbuffers::Offset<flatbuffers::String> WriteRedacted(std::string_view text, const matchers::PiiSpan* spans,
                                                          size_t count);
-  flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text);
-  // url.original, url.path and url.query from one scan of the target. No value spans the '?', so
-  // the query's values are the target's after it. When normalising left the path as it was, the
-  // path takes the target's values before the '?', which include any a scan of the path finds.
+  flatbuffers::Offset<flatbuffers::String> RedactedString(std::string_view text, UrlText kind = UrlText::kNone);
+  // url.original, url.path and url.query from one scan of the target. The query takes the
+  // target's values after the '?', clipped to it (only a private key's block can cross the '?').
+  // When normalising left the path as it was, the path takes the target's values before the '?',
+  // which include any a scan of the path finds.
   struct UrlOffsets {
     flatbuffers::Offset<flatbuffers::String> original;
     flatbuffers::Offset<flatbuffers::String> path;
@@ -147,6 +154,9 @@ class RecordBuilder {
   std::vector<matchers::PiiSpan> spans_;        // sized once
   std::vector<matchers::PiiSpan> url_spans_;    // the target's, while its parts are written
   std::vector<matchers::PiiSpan> part_spans_;   // those of one part, shifted to its start
+  // Short field values (hosts, media types, endpoint templates) in which FindSpans found nothing,
+  // so that their repeats skip it. It keeps no personal data, because it keeps only those values.
+  matchers::ValueMemo<uint8_t, 256, 96> clean_fields_;
   std::vector<flatbuffers::Offset<wire::RuleMatch>> rule_offsets_;
   std::vector<flatbuffers::Offset<wire::PiiCount>> pii_offsets_;
   std::vector<flatbuffers::Offset<flatbuffers::String>> fingerprint_offsets_;

@@ -9,8 +9,12 @@
 #include "dataplane/http/http_anomaly.h"
 #include "dataplane/http/url_normalize.h"
 #include "dataplane/inspect/inspector.h"
+#include "matchers/pii/pii_finder.h"
 
 namespace sluice::session {
+
+// Bytes a cut may move back so that it does not split a personal value (BoundedText::Assign).
+inline constexpr uint32_t kMaxCutBackBytes = 256;
 
 // A string field with a fixed capacity. Longer values are cut and the cut is reported.
 template <uint32_t kCapacity>
@@ -18,9 +22,16 @@ struct BoundedText {
   char data[kCapacity];
   uint32_t length;
 
-  // Copies at most kCapacity bytes; returns false when `size` did not fit.
+  // Copies at most kCapacity bytes; returns false when `size` did not fit. A value cut in two
+  // would fail validation and be recorded raw in part, so a cut inside a run of bytes that values
+  // are made of moves back to the run's start.
+  // NOTE: it moves back kMaxCutBackBytes at most, so the start of a longer run stays.
   bool Assign(const char* text, uint32_t size) {
-    const uint32_t kept = size < kCapacity ? size : kCapacity;
+    uint32_t kept = size < kCapacity ? size : kCapacity;
+    if (kept < size && !matchers::IsPiiBreak(static_cast<unsigned char>(text[kept]))) {
+      const uint32_t floor = kept > kMaxCutBackBytes ? kept - kMaxCutBackBytes : 0;
+      while (kept > floor && !matchers::IsPiiBreak(static_cast<unsigned char>(text[kept - 1]))) --kept;
+    }
     std::memcpy(data, text, kept);
     length = kept;
     return kept == size;

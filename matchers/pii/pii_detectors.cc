@@ -15,7 +15,7 @@ struct PiiPattern {
 // NOTE: a new or changed pattern needs the same change in pii_finder.cc.
 constexpr PiiPattern kPiiPatterns[] = {
     {PiiType::kEmail, R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+(?:[^A-Za-z0-9.\-]|\z))"},
-    {PiiType::kPaymentCard, R"(\b\d(?:[ \-]?\d){12,18}(?:[^0-9]|\z))"},
+    {PiiType::kPaymentCard, R"(\b\d(?:[ +\-]?\d){12,18}(?:[^0-9]|\z))"},
     {PiiType::kUsSsn, R"(\b\d{3}-\d{2}-\d{4}(?:[^0-9\-]|\z))"},
     // No upper bound on the length: IsValidIban() rejects values longer than 34 characters.
     {PiiType::kIban, R"(\b[A-Z]{2}\d{2}[A-Z0-9]{11}[A-Z0-9]*(?:[^A-Za-z0-9]|\z))"},

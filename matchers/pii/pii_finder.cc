@@ -19,7 +19,7 @@ enum : uint16_t {
   kEmailDomain = 1 << 5, // [A-Za-z0-9.-]
   kBase64Url = 1 << 6,   // [A-Za-z0-9_-]
   kPemKey = 1 << 7,      // [A-Za-z0-9+/=]
-  kSeparator = 1 << 8,   // ' ' and '-' between card digits
+  kSeparator = 1 << 8,   // ' ', '-' and '+' (a form-encoded space) between card digits
   kTrigger = 1 << 9,     // a digit, '@', '+', 'J', 'I', 'B'
   kBreak = 1 << 10,      // in no candidate
   kHyphen = 1 << 11,
@@ -44,7 +44,7 @@ struct ClassTable {
     Add("%+", kEmailLocal);
     Add("-", kEmailLocal | kEmailDomain | kBase64Url | kSeparator | kHyphen);
     Add("+/=", kPemKey);
-    Add(" ", kSeparator);
+    Add(" +", kSeparator);
     Add("@+JIB", kTrigger);
     // Every byte of every pattern: alphanumerics and "._%+-@ \r\n/=". All others break.
     for (int c = 0; c < 256; ++c) {
@@ -188,7 +188,7 @@ void Finder::Run() {
   }
 }
 
-// A run of digits with single ' ' or '-' between them, starting at a digit that no digit
+// A run of digits with single ' ', '-' or '+' between them, starting at a digit that no digit
 // precedes. Card numbers, SSNs and the check digits of an IBAN all start in one.
 size_t Finder::DigitRun(size_t start) {
   size_t end = start + 1;
@@ -196,6 +196,8 @@ size_t Finder::DigitRun(size_t start) {
     if (Is(end, kDigit)) {
       ++end;
     } else if (end + 1 < n_ && Is(end, kSeparator) && Is(end + 1, kDigit)) {
+      // The run passes over this '+', so Run() will not see it as a trigger.
+      if (t_[end] == '+') Phone(end);
       end += 2;
     } else {
       break;
@@ -218,7 +220,7 @@ void Finder::Iban(size_t digits) {
   if (e - (digits + 2) >= 11 && Terminated(e, kAlnum, &to)) Emit(PiiType::kIban, digits - 2, to);
 }
 
-// \b\d(?:[ \-]?\d){12,18}, then a non-digit. Every digit that ends a group (followed by a
+// \b\d(?:[ +\-]?\d){12,18}, then a non-digit. Every digit that ends a group (followed by a
 // separator or the run's end) ends a match. Its start is the leftmost word start with 13 to 19
 // digits up to that end. Word starts are the run's first digit (after a non-word byte) and every
 // digit after a separator.
@@ -348,6 +350,15 @@ void Finder::PemKey(size_t b) {
 void FindPiiCandidates(std::string_view text, uint32_t types, bool at_end, PiiCandidateSink sink,
                        void* context) {
   Finder(text, types, at_end, sink, context).Run();
+}
+
+bool MayContainPii(std::string_view text) {
+  constexpr size_t kShortestValue = 6;  // an e-mail address; a phone number has 8 bytes at least
+  if (text.size() < kShortestValue) return false;
+  for (const char c : text) {
+    if (c == '%' || (kClasses.of[static_cast<unsigned char>(c)] & kTrigger) != 0) return true;
+  }
+  return false;
 }
 
 bool IsPiiBreak(unsigned char c) { return (kClasses.of[c] & kBreak) != 0; }

@@ -30,6 +30,11 @@ using PiiCandidateSink = void (*)(void* context, PiiType type, size_t from, size
 void FindPiiCandidates(std::string_view text, uint32_t types, bool at_end, PiiCandidateSink sink,
                        void* context);
 
+// False when neither `text` nor its percent-decoded form can contain a value that validates: it
+// is shorter than the shortest value ("a@b.cd", 6 bytes), or it has no trigger byte and no '%'.
+// A fast test for short fields.
+bool MayContainPii(std::string_view text);
+
 // True for bytes that no candidate contains (quotes, commas, braces, colons, tabs, non-ASCII...).
 // A candidate never spans one, so body pieces are cut there (pii_scanner.cc).
 bool IsPiiBreak(unsigned char c);

@@ -4,15 +4,38 @@
 #include <cstring>
 
 #include "matchers/pii/pii_finder.h"
+#include "matchers/pii/url_secrets.h"
 #include "matchers/pii/validators.h"
 
 namespace sluice::matchers {
+
+namespace {
+
+// Bytes of a PEM block after its first line: base64, line ends, and the backslash of a line end
+// escaped in JSON ("\\n").
+bool IsKeyBlockByte(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/' || c == '=' || c == '\r' || c == '\n' || c == '\\';
+}
+
+// Returns where the block of a private key ends. Its fingerprint covers the header and 40 key characters,
+// but the rest of the key is as secret, so its redaction span goes on over the key's bytes and
+// the "-----END ... PRIVATE KEY-----" line that follows them, if there is one.
+size_t KeyBlockEnd(std::string_view text, size_t value_end) {
+  size_t end = value_end;
+  while (end < text.size() && IsKeyBlockByte(text[end])) ++end;
+  if (text.substr(end, 9) != "-----END ") return end;
+  const size_t close = text.find("-----", end + 9);
+  return close == std::string_view::npos ? text.size() : close + 5;
+}
+
+}  // namespace
 
 // One scan: where its text is, what an earlier scan already reported, where values go.
 struct PiiMatchContext {
   PiiScanner* scanner;
   PiiSummary* summary;  // nullptr: only spans are wanted
-  const char* text;
+  std::string_view text;
   bool cut_start;           // text[0] lies inside a longer run of non-break bytes
   uint32_t* last_end;       // per type: end of the last accepted value
   uint32_t* last_match_end; // per type: end of the last candidate's match, reported once
@@ -36,7 +59,7 @@ struct PiiMatchContext {
       ++counters.values_too_long;
       return;
     }
-    std::string_view value = TrimCandidate(type, std::string_view(text + from, to - from));
+    std::string_view value = TrimCandidate(type, text.substr(from, to - from));
     if (!ValidateCandidate(type, value)) {
       ++counters.rejected;
       return;
@@ -47,8 +70,10 @@ struct PiiMatchContext {
     // Values past the capacity are counted, not written, so that callers can tell a cut list.
     if (spans != nullptr) {
       if (*span_count < span_capacity) {
-        spans[*span_count] = PiiSpan{static_cast<uint32_t>(from),
-                                     static_cast<uint32_t>(from + value.size()), type, fingerprint};
+        const size_t end = type == PiiType::kPemPrivateKey ? KeyBlockEnd(text, from + value.size())
+                                                           : from + value.size();
+        spans[*span_count] =
+            PiiSpan{static_cast<uint32_t>(from), static_cast<uint32_t>(end), type, fingerprint};
       }
       ++*span_count;
     }
@@ -107,7 +132,7 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
   if (types == 0 || text.empty()) return;
   uint32_t last_end[kPiiTypeCount] = {};
   uint32_t last_match_end[kPiiTypeCount] = {};
-  PiiMatchContext context{this, summary, text.data(), /*cut_start=*/false, last_end,
+  PiiMatchContext context{this, summary, text, /*cut_start=*/false, last_end,
                           last_match_end, spans, capacity, span_count};
   FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
@@ -151,6 +176,50 @@ Fingerprint PiiScanner::FingerprintOf(std::string_view value) const {
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {
   if (!detectors_->field_enabled(kPiiQuery)) return;
   ScanValue(&state->summary, query);
+}
+
+void PiiScanner::ScanUrlSecrets(PiiDirectionState* state, std::string_view target) {
+  if (!detectors_->field_enabled(kPiiQuery)) return;
+  struct Counting {
+    PiiScanner* scanner;
+    PiiSummary* summary;
+    std::string_view target;
+  } counting{this, &state->summary, target};
+  FindUrlSecrets(target, false, [](void* context, const UrlSecret& secret) {
+    auto* c = static_cast<Counting*>(context);
+    if (!c->scanner->detectors_->type_enabled(secret.type)) return;
+    const std::string_view value = c->target.substr(secret.start, secret.end - secret.start);
+    c->scanner->RecordValue(c->summary, secret.type, c->scanner->detectors_->fingerprinter().Compute(value));
+  }, &counting);
+}
+
+size_t PiiScanner::DetectUrlSecrets(std::string_view text, bool is_query, PiiSpan* spans,
+                                    size_t capacity) {
+  struct Writing {
+    const PiiDetectorSet* detectors;
+    std::string_view text;
+    PiiSpan* spans;
+    size_t capacity;
+    size_t count;
+  } writing{detectors_.get(), text, spans, capacity, 0};
+  FindUrlSecrets(text, is_query, [](void* context, const UrlSecret& secret) {
+    auto* w = static_cast<Writing*>(context);
+    if (!w->detectors->type_enabled(secret.type)) return;
+    if (w->count < w->capacity) {
+      const std::string_view value = w->text.substr(secret.start, secret.end - secret.start);
+      w->spans[w->count] = PiiSpan{secret.start, secret.end, secret.type,
+                                   w->detectors->fingerprinter().Compute(value)};
+    }
+    ++w->count;
+  }, &writing);
+  return writing.count;
+}
+
+bool PiiScanner::ContainsPii(std::string_view text) {
+  PiiSpan span;
+  size_t count = 0;
+  ScanBlock(nullptr, text, &span, 1, &count);
+  return count > 0;
 }
 
 void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
@@ -229,7 +298,7 @@ void PiiScanner::ScanBodyChunk(PiiDirectionState* state, const char* chunk, size
 
 void PiiScanner::ScanBodyText(PiiDirectionState* state, std::string_view text, bool at_end) {
   size_t unused = 0;
-  PiiMatchContext context{this, &state->summary, text.data(), state->carry_cut_,
+  PiiMatchContext context{this, &state->summary, text, state->carry_cut_,
                           state->last_end_.data(), state->last_match_end_.data(), nullptr, 0,
                           &unused};
   FindPiiCandidates(text, detectors_->pattern_types(), at_end, &PiiMatchContext::OnFound,

@@ -111,8 +111,11 @@ class PiiScanner {
   // the value. Only when headers of that direction are enabled.
   void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
                   std::string_view value);
-  // The raw query string (request side). NOTE: not percent-decoded, so "a%40b.com" is missed.
+  // The query string (request side), percent-decoded by the caller.
   void ScanQuery(PiiDirectionState* state, std::string_view query);
+  // The secrets of the raw request target that only their place marks (url_secrets.h): counted
+  // and fingerprinted as sent. Only when queries are enabled.
+  void ScanUrlSecrets(PiiDirectionState* state, std::string_view target);
 
   void ScanBody(PiiDirectionState* state, Direction direction, const char* data, size_t len);
   void EndBody(PiiDirectionState* state, Direction direction);
@@ -122,6 +125,12 @@ class PiiScanner {
   // start and without overlaps. Returns the number written to `spans` (at most `capacity`).
   // `*complete` is false when the field contains more values than `capacity`: some are missing.
   size_t DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity, bool* complete);
+  // Writes the spans of the secrets in a raw request target, or with `is_query` a raw query,
+  // that FindUrlSecrets() finds, in order of start. Returns how many there are (can exceed
+  // `capacity`). Whether queries are enabled does not matter, as for DetectSpans.
+  size_t DetectUrlSecrets(std::string_view text, bool is_query, PiiSpan* spans, size_t capacity);
+  // Returns whether `text` contains a value of an enabled pattern type. Counts nothing.
+  bool ContainsPii(std::string_view text);
 
   const PiiCounters& counters() const { return counters_; }
 

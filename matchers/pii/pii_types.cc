@@ -14,6 +14,7 @@ const char* PiiTypeName(PiiType type) {
     case PiiType::kPemPrivateKey: return "private_key";
     case PiiType::kBearerToken: return "bearer_token";
     case PiiType::kApiKey: return "api_key";
+    case PiiType::kPassword: return "password";
   }
   return "unknown";
 }

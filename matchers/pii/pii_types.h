@@ -15,10 +15,11 @@ enum class PiiType : uint8_t {
   kJwt,
   kAwsAccessKey,
   kPemPrivateKey,
-  kBearerToken,  // from an "Authorization: Bearer" header
+  kBearerToken,  // from an "Authorization: Bearer" header or an OAuth token query parameter
   kApiKey,       // from a known API-key header such as X-API-Key
+  kPassword,     // a URL's user-info password, or a password or secret query parameter
 };
-inline constexpr int kPiiTypeCount = 10;
+inline constexpr int kPiiTypeCount = 11;
 
 // Short lower-case name, used in records and in redaction markers ("email", "credit_card"...).
 const char* PiiTypeName(PiiType type);

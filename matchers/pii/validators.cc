@@ -125,7 +125,7 @@ bool IsLuhnValid(std::string_view text) {
   int digits = 0;
   for (size_t i = text.size(); i-- > 0;) {
     char c = text[i];
-    if (c == ' ' || c == '-') continue;
+    if (c == ' ' || c == '-' || c == '+') continue;
     if (!IsDigit(c)) return false;
     int d = c - '0';
     if (digits % 2 == 1) {
@@ -143,8 +143,9 @@ bool IsValidPaymentCard(std::string_view text) {
   size_t n = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == ' ' || c == '-') {
-      // Separators only between digits, never two in a row.
+    if (c == ' ' || c == '-' || c == '+') {
+      // Separators only between digits, never two in a row. '+' is a space in a form-encoded
+      // query (application/x-www-form-urlencoded).
       if (i == 0 || i + 1 == text.size() || !IsDigit(text[i - 1])) return false;
       continue;
     }
@@ -265,7 +266,9 @@ std::string_view TrimCandidate(PiiType type, std::string_view candidate) {
                        std::count(candidate.begin(), candidate.end(), '.') == 2;
   if (!candidate.empty() && !own_dot && !IsValueEnd(type, candidate.back())) candidate.remove_suffix(1);
   if (type == PiiType::kEmail) {
-    while (!candidate.empty() && candidate.back() == '.') candidate.remove_suffix(1);
+    while (!candidate.empty() && (candidate.back() == '.' || candidate.back() == '-')) {
+      candidate.remove_suffix(1);
+    }
   }
   return candidate;
 }

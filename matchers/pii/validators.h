@@ -8,10 +8,11 @@
 
 namespace sluice::matchers {
 
-// Luhn mod-10 over the digits of `text` (spaces and dashes skipped, anything else fails).
+// Luhn mod-10 over the digits of `text` (spaces, dashes and '+' skipped, anything else fails).
 bool IsLuhnValid(std::string_view text);
 // 13 to 19 digits with an issuer prefix of Visa, Mastercard, Amex, Discover, JCB or Diners, and
-// a valid Luhn check digit. Single spaces or dashes between digits are accepted.
+// a valid Luhn check digit. A single space, dash or '+' (a form-encoded space) between digits is
+// accepted.
 bool IsValidPaymentCard(std::string_view text);
 // "AAA-GG-SSSS": area not 000, 666 or 900-999; group not 00; serial not 0000.
 bool IsValidUsSsn(std::string_view text);
@@ -28,7 +29,8 @@ bool IsValidJwt(std::string_view text);
 bool IsValidAwsAccessKey(std::string_view text);
 
 // Cuts a candidate down to the value: drops the one terminator byte that the pattern
-// matches after the value (absent at end of data) and trailing dots after an e-mail address.
+// matches after the value (absent at end of data), and dots and hyphens that end an e-mail
+// address: no domain label ends in either, so "a@b.com." and "a@b.com-" keep "a@b.com".
 std::string_view TrimCandidate(PiiType type, std::string_view candidate);
 
 // Dispatches to the validator of `type`; types with no checksum return true.

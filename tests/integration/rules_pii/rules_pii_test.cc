@@ -77,6 +77,9 @@ struct TransactionCase {
   std::string url_query;
   std::string user_agent;
   std::string url_domain = "api.example.test";
+  // Checked only when set: sluice.endpoint and http.response.mime_type.
+  std::optional<std::string> endpoint;
+  std::optional<std::string> response_mime;
 };
 
 // The sluice.rules entry expected for each rule in rules.yaml.
@@ -429,8 +432,9 @@ TransactionCase AbsoluteFormQueryCase() {
 
 // A private key in an absolute-form target whose path starts inside the key ('/' is a key
 // character). url.path contains the key's last characters: they are redacted with the key's marker,
-// not left raw because the path alone does not show the key's start. Not counted: PII detection
-// has no field for the target's authority or path.
+// not left raw because the path alone does not show the key's start. The marker covers the key
+// characters after the first 40 too, up to the '?'. Not counted: PII detection has no field for the
+// target's authority or path.
 TransactionCase KeyAcrossPathStartCase() {
   const std::string body = "AAAAAAAAAA/" + std::string(29, 'B');  // the 40 key characters
   const std::string marker = Marker("private_key", "-----BEGIN PRIVATE KEY-----\n" + body);
@@ -439,8 +443,8 @@ TransactionCase KeyAcrossPathStartCase() {
                            {Request("GET", "http://h-----BEGIN%20PRIVATE%20KEY-----%0A" + body + "CDEFG?q=1", {})},
                            {Response("200 OK", "{}")}},
           .verdict = "pass",
-          .url_original = "http://h" + marker + "CDEFG?q=1",
-          .url_path = marker + "CDEFG",
+          .url_original = "http://h" + marker + "?q=1",
+          .url_path = marker,
           .url_query = "q=1"};
 }
 
@@ -466,6 +470,99 @@ TransactionCase ResponseHeaderJwtCase() {
           .response_pii = {{"jwt", {kJwt}}, {"email", {"frank@example.com"}}},
           .url_original = "/api/v1/login",
           .url_path = "/api/v1/login"};
+}
+
+// '+' is a space in a form-encoded query, so it separates the digits of a card number there.
+TransactionCase FormEncodedCardCase() {
+  const std::string card = "4111+1111+1111+1111";
+  const std::string redacted_query = "card=" + Marker("credit_card", card) + "&exp=12";
+  return {.name = "form-encoded card",
+          .conversation = {0, {Request("GET", "/api/v1/pay?card=" + card + "&exp=12", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"credit_card", {card}}},
+          .url_original = "/api/v1/pay?" + redacted_query,
+          .url_path = "/api/v1/pay",
+          .url_query = redacted_query};
+}
+
+// Secrets that only their parameter names mark: counted, fingerprinted as sent, and redacted.
+TransactionCase QuerySecretsCase() {
+  const std::string redacted_query = "user=ann&password=" + Marker("password", "hunter2") +
+                                     "&access_token=" + Marker("bearer_token", "tok123") +
+                                     "&api_key=" + Marker("api_key", "k3y");
+  return {.name = "query secrets",
+          .conversation = {0,
+                           {Request("GET",
+                                    "/api/v1/session?user=ann&password=hunter2&access_token=tok123&api_key=k3y",
+                                    {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"password", {"hunter2"}}, {"bearer_token", {"tok123"}}, {"api_key", {"k3y"}}},
+          .url_original = "/api/v1/session?" + redacted_query,
+          .url_path = "/api/v1/session",
+          .url_query = redacted_query,
+          .endpoint = "/api/v1/session"};
+}
+
+// The password of an absolute-form target's user information. With a host name after the '@' it
+// would also read as an e-mail address, whose marker would then cover both.
+TransactionCase UserInfoPasswordCase() {
+  return {.name = "user-info password",
+          .conversation = {0, {Request("GET", "http://ann:S3cretPw@192.0.2.7/api/v1/p?x=1", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"password", {"S3cretPw"}}},
+          .url_original = "http://ann:" + Marker("password", "S3cretPw") + "@192.0.2.7/api/v1/p?x=1",
+          .url_path = "/api/v1/p",
+          .url_query = "x=1"};
+}
+
+// A social security number as a path segment is an object id in the endpoint template, so the
+// template holds no number. A hostile Content-Type is scanned like any recorded field.
+TransactionCase PathSsnCase() {
+  return {.name = "ssn in path",
+          .conversation = {0, {Request("GET", "/api/v1/people/" + kValidSsn + "/profile", {})},
+                           {Response("200 OK", "{}", {"Content-Type: " + kAlice})}},
+          .verdict = "pass",
+          .response_pii = {{"email", {kAlice}}},
+          .url_original = "/api/v1/people/" + Marker("us_ssn", kValidSsn) + "/profile",
+          .url_path = "/api/v1/people/" + Marker("us_ssn", kValidSsn) + "/profile",
+          .endpoint = "/api/v1/people/{id}/profile",
+          .response_mime = Marker("email", kAlice)};
+}
+
+// A whole private key in a query: the marker replaces the block up to its END line, though the
+// fingerprint covers only the header and the first 40 key characters.
+TransactionCase KeyBlockInQueryCase() {
+  const std::string first = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSj";  // 40 key characters
+  const std::string block = "-----BEGIN%20PRIVATE%20KEY-----%0A" + first +
+                            "AgEAAoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R4%0A-----END%20PRIVATE%20KEY-----";
+  const std::string marker = Marker("private_key", "-----BEGIN PRIVATE KEY-----\n" + first);
+  return {.name = "key block in query",
+          .conversation = {0, {Request("GET", "/api/v1/keys?k=" + block + "&x=1", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"private_key", {"-----BEGIN PRIVATE KEY-----\n" + first}}},
+          .url_original = "/api/v1/keys?k=" + marker + "&x=1",
+          .url_path = "/api/v1/keys",
+          .url_query = "k=" + marker + "&x=1"};
+}
+
+// A User-Agent longer than the 512 bytes a record keeps, cut inside a card number: the cut moves
+// back to the last byte no value contains (';'), so no digit of the card is recorded. The header
+// is scanned whole, so the card is counted.
+TransactionCase CutUserAgentCase() {
+  const std::string agent = "app/1.0 (" + std::string(495, 'a') + "; " + kValidCard + "; x)";
+  return {.name = "cut user agent",
+          .conversation = {0, {Request("GET", "/api/v1/agent", {"User-Agent: " + agent})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"credit_card", {kValidCard}}},
+          .anomalies = {"record.field_truncated"},
+          .url_original = "/api/v1/agent",
+          .url_path = "/api/v1/agent",
+          .user_agent = agent.substr(0, agent.find(';') + 1)};
 }
 
 // Two requests on one keep-alive connection: the second must not inherit the first one's rule
@@ -497,7 +594,8 @@ std::vector<TransactionCase> Cases() {
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
       ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(), AbsoluteFormQueryCase(),
-      KeyAcrossPathStartCase(),
+      KeyAcrossPathStartCase(), FormEncodedCardCase(), QuerySecretsCase(), UserInfoPasswordCase(),
+      PathSsnCase(), KeyBlockInQueryCase(), CutUserAgentCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));
   uint16_t port = kFirstClientPort - 1;
@@ -618,6 +716,10 @@ void ExpectTransaction(const rapidjson::Value& record, const TransactionCase& ex
   EXPECT_EQ(OptionalField(record, "url.query"), expected.url_query);
   EXPECT_EQ(OptionalField(record, "user_agent.original"), expected.user_agent);
   EXPECT_EQ(OptionalField(record, "url.domain"), expected.url_domain);
+  if (expected.endpoint) EXPECT_EQ(OptionalField(record, "sluice.endpoint"), *expected.endpoint);
+  if (expected.response_mime) {
+    EXPECT_EQ(OptionalField(record, "http.response.mime_type"), *expected.response_mime);
+  }
 }
 
 std::set<std::string> Fingerprints(const rapidjson::Value* record, const std::string& direction,

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sluice::detect {
 namespace {
@@ -68,11 +70,49 @@ TEST(TemplatePath, NumericObjectValue) {
   EXPECT_EQ(result.object_number, UINT64_MAX);
 }
 
+TEST(TemplatePath, TokenMarkedPersonal) {
+  char out[64];
+  TemplateResult result = TemplatePath("/sessions/a1b2c3d4e5f6g7h8i9j0k1", out, sizeof(out));
+  EXPECT_EQ(std::string_view(out, result.length), "/sessions/{id}");
+  EXPECT_TRUE(result.object_is_personal);
+  result = TemplatePath("/items/0042", out, sizeof(out));
+  EXPECT_FALSE(result.object_is_personal);
+  result = TemplatePath("/orders/8bc43965-15e9-4f37-8862-e8eafe81a1f1", out, sizeof(out));
+  EXPECT_FALSE(result.object_is_personal);
+}
+
 TEST(TemplatePath, EmailMarkedPersonal) {
   char out[64];
   const TemplateResult result = TemplatePath("/users/bob@example.org", out, sizeof(out));
-  EXPECT_TRUE(result.object_is_email);
+  EXPECT_TRUE(result.object_is_personal);
   EXPECT_FALSE(result.object_is_number);
+}
+
+// The test stands in for the PII scanner: it flags the segments listed in its context.
+bool Listed(void* context, std::string_view segment) {
+  for (std::string_view listed : *static_cast<std::vector<std::string_view>*>(context)) {
+    if (segment == listed) return true;
+  }
+  return false;
+}
+
+TEST(TemplatePath, PersonalSegmentBecomesId) {
+  std::vector<std::string_view> personal = {"123-45-6789", "4111111111111111"};
+  char out[64];
+  TemplateResult result = TemplatePath("/people/123-45-6789/profile", out, sizeof(out), &Listed, &personal);
+  EXPECT_EQ(std::string_view(out, result.length), "/people/{id}/profile");
+  EXPECT_EQ(result.object_id, "123-45-6789");
+  EXPECT_TRUE(result.object_is_personal);
+
+  // An all-digit id is an id anyway; the test decides whether it is personal.
+  result = TemplatePath("/cards/4111111111111111", out, sizeof(out), &Listed, &personal);
+  EXPECT_EQ(std::string_view(out, result.length), "/cards/{id}");
+  EXPECT_TRUE(result.object_is_personal);
+  result = TemplatePath("/cards/4111111111111112", out, sizeof(out), &Listed, &personal);
+  EXPECT_FALSE(result.object_is_personal);
+
+  result = TemplatePath("/people/123-45-6789/profile", out, sizeof(out));
+  EXPECT_EQ(std::string_view(out, result.length), "/people/123-45-6789/profile") << "no test given";
 }
 
 }  // namespace

@@ -109,6 +109,9 @@ const char* const kCases[] = {
     "ssn 123-45-6789. 123-45-67890 1123-45-6789 123-45-6789-",
     "DE89370400440532013000 xDE89370400440532013000 GB82WEST12345698765432a",
     "+14155552671; +0123456789 +1234567890123456 ++12345678",
+    // '+' is a space in a form-encoded query: it separates card digits, and a phone number after
+    // a digit still starts at its '+'.
+    "card=4111+1111+1111+1111&exp=12+27 0+14155552671 7+1+14155552671 4111+-1111",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln eyJeyJab.cd.ef eyJa.bc.d eyJab.cd.",
     // A second token in the first one's second part, ending where the first one's match ends.
     "eyJ1eyz.WWeyJ1eyz.WWWWeyJ0WWeyJ.",

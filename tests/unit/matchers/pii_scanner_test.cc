@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "matchers/pii/pii_scanner.h"
+#include "matchers/pii/pii_finder.h"
 #include "matchers/pii/redact.h"
+#include "matchers/pii/url_secrets.h"
 
 namespace sluice::matchers {
 namespace {
@@ -46,6 +48,7 @@ const BodyCase kBodyCases[] = {
     {"at end alice@example.com", PiiType::kEmail, 1},
     {"card 4111 1111 1111 1111 exp", PiiType::kPaymentCard, 1},
     {"card=4111111111111111", PiiType::kPaymentCard, 1},
+    {"card=4111+1111+1111+1111&exp=1", PiiType::kPaymentCard, 1},  // form-encoded spaces
     {"bad 4111111111111112 luhn", PiiType::kPaymentCard, 0},
     {"order 12345678901234 id", PiiType::kPaymentCard, 0},
     {"ssn 123-45-6789.", PiiType::kUsSsn, 1},
@@ -381,6 +384,138 @@ TEST_F(PiiScannerTest, TargetSpansSplitAtTheQueryMark) {
     }
     EXPECT_EQ(spans_of(std::string_view(target).substr(mark + 1)), query_part) << target;
   }
+}
+
+// A private key's redaction span runs to the end of its block, or of the text without an END
+// line. Its fingerprint stays that of the header and the first 40 key characters.
+TEST_F(PiiScannerTest, KeySpanCoversItsBlock) {
+  const std::string header = "-----BEGIN RSA PRIVATE KEY-----\n";
+  const std::string first = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgO";  // 40 key characters
+  const std::string block = header + first + "EePzNm0tRgeLm\nMORE+KEY/DATA=\n-----END RSA PRIVATE KEY-----";
+  for (const std::string& tail : {std::string(" after"), std::string()}) {
+    const std::string text = "key: " + block + tail;
+    PiiSpan spans[4];
+    bool complete = false;
+    ASSERT_EQ(scanner_->DetectSpans(text, spans, 4, &complete), 1u) << text;
+    EXPECT_EQ(text.substr(spans[0].start, spans[0].end - spans[0].start), block);
+    EXPECT_EQ(spans[0].fingerprint, detectors_->fingerprinter().Compute(header + first));
+  }
+  // Without an END line the span ends with the key's bytes.
+  const std::string unterminated = "k=" + header + first + "MORE/KEY";
+  PiiSpan spans[4];
+  bool complete = false;
+  ASSERT_EQ(scanner_->DetectSpans(unterminated + "&x=1", spans, 4, &complete), 1u);
+  EXPECT_EQ(spans[0].start, 2u);
+  EXPECT_EQ(spans[0].end, unterminated.size());
+}
+
+TEST_F(PiiScannerTest, ContainsPiiCountsNothing) {
+  EXPECT_TRUE(scanner_->ContainsPii("123-45-6789"));
+  EXPECT_TRUE(scanner_->ContainsPii("4111+1111+1111+1111"));
+  EXPECT_FALSE(scanner_->ContainsPii("orders"));
+  EXPECT_FALSE(scanner_->ContainsPii("4111111111111112"));
+  EXPECT_EQ(scanner_->counters().candidates, 0u);
+}
+
+struct UrlSecretCase {
+  const char* text;
+  bool is_query;
+  std::vector<std::pair<PiiType, std::string>> secrets;  // in order of start
+};
+
+const UrlSecretCase kUrlSecretCases[] = {
+    {"/login?user=ann&password=hunter2&next=/", false, {{PiiType::kPassword, "hunter2"}}},
+    {"/cb?access_token=abc.def&Token=t2;api_key=k1#password=x", false,
+     {{PiiType::kBearerToken, "abc.def"}, {PiiType::kBearerToken, "t2"}, {PiiType::kApiKey, "k1"}}},
+    {"http://ann:S3cret%21@api.example.test:8080/p?x=1", false, {{PiiType::kPassword, "S3cret%21"}}},
+    {"https://ann@host/p:q@r", false, {}},
+    {"http://:pw@host", false, {{PiiType::kPassword, "pw"}}},
+    {"/p/user:pw@host?pwd=&secret=s&client_secret=c", false,
+     {{PiiType::kPassword, "s"}, {PiiType::kPassword, "c"}}},
+    {"passwd=a%26b&x-api-key=K&keys=no", true, {{PiiType::kPassword, "a%26b"}, {PiiType::kApiKey, "K"}}},
+    {"password", true, {}},
+    {"/search?q=password%3Dx", false, {}},
+};
+
+TEST_F(PiiScannerTest, UrlSecretsFoundByPlace) {
+  for (const UrlSecretCase& c : kUrlSecretCases) {
+    PiiSpan spans[8];
+    const size_t n = scanner_->DetectUrlSecrets(c.text, c.is_query, spans, 8);
+    ASSERT_EQ(n, c.secrets.size()) << c.text;
+    const std::string_view text(c.text);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(spans[i].type, c.secrets[i].first) << c.text;
+      EXPECT_EQ(text.substr(spans[i].start, spans[i].end - spans[i].start), c.secrets[i].second)
+          << c.text;
+      EXPECT_EQ(spans[i].fingerprint, detectors_->fingerprinter().Compute(c.secrets[i].second));
+    }
+  }
+}
+
+// MayContainPii() may say true of clean text, but never false of text with a value in it.
+TEST_F(PiiScannerTest, MayContainPiiNeverMissesAValue) {
+  const char* pieces[] = {"a", "b.cd", "@", ".", "-", "x", "api", "orders", "{id}", "/", "json",
+                          "a@b.cd", "4111111111111111", "123-45-6789", "+14155552671",
+                          "AKIAIOSFODNN7EXAMPLE", "DE89370400440532013000", "%40", "%2B"};
+  uint64_t seed = 99;
+  auto next = [&seed](size_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>((seed >> 33) % n);
+  };
+  int said_clean = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    const size_t count = 1 + next(4);
+    for (size_t i = 0; i < count; ++i) text += pieces[next(std::size(pieces))];
+    if (MayContainPii(text)) continue;
+    ++said_clean;
+    PiiSpan spans[8];
+    bool complete = false;
+    EXPECT_EQ(scanner_->DetectSpans(text, spans, 8, &complete), 0u) << text;
+  }
+  EXPECT_GT(said_clean, 100);
+}
+
+// Every name docs/rules.md lists, in any case, and some that are not secrets.
+TEST(UrlSecrets, ParameterNames) {
+  const std::pair<const char*, PiiType> listed[] = {
+      {"password", PiiType::kPassword},        {"PASSWD", PiiType::kPassword},
+      {"pwd", PiiType::kPassword},             {"Pass", PiiType::kPassword},
+      {"passphrase", PiiType::kPassword},      {"secret", PiiType::kPassword},
+      {"client_secret", PiiType::kPassword},   {"access_token", PiiType::kBearerToken},
+      {"refresh_token", PiiType::kBearerToken}, {"id_token", PiiType::kBearerToken},
+      {"auth_token", PiiType::kBearerToken},   {"token", PiiType::kBearerToken},
+      {"api_key", PiiType::kApiKey},           {"apikey", PiiType::kApiKey},
+      {"Api-Key", PiiType::kApiKey},           {"x-api-key", PiiType::kApiKey},
+      {"subscription-key", PiiType::kApiKey},
+  };
+  for (const auto& [name, expected] : listed) {
+    PiiType type = PiiType::kEmail;
+    EXPECT_TRUE(SecretParameterType(name, &type)) << name;
+    EXPECT_EQ(type, expected) << name;
+  }
+  for (const char* name : {"", "pw", "key", "tokens", "user", "passwords", "0password", "subscription-keys"}) {
+    PiiType type;
+    EXPECT_FALSE(SecretParameterType(name, &type)) << name;
+  }
+}
+
+TEST_F(PiiScannerTest, UrlSecretsCountedInSummary) {
+  scanner_->ScanUrlSecrets(state_.get(), "http://u:pw@h/p?password=pw&access_token=t&api_key=k");
+  EXPECT_EQ(Count(PiiType::kPassword), 2u);
+  EXPECT_EQ(state_->summary.of(PiiType::kPassword).fingerprint_count, 1u);
+  EXPECT_EQ(Count(PiiType::kBearerToken), 1u);
+  EXPECT_EQ(Count(PiiType::kApiKey), 1u);
+  PiiSpan spans[2];
+  EXPECT_EQ(scanner_->DetectUrlSecrets("?password=a&password=b&password=c", false, spans, 2), 3u);
+
+  Make(kAllFields & ~kPiiQuery);
+  scanner_->ScanUrlSecrets(state_.get(), "/p?password=pw");
+  EXPECT_EQ(Count(PiiType::kPassword), 0u) << "queries switched off";
+  Make(kAllFields, kAllPiiTypes & ~PiiTypeBit(PiiType::kPassword));
+  scanner_->ScanUrlSecrets(state_.get(), "/p?password=pw&token=t");
+  EXPECT_EQ(Count(PiiType::kPassword), 0u) << "type switched off";
+  EXPECT_EQ(Count(PiiType::kBearerToken), 1u);
 }
 
 TEST(PiiDetectorSet, RejectsEmptyKey) {

@@ -18,6 +18,8 @@ const Case kCases[] = {
     {PiiType::kPaymentCard, "4111111111111111", true},
     {PiiType::kPaymentCard, "4111 1111 1111 1111", true},
     {PiiType::kPaymentCard, "4111-1111-1111-1111", true},
+    {PiiType::kPaymentCard, "4111+1111+1111+1111", true},  // form-encoded spaces
+    {PiiType::kPaymentCard, "4111++1111+1111+1111", false},
     {PiiType::kPaymentCard, "4111111111111112", false},   // Luhn
     {PiiType::kPaymentCard, "5500000000000004", true},    // Mastercard
     {PiiType::kPaymentCard, "2221000000000009", true},    // Mastercard 2-series
@@ -75,6 +77,8 @@ TEST(PiiValidators, Table) {
 
 TEST(PiiValidators, TrimDropsTerminator) {
   EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com."), "a@b.com");
+  EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com-."), "a@b.com");
+  EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com-x"), "a@b.com-x");
   EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com\""), "a@b.com");
   EXPECT_EQ(TrimCandidate(PiiType::kEmail, "a@b.com"), "a@b.com");
   EXPECT_EQ(TrimCandidate(PiiType::kPaymentCard, "4111111111111111,"), "4111111111111111");

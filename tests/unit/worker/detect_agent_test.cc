@@ -10,7 +10,10 @@
 
 #include "dataplane/app/eal_cleanup.h"
 #include "dataplane/export/batch_channel.h"
+#include "dataplane/inspect/inspector.h"
 #include "dataplane/worker/worker.h"
+#include "matchers/pii/pii_detectors.h"
+#include "matchers/pii/pii_scanner.h"
 #include "perf/gen/frame_builder.h"
 #include "records_generated.h"
 
@@ -22,15 +25,29 @@ constexpr uint64_t kSecond = 1000000000ull;
 struct Seen {
   std::vector<std::string> findings;            // detector names
   std::vector<std::string> finding_endpoints;
+  std::vector<std::string> sample_ids;          // of every finding, in order
   std::vector<wire::Verdict> verdicts;          // per transaction, in order
   std::vector<std::string> block_reasons;
   std::vector<size_t> finding_counts;           // sluice.findings size per transaction
   std::vector<std::string> endpoints;
 };
 
+// An inspector with PII detection on every field and no rules, as the data plane runs by default.
+std::unique_ptr<inspect::Inspector> PiiInspector() {
+  matchers::PiiConfig config;
+  config.hmac_key = "unit test key for PII fingerprints";
+  config.fields = matchers::kPiiRequestBody | matchers::kPiiResponseBody | matchers::kPiiRequestHeaders |
+                  matchers::kPiiResponseHeaders | matchers::kPiiQuery;
+  std::string error;
+  auto detectors = matchers::PiiDetectorSet::Create(config, &error);
+  EXPECT_NE(detectors, nullptr) << error;
+  return std::make_unique<inspect::Inspector>(nullptr, matchers::PiiScanner::Create(detectors),
+                                              inspect::InspectorConfig{});
+}
+
 class DetectorRig {
  public:
-  explicit DetectorRig(const detect::DetectorPolicy* policy, bool inline_mode) {
+  explicit DetectorRig(const detect::DetectorPolicy* policy, bool inline_mode, bool with_pii = false) {
     static uint16_t next_id = 0;
     std::string error;
     config_.worker_id = next_id++;
@@ -44,7 +61,8 @@ class DetectorRig {
     config_.detect_policy = policy;
     config_.detect_key = "unit test key for client pseudonyms";
     EXPECT_TRUE(channel_.Init(config_.worker_id, 64, &error)) << error;
-    worker_ = std::make_unique<Worker>(config_, &channel_);
+    worker_ = with_pii ? std::make_unique<Worker>(config_, &channel_, PiiInspector())
+                       : std::make_unique<Worker>(config_, &channel_);
     EXPECT_TRUE(worker_->Init(&error)) << error;
   }
 
@@ -107,6 +125,9 @@ class DetectorRig {
         if (const auto* finding = record->body_as_Finding()) {
           seen_.findings.push_back(finding->detector()->str());
           seen_.finding_endpoints.push_back(finding->endpoint()->str());
+          if (finding->sample_ids() != nullptr) {
+            for (const auto* id : *finding->sample_ids()) seen_.sample_ids.push_back(id->str());
+          }
         } else if (const auto* txn = record->body_as_Transaction()) {
           seen_.verdicts.push_back(txn->verdict());
           seen_.block_reasons.push_back(txn->block() != nullptr ? txn->block()->reason()->str() : "");
@@ -142,6 +163,39 @@ TEST(DetectAgent, EnumerationFindingTagsLaterCalls) {
   EXPECT_EQ(seen.verdicts[25], wire::Verdict::Tag);
   EXPECT_EQ(seen.finding_counts[30], 0u);
   EXPECT_EQ(seen.verdicts[30], wire::Verdict::Pass);
+}
+
+// Ids that are personal data (US social security numbers here) become {id} in the template, like
+// any id, and findings carry their pseudonyms, never the numbers.
+TEST(DetectAgent, PersonalIdsNeverLeaveRaw) {
+  const detect::DetectorPolicy policy;
+  DetectorRig rig(&policy, /*inline_mode=*/false, /*with_pii=*/true);
+  std::vector<std::string> ssns;
+  for (int i = 0; i < 70; ++i) {
+    ssns.push_back("123-45-" + std::to_string(6700 + i));
+    rig.Call(5, "/people/" + ssns.back() + "/profile");
+  }
+  const Seen& seen = rig.Finish();
+  ASSERT_EQ(seen.endpoints.size(), 70u);
+  EXPECT_EQ(seen.endpoints[0], "/people/{id}/profile");
+  ASSERT_FALSE(seen.findings.empty());
+  EXPECT_EQ(seen.finding_endpoints[0], "/people/{id}/profile");
+  ASSERT_FALSE(seen.sample_ids.empty());
+  for (const std::string& sample : seen.sample_ids) {
+    EXPECT_EQ(sample.size(), 32u) << sample;
+    EXPECT_EQ(sample.find_first_not_of("0123456789abcdef"), std::string::npos) << sample;
+  }
+}
+
+// Without PII detection the same path keeps the number: the test above fails if the scanner is
+// not asked.
+TEST(DetectAgent, PersonalIdsNeedPiiDetection) {
+  const detect::DetectorPolicy policy;
+  DetectorRig rig(&policy, /*inline_mode=*/false);
+  rig.Call(5, "/people/123-45-6789/profile");
+  const Seen& seen = rig.Finish();
+  ASSERT_EQ(seen.endpoints.size(), 1u);
+  EXPECT_EQ(seen.endpoints[0], "/people/123-45-6789/profile");
 }
 
 TEST(DetectAgent, BlockActionBlocksInline) {
