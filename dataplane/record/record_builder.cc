@@ -214,14 +214,14 @@ RecordBuilder::UrlOffsets RecordBuilder::RedactedUrl(std::string_view target, st
   if (!complete) {
     out.original = fbb.CreateString(kWithheld);
     out.query = RedactedString(query, UrlText::kQuery);
-    out.path = RedactedString(normalized);
+    out.path = RedactedString(normalized, UrlText::kTarget);
     return out;
   }
   out.original = WriteRedacted(target, spans_.data(), count);
   url_spans_.assign(spans_.begin(), spans_.begin() + static_cast<ptrdiff_t>(count));
   out.query = RedactedPart(target, query);
   // Normalising can change the path (dot segments, encoding): then it is scanned on its own.
-  out.path = normalized == path ? RedactedPart(target, path) : RedactedString(normalized);
+  out.path = normalized == path ? RedactedPart(target, path) : RedactedString(normalized, UrlText::kTarget);
   return out;
 }
 

@@ -112,6 +112,7 @@ class RecordBuilder {
   flatbuffers::Offset<flatbuffers::String> SharedName(const char* name);
   bool Redacting() const;
   // The kind of a field, for the secrets that only their place in a URL marks (url_secrets.h).
+  // A path is a kTarget: its path parameters are looked at, and it has no query.
   enum class UrlText { kNone, kTarget, kQuery };
   // Finds the PII values in `text`, and for a target or query its URL secrets, into spans_ as
   // offsets in `text`, sorted and merged where they overlap. Returns false when it contains more

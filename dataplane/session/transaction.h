@@ -13,9 +13,6 @@
 
 namespace sluice::session {
 
-// Bytes a cut may move back so that it does not split a personal value (BoundedText::Assign).
-inline constexpr uint32_t kMaxCutBackBytes = 256;
-
 // A string field with a fixed capacity. Longer values are cut and the cut is reported.
 template <uint32_t kCapacity>
 struct BoundedText {
@@ -23,14 +20,13 @@ struct BoundedText {
   uint32_t length;
 
   // Copies at most kCapacity bytes; returns false when `size` did not fit. A value cut in two
-  // would fail validation and be recorded raw in part, so a cut inside a run of bytes that values
-  // are made of moves back to the run's start.
-  // NOTE: it moves back kMaxCutBackBytes at most, so the start of a longer run stays.
+  // would fail validation and be recorded raw in part. So a cut inside a run of bytes that values
+  // are made of moves back to the run's start, or to its last '/', which keeps a path's segments.
+  // A field that is one such run is kept empty.
   bool Assign(const char* text, uint32_t size) {
     uint32_t kept = size < kCapacity ? size : kCapacity;
-    if (kept < size && !matchers::IsPiiBreak(static_cast<unsigned char>(text[kept]))) {
-      const uint32_t floor = kept > kMaxCutBackBytes ? kept - kMaxCutBackBytes : 0;
-      while (kept > floor && !matchers::IsPiiBreak(static_cast<unsigned char>(text[kept - 1]))) --kept;
+    if (kept < size && !IsCutPoint(text[kept])) {
+      while (kept > 0 && !IsCutPoint(text[kept - 1])) --kept;
     }
     std::memcpy(data, text, kept);
     length = kept;
@@ -38,6 +34,9 @@ struct BoundedText {
   }
   void Clear() { length = 0; }
   bool empty() const { return length == 0; }
+
+ private:
+  static bool IsCutPoint(char c) { return c == '/' || matchers::IsPiiBreak(static_cast<unsigned char>(c)); }
 };
 
 // What the detectors (dataplane/detect) add to a transaction's record. Filled by the worker's

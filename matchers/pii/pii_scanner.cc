@@ -11,11 +11,11 @@ namespace sluice::matchers {
 
 namespace {
 
-// Bytes of a PEM block after its first line: base64, line ends, and the backslash of a line end
-// escaped in JSON ("\\n").
+// Bytes of a PEM block after its first line: base64, line ends, spaces and tabs (line ends
+// flattened), and the backslash of a line end escaped in JSON ("\\n").
 bool IsKeyBlockByte(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-         c == '/' || c == '=' || c == '\r' || c == '\n' || c == '\\';
+         c == '/' || c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t' || c == '\\';
 }
 
 // Returns where the block of a private key ends. Its fingerprint covers the header and 40 key characters,
@@ -342,13 +342,18 @@ size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t cap
   }
   *complete = count <= capacity;
   count = std::min(count, capacity);
-  std::sort(spans, spans + count,
-            [](const PiiSpan& a, const PiiSpan& b) { return a.start < b.start; });
-  // Values of different types can overlap (a phone number inside a card-like run): keep the
-  // first that starts.
+  std::sort(spans, spans + count, [](const PiiSpan& a, const PiiSpan& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
+  // Values of different types can overlap (a phone number inside a card-like run, a JWT whose
+  // last part runs into a key's first line). Overlapping spans are joined, so that every byte of
+  // both is redacted, under the type and fingerprint of the first.
   size_t kept = 0;
   for (size_t i = 0; i < count; ++i) {
-    if (kept > 0 && spans[i].start < spans[kept - 1].end) continue;
+    if (kept > 0 && spans[i].start < spans[kept - 1].end) {
+      spans[kept - 1].end = std::max(spans[kept - 1].end, spans[i].end);
+      continue;
+    }
     spans[kept++] = spans[i];
   }
   return kept;

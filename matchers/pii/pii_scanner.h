@@ -122,8 +122,9 @@ class PiiScanner {
   void Release(PiiDirectionState* state);
 
   // Finds the values in one field (every enabled type, whatever the field switches), sorted by
-  // start and without overlaps. Returns the number written to `spans` (at most `capacity`).
-  // `*complete` is false when the field contains more values than `capacity`: some are missing.
+  // start, with overlapping values joined into one span. Returns the number written to `spans`
+  // (at most `capacity`). `*complete` is false when the field contains more values than
+  // `capacity`: some are missing.
   size_t DetectSpans(std::string_view text, PiiSpan* spans, size_t capacity, bool* complete);
   // Writes the spans of the secrets in a raw request target, or with `is_query` a raw query,
   // that FindUrlSecrets() finds, in order of start. Returns how many there are (can exceed

@@ -17,7 +17,9 @@ constexpr SecretParameter kSecretParameters[] = {
     {"auth_token", PiiType::kBearerToken},  {"token", PiiType::kBearerToken},
     {"api_key", PiiType::kApiKey},          {"apikey", PiiType::kApiKey},
     {"api-key", PiiType::kApiKey},          {"x-api-key", PiiType::kApiKey},
-    {"subscription-key", PiiType::kApiKey},
+    {"subscription-key", PiiType::kApiKey}, {"x-amz-security-token", PiiType::kApiKey},
+    {"jsessionid", PiiType::kBearerToken},  {"phpsessid", PiiType::kBearerToken},
+    {"sessionid", PiiType::kBearerToken},   {"session_id", PiiType::kBearerToken},
 };
 
 bool EqualsLowerCase(std::string_view text, std::string_view lower) {
@@ -57,34 +59,91 @@ class SecretList {
   void* context_;
 };
 
-void FindUserInfoPassword(std::string_view target, SecretList* list) {
+// Adds the user information of an absolute-form target ("user:password" or a token) as one
+// secret: a token sent as the user name is as secret as a password.
+void FindUserInfo(std::string_view target, SecretList* list) {
   const size_t authority = AuthorityStart(target);
   if (authority == std::string_view::npos) return;
   size_t end = target.find_first_of("/?#", authority);
   if (end == std::string_view::npos) end = target.size();
-  const size_t at = target.rfind('@', end - 1);
+  const size_t at = end > authority ? target.rfind('@', end - 1) : std::string_view::npos;
   if (at == std::string_view::npos || at < authority) return;
-  const size_t colon = target.find(':', authority);
-  if (colon < at) list->Add(PiiType::kPassword, colon + 1, at);
+  list->Add(PiiType::kPassword, authority, at);
 }
 
-// Adds the secret parameters of the query that starts at `begin` and ends at a '#' or the end of
-// `text`. Each parameter is looked up when the loop reaches its end ('&', ';', '#' or the end).
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Returns whether a parameter named `name` as sent carries a secret. The name is percent-decoded
+// first, and a bracketed form names its last key: "user[password]" and "password[]" are
+// "password".
+bool IsSecretParameter(std::string_view name, PiiType* type) {
+  constexpr size_t kMaxNameBytes = 64;
+  char decoded[kMaxNameBytes];
+  if (name.find('%') != std::string_view::npos) {
+    if (name.size() > kMaxNameBytes) return false;
+    size_t length = 0;
+    for (size_t i = 0; i < name.size(); ++i) {
+      const int high = name[i] == '%' && i + 2 < name.size() ? HexDigit(name[i + 1]) : -1;
+      const int low = high >= 0 ? HexDigit(name[i + 2]) : -1;
+      if (low >= 0) {
+        decoded[length++] = static_cast<char>(high * 16 + low);
+        i += 2;
+      } else {
+        decoded[length++] = name[i];
+      }
+    }
+    name = std::string_view(decoded, length);
+  }
+  if (name.size() >= 2 && name.substr(name.size() - 2) == "[]") name.remove_suffix(2);
+  if (!name.empty() && name.back() == ']') {
+    const size_t open = name.rfind('[');
+    if (open != std::string_view::npos) name = name.substr(open + 1, name.size() - open - 2);
+  }
+  return SecretParameterType(name, type);
+}
+
+// Adds the secret path parameters (";name=value" in a segment, RFC 3986 section 3.3) of the
+// target's bytes before `end`.
+void FindPathParameters(std::string_view text, size_t end, SecretList* list) {
+  size_t at = text.find(';');
+  while (at < end) {
+    size_t stop = at + 1;
+    while (stop < end && text[stop] != ';' && text[stop] != '/') ++stop;
+    const std::string_view parameter = text.substr(at + 1, stop - at - 1);
+    const size_t equals = parameter.find('=');
+    PiiType type;
+    if (equals != std::string_view::npos && IsSecretParameter(parameter.substr(0, equals), &type)) {
+      list->Add(type, at + 1 + equals + 1, stop);
+    }
+    at = stop < end && text[stop] == ';' ? stop : text.find(';', stop);
+  }
+}
+
+// Adds the secret parameters of the query that starts at `begin` and ends with `text`. A '#' is
+// data here, as in RecordBuilder::SplitTarget. Parameters end at '&' or ';', but a secret's value
+// runs to the next '&': a ';' in it may be part of the secret.
 void FindQueryParameters(std::string_view text, size_t begin, SecretList* list) {
   size_t start = begin;                     // the current parameter's first byte
   size_t equals = std::string_view::npos;   // its first '=', if any yet
   for (size_t i = begin; i <= text.size(); ++i) {
-    const char c = i < text.size() ? text[i] : '#';
+    const char c = i < text.size() ? text[i] : '&';
     if (c == '=' && equals == std::string_view::npos) {
       equals = i;
       continue;
     }
-    if (c != '&' && c != ';' && c != '#') continue;
+    if (c != '&' && c != ';') continue;
     PiiType type;
-    if (equals != std::string_view::npos && SecretParameterType(text.substr(start, equals - start), &type)) {
-      list->Add(type, equals + 1, i);
+    if (equals != std::string_view::npos && IsSecretParameter(text.substr(start, equals - start), &type)) {
+      size_t value_end = text.find('&', equals + 1);
+      if (value_end == std::string_view::npos) value_end = text.size();
+      list->Add(type, equals + 1, value_end);
+      i = value_end;
     }
-    if (c == '#') return;
     start = i + 1;
     equals = std::string_view::npos;
   }
@@ -95,11 +154,11 @@ void FindQueryParameters(std::string_view text, size_t begin, SecretList* list) 
 bool SecretParameterType(std::string_view name, PiiType* type) {
   // Most parameter names are not in the list, so length and first letter reject them early.
   constexpr size_t kShortest = 3;
-  constexpr size_t kLongest = 16;
+  constexpr size_t kLongest = 20;
   if (name.size() < kShortest || name.size() > kLongest) return false;
   const char first = static_cast<char>(name[0] | 0x20);  // ASCII letters to lower case
   if (first != 'p' && first != 's' && first != 'c' && first != 'a' && first != 'r' && first != 'i' &&
-      first != 't' && first != 'x') {
+      first != 't' && first != 'x' && first != 'j') {
     return false;
   }
   for (const SecretParameter& parameter : kSecretParameters) {
@@ -117,10 +176,11 @@ void FindUrlSecrets(std::string_view text, bool is_query, UrlSecretSink sink, vo
     FindQueryParameters(text, 0, &list);
     return;
   }
-  FindUserInfoPassword(text, &list);
+  FindUserInfo(text, &list);
+  // The query starts at the first '?', as RecordBuilder::SplitTarget has it.
   const size_t mark = text.find('?');
-  const size_t fragment = text.find('#');
-  if (mark != std::string_view::npos && mark < fragment) FindQueryParameters(text, mark + 1, &list);
+  FindPathParameters(text, mark == std::string_view::npos ? text.size() : mark, &list);
+  if (mark != std::string_view::npos) FindQueryParameters(text, mark + 1, &list);
 }
 
 }  // namespace sluice::matchers

@@ -1,9 +1,10 @@
 // Credentials in a request target that no value pattern finds, because only their place marks
 // them as secrets:
-//  - the password in the user information of an absolute-form target ("http://user:pw@host/").
-//    RFC 3986 section 3.2.1 deprecates it, but clients still send it.
-//  - the values of query parameters whose names mark secrets: passwords and client secrets,
-//    OAuth tokens (RFC 6750 section 2.3 puts an access token in `access_token`), API keys.
+//  - the user information of an absolute-form target ("http://user:pw@host/", or a token as the
+//    user name). RFC 3986 section 3.2.1 deprecates a password there, but clients still send one.
+//  - the values of query and path parameters whose names mark secrets: passwords and client
+//    secrets, OAuth tokens (RFC 6750 section 2.3 puts an access token in `access_token`), session
+//    ids and API keys.
 // Pure functions, no allocation: safe on any lcore.
 #pragma once
 
@@ -24,8 +25,8 @@ struct UrlSecret {
 using UrlSecretSink = void (*)(void* context, const UrlSecret& secret);
 
 // Calls `sink` for each secret in `text`, in order of start: `text` is a request target, or with
-// `is_query` a query string without its '?'. Parameter names are compared without regard to case
-// and must be sent unencoded.
+// `is_query` a query string without its '?'. Parameter names are percent-decoded and compared
+// without regard to case. A bracketed name counts by its last key ("user[password]").
 void FindUrlSecrets(std::string_view text, bool is_query, UrlSecretSink sink, void* context);
 
 // Returns whether a query parameter of this name carries a secret, and sets *type to its type.

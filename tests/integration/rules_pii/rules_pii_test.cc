@@ -505,15 +505,29 @@ TransactionCase QuerySecretsCase() {
           .endpoint = "/api/v1/session"};
 }
 
-// The password of an absolute-form target's user information. With a host name after the '@' it
-// would also read as an e-mail address, whose marker would then cover both.
+// A secret path parameter: counted and redacted in url.original. Normalising drops path
+// parameters, so url.path has none left.
+TransactionCase PathParameterCase() {
+  const std::string marker = Marker("password", "hunter2");
+  return {.name = "path parameter",
+          .conversation = {0, {Request("GET", "/api/v1/../v1/app;password=hunter2/x", {})},
+                           {Response("200 OK", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"password", {"hunter2"}}},
+          .anomalies = {"url.dot_segments", "url.path_parameters"},
+          .url_original = "/api/v1/../v1/app;password=" + marker + "/x",
+          .url_path = "/api/v1/app/x"};
+}
+
+// The user information of an absolute-form target, password and all. With a host name after the
+// '@' it would also read as an e-mail address, whose marker would then cover both.
 TransactionCase UserInfoPasswordCase() {
   return {.name = "user-info password",
           .conversation = {0, {Request("GET", "http://ann:S3cretPw@192.0.2.7/api/v1/p?x=1", {})},
                            {Response("200 OK", "{}")}},
           .verdict = "pass",
-          .request_pii = {{"password", {"S3cretPw"}}},
-          .url_original = "http://ann:" + Marker("password", "S3cretPw") + "@192.0.2.7/api/v1/p?x=1",
+          .request_pii = {{"password", {"ann:S3cretPw"}}},
+          .url_original = "http://" + Marker("password", "ann:S3cretPw") + "@192.0.2.7/api/v1/p?x=1",
           .url_path = "/api/v1/p",
           .url_query = "x=1"};
 }
@@ -595,7 +609,7 @@ std::vector<TransactionCase> Cases() {
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
       ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(), AbsoluteFormQueryCase(),
       KeyAcrossPathStartCase(), FormEncodedCardCase(), QuerySecretsCase(), UserInfoPasswordCase(),
-      PathSsnCase(), KeyBlockInQueryCase(), CutUserAgentCase(),
+      PathSsnCase(), KeyBlockInQueryCase(), CutUserAgentCase(), PathParameterCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));
   uint16_t port = kFirstClientPort - 1;

@@ -79,6 +79,11 @@ TEST(TemplatePath, TokenMarkedPersonal) {
   EXPECT_FALSE(result.object_is_personal);
   result = TemplatePath("/orders/8bc43965-15e9-4f37-8862-e8eafe81a1f1", out, sizeof(out));
   EXPECT_FALSE(result.object_is_personal);
+  // Long hex that mixes letters and digits may be a key or a session id; all digits is a number.
+  result = TemplatePath("/hooks/997616363f3cec99bf81b130404f90bf", out, sizeof(out));
+  EXPECT_TRUE(result.object_is_personal);
+  result = TemplatePath("/items/0123456789012345", out, sizeof(out));
+  EXPECT_FALSE(result.object_is_personal);
 }
 
 TEST(TemplatePath, EmailMarkedPersonal) {

@@ -409,6 +409,24 @@ TEST_F(PiiScannerTest, KeySpanCoversItsBlock) {
   EXPECT_EQ(spans[0].end, unterminated.size());
 }
 
+// Overlapping values are joined, so no byte of the later one escapes redaction.
+TEST_F(PiiScannerTest, OverlappingSpansJoined) {
+  const std::string mail = "4111111111111111@example.com";
+  PiiSpan spans[4];
+  bool complete = false;
+  ASSERT_EQ(scanner_->DetectSpans(mail, spans, 4, &complete), 1u);
+  EXPECT_EQ(spans[0].start, 0u);
+  EXPECT_EQ(spans[0].end, mail.size());
+
+  // A JWT's last part runs into a key's first line ('-' is a base64url byte).
+  const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzIjoxfQ.sig";
+  const std::string key = "-----BEGIN PRIVATE KEY-----\n" + std::string(40, 'A') + "MORE";
+  const std::string text = "t=" + jwt + key + "&x=1";
+  ASSERT_EQ(scanner_->DetectSpans(text, spans, 4, &complete), 1u) << text;
+  EXPECT_EQ(spans[0].start, 2u);
+  EXPECT_EQ(spans[0].end, 2 + jwt.size() + key.size());
+}
+
 TEST_F(PiiScannerTest, ContainsPiiCountsNothing) {
   EXPECT_TRUE(scanner_->ContainsPii("123-45-6789"));
   EXPECT_TRUE(scanner_->ContainsPii("4111+1111+1111+1111"));
@@ -425,11 +443,25 @@ struct UrlSecretCase {
 
 const UrlSecretCase kUrlSecretCases[] = {
     {"/login?user=ann&password=hunter2&next=/", false, {{PiiType::kPassword, "hunter2"}}},
+    // A secret's value runs to the next '&', over ';' and '#'.
     {"/cb?access_token=abc.def&Token=t2;api_key=k1#password=x", false,
-     {{PiiType::kBearerToken, "abc.def"}, {PiiType::kBearerToken, "t2"}, {PiiType::kApiKey, "k1"}}},
-    {"http://ann:S3cret%21@api.example.test:8080/p?x=1", false, {{PiiType::kPassword, "S3cret%21"}}},
-    {"https://ann@host/p:q@r", false, {}},
-    {"http://:pw@host", false, {{PiiType::kPassword, "pw"}}},
+     {{PiiType::kBearerToken, "abc.def"}, {PiiType::kBearerToken, "t2;api_key=k1#password=x"}}},
+    {"/cb?a=1;api_key=k1&b=2", false, {{PiiType::kApiKey, "k1"}}},
+    {"/p#frag?password=hunter2", false, {{PiiType::kPassword, "hunter2"}}},
+    {"/login?pass%77ord=x&access%5Ftoken=y&%zz=1", false,
+     {{PiiType::kPassword, "x"}, {PiiType::kBearerToken, "y"}}},
+    {"/form?user[password]=p1&password[]=p2&user%5Bpassword%5D=p3&user[name]=n", false,
+     {{PiiType::kPassword, "p1"}, {PiiType::kPassword, "p2"}, {PiiType::kPassword, "p3"}}},
+    {"/s?X-Amz-Security-Token=T&JSESSIONID=S", false,
+     {{PiiType::kApiKey, "T"}, {PiiType::kBearerToken, "S"}}},
+    // The whole user information is one secret: a token can be sent as the user name.
+    {"http://ann:S3cret%21@api.example.test:8080/p?x=1", false, {{PiiType::kPassword, "ann:S3cret%21"}}},
+    {"https://ann@host/p:q@r", false, {{PiiType::kPassword, "ann"}}},
+    {"http://:pw@host", false, {{PiiType::kPassword, ":pw"}}},
+    {"http://@host/", false, {}},
+    {"/app;password=hunter2/x;v=1;token=t;/y?q=1", false,
+     {{PiiType::kPassword, "hunter2"}, {PiiType::kBearerToken, "t"}}},
+    {"/a;b/c;pwd", false, {}},
     {"/p/user:pw@host?pwd=&secret=s&client_secret=c", false,
      {{PiiType::kPassword, "s"}, {PiiType::kPassword, "c"}}},
     {"passwd=a%26b&x-api-key=K&keys=no", true, {{PiiType::kPassword, "a%26b"}, {PiiType::kApiKey, "K"}}},
@@ -501,9 +533,9 @@ TEST(UrlSecrets, ParameterNames) {
 }
 
 TEST_F(PiiScannerTest, UrlSecretsCountedInSummary) {
-  scanner_->ScanUrlSecrets(state_.get(), "http://u:pw@h/p?password=pw&access_token=t&api_key=k");
-  EXPECT_EQ(Count(PiiType::kPassword), 2u);
-  EXPECT_EQ(state_->summary.of(PiiType::kPassword).fingerprint_count, 1u);
+  scanner_->ScanUrlSecrets(state_.get(), "http://u:pw@h/p?password=pw&pwd=pw&access_token=t&api_key=k");
+  EXPECT_EQ(Count(PiiType::kPassword), 3u);
+  EXPECT_EQ(state_->summary.of(PiiType::kPassword).fingerprint_count, 2u);  // "u:pw" and "pw"
   EXPECT_EQ(Count(PiiType::kBearerToken), 1u);
   EXPECT_EQ(Count(PiiType::kApiKey), 1u);
   PiiSpan spans[2];

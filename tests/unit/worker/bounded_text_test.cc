@@ -38,11 +38,20 @@ TEST(BoundedText, CutAtBreakKeepsAll) {
   EXPECT_EQ(Kept(field), "");
 }
 
-TEST(BoundedText, CutMovesBackBoundedBytes) {
+// A long token is dropped whole, however far back its run starts.
+TEST(BoundedText, CutDropsWholeLongRun) {
   BoundedText<1024> field;
-  const std::string text = "q=" + std::string(2000, 'a');
+  const std::string text = "q=1&jwt=eyJ" + std::string(2000, 'a');
   EXPECT_FALSE(field.Assign(text.data(), static_cast<uint32_t>(text.size())));
-  EXPECT_EQ(field.length, 1024u - kMaxCutBackBytes);
+  EXPECT_EQ(std::string(field.data, field.length), "q=1&");
+}
+
+// A path keeps its segments up to the one that was cut.
+TEST(BoundedText, CutStopsAtPathSeparator) {
+  BoundedText<16> field;
+  const std::string path = "/api/v1/files/0123456789abcdef";
+  EXPECT_FALSE(field.Assign(path.data(), static_cast<uint32_t>(path.size())));
+  EXPECT_EQ(Kept(field), "/api/v1/files/");
 }
 
 }  // namespace
