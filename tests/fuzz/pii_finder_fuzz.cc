@@ -1,7 +1,9 @@
 // libFuzzer target for PII detection on hostile bytes. FindPiiCandidates() must report exactly
 // what Hyperscan reports for the patterns of pii_detectors.cc (block mode, start of match).
 // A body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
-// same counts as one block scan of the same bytes.
+// same counts as one block scan of the same bytes. The spans redaction uses (values and URL
+// secrets) must lie inside the text, sorted and apart, and MayContainPii() must never say false
+// of text in which a value is found.
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/pii/pii_finder.h"
 #include "matchers/pii/pii_scanner.h"
+#include "matchers/pii/redact.h"
 
 namespace {
 
@@ -56,6 +59,31 @@ int Collect(unsigned id, unsigned long long from, unsigned long long to, unsigne
 void CollectFound(void* context, PiiType type, size_t from, size_t to) {
   static_cast<std::vector<Candidate>*>(context)->emplace_back(static_cast<unsigned>(type), from,
                                                               to);
+}
+
+// Aborts unless every span lies in `text`, in order of start and (for DetectSpans) apart.
+void CheckOrdered(const sluice::matchers::PiiSpan* spans, size_t count, size_t size, bool apart) {
+  for (size_t i = 0; i < count; ++i) {
+    if (spans[i].start >= spans[i].end || spans[i].end > size) std::abort();
+    if (i > 0 && spans[i].start < (apart ? spans[i - 1].end : spans[i - 1].start)) std::abort();
+  }
+}
+
+void CheckSpans(sluice::matchers::PiiScanner& scanner, std::string_view text) {
+  using namespace sluice::matchers;
+  constexpr size_t kCapacity = 64;
+  PiiSpan spans[kCapacity];
+  bool complete = false;
+  const size_t count = scanner.DetectSpans(text, spans, kCapacity, &complete);
+  CheckOrdered(spans, count, text.size(), true);
+  if (count > 0 && !MayContainPii(text)) std::abort();
+  if (scanner.ContainsPii(text) != (count > 0)) std::abort();
+  std::vector<char> out(RedactedLength(text, spans, count));
+  if (!out.empty() && Redact(text, spans, count, out.data(), out.size()) != out.size()) std::abort();
+  for (const bool is_query : {false, true}) {
+    const size_t secrets = scanner.DetectUrlSecrets(text, is_query, spans, kCapacity);
+    CheckOrdered(spans, std::min(secrets, kCapacity), text.size(), false);
+  }
 }
 
 }  // namespace
@@ -99,5 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (whole->summary.of(t).count != pieces->summary.of(t).count) std::abort();
     }
   }
+
+  CheckSpans(*scanner, text);
   return 0;
 }
