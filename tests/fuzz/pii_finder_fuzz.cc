@@ -2,8 +2,8 @@
 // what Hyperscan reports for the patterns of pii_detectors.cc (block mode, start of match).
 // A body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
 // same counts as one block scan of the same bytes. The spans redaction uses (values and URL
-// secrets) must lie inside the text, sorted and apart, and MayContainPii() must never say false
-// of text in which a value is found.
+// secrets) must lie inside the text, sorted and apart, and MayContainPii() must never return
+// false for text in which a value is found.
 #include <hs/hs.h>
 
 #include <algorithm>
