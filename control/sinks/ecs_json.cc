@@ -716,7 +716,7 @@ void EcsFormatter::WritePiiDirection(const char* direction, const PiiVector* lis
 
 // Writes the entries of `list` that belong under `key` as one object, so a type listed twice
 // still gives one JSON key: counts are summed and fingerprints joined in wire order. Scanning the
-// list once per key (11 keys) keeps the cost linear in its length and needs no allocation.
+// list once per key (12 keys) keeps the cost linear in its length and needs no allocation.
 void EcsFormatter::WritePiiType(const char* key, const PiiVector& list) {
   const std::string_view key_view = key;
   const bool key_is_other = key_view == kOtherPiiType;

@@ -30,13 +30,22 @@ constexpr uint8_t kVerdictWouldBlock = 3;
 // taken as personal: an object id, pseudonymised in samples.
 constexpr size_t kMaxScannedSegmentBytes = 512;
 
+struct SegmentTest {
+  matchers::PiiScanner* scanner;
+  // The end of the path when the target was cut inside its last segment: that segment may hold
+  // part of a value that no scan can find, so it is taken as personal. Null otherwise.
+  const char* cut_end;
+};
+
 // PersonalDataTest over the PII scanner's pattern types, on the percent-decoded segment.
 bool SegmentHasPii(void* context, std::string_view segment) {
+  const auto* test = static_cast<const SegmentTest*>(context);
+  if (test->cut_end != nullptr && segment.data() + segment.size() == test->cut_end) return true;
   if (!matchers::MayContainPii(segment)) return false;
   if (segment.size() > kMaxScannedSegmentBytes) return true;
   char decoded[kMaxScannedSegmentBytes];
   const size_t length = inspect::PercentDecode(segment, decoded, sizeof(decoded), nullptr);
-  return static_cast<matchers::PiiScanner*>(context)->ContainsPii(std::string_view(decoded, length));
+  return test->scanner->ContainsPii(std::string_view(decoded, length));
 }
 
 uint64_t Mix(uint64_t h) {
@@ -267,8 +276,12 @@ void Agent::OnCallEnd(const flow::Flow& flow, session::Transaction* txn) {
   const uint32_t capacity = policy_->max_template_bytes < kEventTemplateBytes ? policy_->max_template_bytes
                                                                                : kEventTemplateBytes;
   matchers::PiiScanner* pii = inspector_ != nullptr ? inspector_->pii() : nullptr;
-  const TemplateResult shape = TemplatePath(resolved.empty() ? path : resolved, note.endpoint, capacity,
-                                            pii != nullptr ? &SegmentHasPii : nullptr, pii);
+  const std::string_view shaped = resolved.empty() ? path : resolved;
+  const bool last_segment_cut =
+      txn->target.cut && path.data() + path.size() == txn->target.data + txn->target.length;
+  SegmentTest test{pii, last_segment_cut ? shaped.data() + shaped.size() : nullptr};
+  const TemplateResult shape =
+      TemplatePath(shaped, note.endpoint, capacity, pii != nullptr ? &SegmentHasPii : nullptr, &test);
   note.endpoint_length = shape.length;
   std::memcpy(event.endpoint, note.endpoint, shape.length);
   event.endpoint_length = static_cast<uint8_t>(shape.length);

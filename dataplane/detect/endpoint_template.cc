@@ -66,18 +66,12 @@ bool IsIdSegment(std::string_view segment, bool* is_personal) {
   if (segment.empty()) return false;
   if (AllOf(segment, IsDigit)) return true;
   if (IsUuid(segment)) return true;
-  if (segment.size() >= 16 && AllOf(segment, IsHex)) {
-    // Hex that mixes letters and digits may be a key, a hash or a session id.
-    *is_personal = !AllOf(segment, IsDigit) && !AllOf(segment, IsAlpha);
-    return true;
-  }
-  // An e-mail address is personal, and an opaque token may be a session id or a key.
-  if (IsEmailLike(segment) || (segment.find("%40") != std::string_view::npos && segment.size() > 5) ||
-      IsToken(segment)) {
+  if (segment.size() >= 16 && AllOf(segment, IsHex)) return true;
+  if (IsEmailLike(segment) || (segment.find("%40") != std::string_view::npos && segment.size() > 5)) {
     *is_personal = true;
     return true;
   }
-  return false;
+  return IsToken(segment);
 }
 
 TemplateResult TemplatePath(std::string_view path, char* out, uint32_t capacity,

@@ -15,8 +15,8 @@ struct TemplateResult {
   std::string_view object_id;   // the last replaced segment, pointing into the input path
   bool object_is_number = false;
   uint64_t object_number = 0;   // its value when all digits (saturates at UINT64_MAX)
-  // An e-mail-like value, an opaque token, or one in which `is_personal` found personal data:
-  // pseudonymise it.
+  // An e-mail-like value, or one in which `is_personal` found personal data: pseudonymise it.
+  // Other ids appear as they are, as they do in url.original.
   bool object_is_personal = false;
 };
 
@@ -31,7 +31,7 @@ TemplateResult TemplatePath(std::string_view path, char* out, uint32_t capacity,
                             PersonalDataTest is_personal = nullptr, void* context = nullptr);
 
 // True when `segment` is an object id by the rules above. Sets *is_personal for an e-mail-like
-// value or a token.
+// value.
 bool IsIdSegment(std::string_view segment, bool* is_personal);
 
 }  // namespace sluice::detect

@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 
-#include "dataplane/detect/call_event.h"
 
 namespace sluice::detect {
 
@@ -204,7 +203,8 @@ std::map<std::string, KeyParser> PolicyKeys(DetectorPolicy* policy) {
   keys["event_ring_size"] = Number(&policy->event_ring_size, 64, 1u << 20);
   keys["finding_ttl_s"] = Number(&policy->finding_ttl_s, 1, 30 * 86400);
   keys["inventory_interval_s"] = Number(&policy->inventory_interval_s, 1, 86400);
-  keys["max_template_bytes"] = Number(&policy->max_template_bytes, 16, kEventTemplateBytes);
+  // Values above kEventTemplateBytes are accepted, as earlier versions did, and act as it.
+  keys["max_template_bytes"] = Number(&policy->max_template_bytes, 16, 1024);
 
   std::map<std::string, KeyParser> enumeration;
   AddCommon(&policy->enumeration.common, &enumeration);

@@ -120,7 +120,7 @@ struct DetectorPolicy {
   uint32_t event_ring_size = 8192;      // call events waiting for their owning worker
   uint32_t finding_ttl_s = 3600;        // later calls carry a finding this long (packet time)
   uint32_t inventory_interval_s = 300;  // inventory export period (packet time)
-  uint32_t max_template_bytes = 96;     // at most kEventTemplateBytes (call_event.h)
+  uint32_t max_template_bytes = 96;     // larger values act as kEventTemplateBytes (call_event.h)
 
   const DetectorCommon& common(Detector detector) const;
 };

@@ -36,9 +36,14 @@ wire::IpVersion VersionOf(const flow::Flow& flow) {
   return flow.key.ip_version == 6 ? wire::IpVersion::V6 : wire::IpVersion::V4;
 }
 
+// The text of a field as it is recorded: without the value a cut may have split.
+template <uint32_t kCapacity>
+std::string_view Recorded(const session::BoundedText<kCapacity>& field) {
+  return field.cut ? session::WithoutCutValue(field.view()) : field.view();
+}
+
 // Strips parameters from a media type: "application/json; charset=utf-8" -> "application/json".
-std::string_view MimeType(const char* text, uint32_t length) {
-  std::string_view mime(text, length);
+std::string_view MimeType(std::string_view mime) {
   const size_t semicolon = mime.find(';');
   if (semicolon != std::string_view::npos) mime = mime.substr(0, semicolon);
   while (!mime.empty() && (mime.back() == ' ' || mime.back() == '\t')) mime.remove_suffix(1);
@@ -358,22 +363,25 @@ bool RecordBuilder::AddTransaction(const flow::Flow& flow, const session::Transa
     return false;
   }
   flatbuffers::FlatBufferBuilder& fbb = batch_->builder;
+  // A field cut to fit loses the value its cut may have split (session::WithoutCutValue).
+  const std::string_view target = Recorded(txn.target);
   std::string_view path;
   std::string_view query;
-  SplitTarget(txn.target.data, txn.target.length, &path, &query);
+  SplitTarget(target.data(), static_cast<uint32_t>(target.size()), &path, &query);
   // url.path is the path a server resolves (dataplane/http/url_normalize.h); url.original stays raw.
   char scratch[kNormalizedPathBytes];
   const char* normalized = nullptr;
   const http::NormalizedPath normalized_path =
       session::NormalizedPathOf(txn, scratch, sizeof(scratch), &normalized);
+  std::string_view normalized_text(normalized, normalized_path.length);
+  if (txn.target.cut) normalized_text = session::WithoutCutValue(normalized_text);
   const auto version = SharedName(txn.version_minor == 0 ? "1.0" : "1.1");
   const auto method = fbb.CreateString(txn.method.data, txn.method.length);
-  const UrlOffsets url = RedactedUrl(std::string_view(txn.target.data, txn.target.length), path, query,
-                                     std::string_view(normalized, normalized_path.length));
-  const auto host = RedactedString(std::string_view(txn.host.data, txn.host.length));
-  const auto agent = RedactedString(std::string_view(txn.user_agent.data, txn.user_agent.length));
-  const std::string_view request_mime = MimeType(txn.request_mime.data, txn.request_mime.length);
-  const std::string_view response_mime = MimeType(txn.response_mime.data, txn.response_mime.length);
+  const UrlOffsets url = RedactedUrl(target, path, query, normalized_text);
+  const auto host = RedactedString(Recorded(txn.host));
+  const auto agent = RedactedString(Recorded(txn.user_agent));
+  const std::string_view request_mime = MimeType(Recorded(txn.request_mime));
+  const std::string_view response_mime = MimeType(Recorded(txn.response_mime));
   // Content-Type is free text to a hostile client or server: it is scanned like the other fields.
   const auto request_mime_offset = RedactedString(request_mime);
   const auto response_mime_offset = RedactedString(response_mime);

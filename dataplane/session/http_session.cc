@@ -432,7 +432,8 @@ void HttpSession::OnHeader(http::Span name, http::Span value) {
     Transaction* txn = RequestTransaction();
     if (txn == nullptr) return;
     if (observer_ != nullptr && observer_->WantsHeader(std::string_view(name.data, name.length))) {
-      if (!txn->identity_header.Assign(value.data, value.length)) txn->fields_truncated = true;
+      // Only its prefix identifies a longer one; it is not recorded, so nothing is flagged.
+      txn->identity_header.Assign(value.data, value.length);
     }
     if (NameIs(name, "host", 4)) {
       ParseHost(value, txn);

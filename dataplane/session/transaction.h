@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/http/http_anomaly.h"
@@ -13,31 +14,57 @@
 
 namespace sluice::session {
 
-// A string field with a fixed capacity. Longer values are cut and the cut is reported.
+// A string field with a fixed capacity. Longer values are cut to their first kCapacity bytes,
+// and `cut` is set.
 template <uint32_t kCapacity>
 struct BoundedText {
   char data[kCapacity];
   uint32_t length;
+  bool cut;
 
-  // Copies at most kCapacity bytes; returns false when `size` did not fit. A value cut in two
-  // would fail validation and be recorded raw in part. So a cut inside a run of bytes that values
-  // are made of moves back to the run's start, or to its last '/', which keeps a path's segments.
-  // A field that is one such run is kept empty.
+  // Copies at most kCapacity bytes; returns false when `size` did not fit.
   bool Assign(const char* text, uint32_t size) {
-    uint32_t kept = size < kCapacity ? size : kCapacity;
-    if (kept < size && !IsCutPoint(text[kept])) {
-      while (kept > 0 && !IsCutPoint(text[kept - 1])) --kept;
-    }
+    const uint32_t kept = size < kCapacity ? size : kCapacity;
     std::memcpy(data, text, kept);
     length = kept;
-    return kept == size;
+    cut = kept < size;
+    return !cut;
   }
-  void Clear() { length = 0; }
+  void Clear() {
+    length = 0;
+    cut = false;
+  }
   bool empty() const { return length == 0; }
-
- private:
-  static bool IsCutPoint(char c) { return c == '/' || matchers::IsPiiBreak(static_cast<unsigned char>(c)); }
+  std::string_view view() const { return std::string_view(data, length); }
 };
+
+// Returns `text`, a field cut to fit a record, without the value its cut may have split. Such a
+// value would fail validation and go out raw in part. The end moves back over the last run of
+// bytes that values are made of, with percent-escapes read as the byte they encode, to a byte
+// that no value contains, a '/', an '=', or a space that does not follow a digit. So a path keeps
+// its whole segments and a query its parameter names. A field that is one such run becomes empty.
+inline std::string_view WithoutCutValue(std::string_view text) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); };
+  auto value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    return (c | 0x20) - 'a' + 10;  // called for hex digits only
+  };
+  size_t end = text.size();
+  while (end > 0) {
+    size_t step = 1;
+    auto c = static_cast<unsigned char>(text[end - 1]);
+    if (end >= 3 && text[end - 3] == '%' && hex(text[end - 2]) && hex(text[end - 1])) {
+      c = static_cast<unsigned char>(value(text[end - 2]) * 16 + value(text[end - 1]));
+      step = 3;
+    }
+    const bool after_digit = end > step && text[end - step - 1] >= '0' && text[end - step - 1] <= '9';
+    if (matchers::IsPiiBreak(c) || c == '/' || c == '=' || (c == ' ' && !after_digit)) {
+      return text.substr(0, end);
+    }
+    end -= step;
+  }
+  return text.substr(0, 0);
+}
 
 // What the detectors (dataplane/detect) add to a transaction's record. Filled by the worker's
 // detection agent; `present` false leaves the record's detector fields out.

@@ -138,7 +138,9 @@ void FindQueryParameters(std::string_view text, size_t begin, SecretList* list) 
     }
     if (c != '&' && c != ';') continue;
     PiiType type;
-    if (equals != std::string_view::npos && IsSecretParameter(text.substr(start, equals - start), &type)) {
+    // An empty value ("token=;page=2") has nothing to hide, so the next parameter stays one.
+    if (equals != std::string_view::npos && equals + 1 < i &&
+        IsSecretParameter(text.substr(start, equals - start), &type)) {
       size_t value_end = text.find('&', equals + 1);
       if (value_end == std::string_view::npos) value_end = text.size();
       list->Add(type, equals + 1, value_end);

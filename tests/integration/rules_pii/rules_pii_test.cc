@@ -563,9 +563,9 @@ TransactionCase KeyBlockInQueryCase() {
           .url_query = "k=" + marker + "&x=1"};
 }
 
-// A User-Agent longer than the 512 bytes a record keeps, cut inside a card number: the cut moves
-// back to the last byte no value contains (';'), so no digit of the card is recorded. The header
-// is scanned whole, so the card is counted.
+// A User-Agent longer than the 512 bytes a record keeps, cut inside a card number: the recorded
+// value ends at the space before the card, so no digit of it is recorded. The header is scanned
+// whole, so the card is counted.
 TransactionCase CutUserAgentCase() {
   const std::string agent = "app/1.0 (" + std::string(495, 'a') + "; " + kValidCard + "; x)";
   return {.name = "cut user agent",
@@ -576,7 +576,7 @@ TransactionCase CutUserAgentCase() {
           .anomalies = {"record.field_truncated"},
           .url_original = "/api/v1/agent",
           .url_path = "/api/v1/agent",
-          .user_agent = agent.substr(0, agent.find(';') + 1)};
+          .user_agent = agent.substr(0, agent.find(';') + 2)};
 }
 
 // Two requests on one keep-alive connection: the second must not inherit the first one's rule

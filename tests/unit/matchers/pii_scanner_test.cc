@@ -462,6 +462,7 @@ const UrlSecretCase kUrlSecretCases[] = {
     {"/app;password=hunter2/x;v=1;token=t;/y?q=1", false,
      {{PiiType::kPassword, "hunter2"}, {PiiType::kBearerToken, "t"}}},
     {"/a;b/c;pwd", false, {}},
+    {"/s?token=;page=2&password=&sort=asc", false, {}},
     {"/p/user:pw@host?pwd=&secret=s&client_secret=c", false,
      {{PiiType::kPassword, "s"}, {PiiType::kPassword, "c"}}},
     {"passwd=a%26b&x-api-key=K&keys=no", true, {{PiiType::kPassword, "a%26b"}, {PiiType::kApiKey, "K"}}},

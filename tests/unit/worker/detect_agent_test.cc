@@ -187,6 +187,19 @@ TEST(DetectAgent, PersonalIdsNeverLeaveRaw) {
   }
 }
 
+// A target longer than the 4096 bytes a record keeps, cut inside its last segment: that segment
+// may hold part of a value no scan can find, so it is an id, whatever it looks like.
+TEST(DetectAgent, CutLastSegmentIsId) {
+  const detect::DetectorPolicy policy;
+  DetectorRig rig(&policy, /*inline_mode=*/false, /*with_pii=*/true);
+  const std::string first = "T0" + std::string(4060, 'x');  // 4062 bytes: an opaque token
+  const std::string last = "s!" + std::string(58, 'Q');     // not an id; the cut falls at its 31st byte
+  rig.Call(5, "/a/" + first + "/" + last);
+  const Seen& seen = rig.Finish();
+  ASSERT_EQ(seen.endpoints.size(), 1u);
+  EXPECT_EQ(seen.endpoints[0], "/a/{id}/{id}");
+}
+
 // Without PII detection the same path keeps the number: the test above fails if the scanner is
 // not asked.
 TEST(DetectAgent, PersonalIdsNeedPiiDetection) {
