@@ -61,23 +61,6 @@ constexpr size_t kMaxSpans = 64;
 // The text written in place of a field whose redacted form cannot be written.
 constexpr char kWithheld[] = "[redacted]";
 
-// Sorts spans by start (the longer first) and joins those that overlap, so that Redact() covers
-// each byte of both. The first span keeps its type and fingerprint. Returns the number left.
-size_t MergeSpans(matchers::PiiSpan* spans, size_t count) {
-  std::sort(spans, spans + count, [](const matchers::PiiSpan& a, const matchers::PiiSpan& b) {
-    return a.start != b.start ? a.start < b.start : a.end > b.end;
-  });
-  size_t kept = 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (kept > 0 && spans[i].start < spans[kept - 1].end) {
-      spans[kept - 1].end = std::max(spans[kept - 1].end, spans[i].end);
-      continue;
-    }
-    spans[kept++] = spans[i];
-  }
-  return kept;
-}
-
 wire::Verdict WireVerdict(inspect::Verdict verdict) { return static_cast<wire::Verdict>(verdict); }
 
 // Severity order of verdicts: a detector's would_block outranks a rule's tag, and block outranks all.
@@ -178,7 +161,7 @@ bool RecordBuilder::FindSpans(std::string_view text, UrlText kind, size_t* count
   const size_t secrets =
       inspector_->pii()->DetectUrlSecrets(text, kind == UrlText::kQuery, spans_.data() + *count, room);
   if (secrets > room) return false;
-  *count = MergeSpans(spans_.data(), *count + secrets);
+  *count = matchers::JoinOverlappingSpans(spans_.data(), *count + secrets);
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include "dataplane/http/http_anomaly.h"
 #include "dataplane/http/url_normalize.h"
 #include "dataplane/inspect/inspector.h"
+#include "dataplane/inspect/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 
 namespace sluice::session {
@@ -44,17 +45,14 @@ struct BoundedText {
 // that no value contains, a '/', an '=', or a space that does not follow a digit. So a path keeps
 // its whole segments and a query its parameter names. A field that is one such run becomes empty.
 inline std::string_view WithoutCutValue(std::string_view text) {
-  auto hex = [](char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); };
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    return (c | 0x20) - 'a' + 10;  // called for hex digits only
-  };
   size_t end = text.size();
   while (end > 0) {
     size_t step = 1;
     auto c = static_cast<unsigned char>(text[end - 1]);
-    if (end >= 3 && text[end - 3] == '%' && hex(text[end - 2]) && hex(text[end - 1])) {
-      c = static_cast<unsigned char>(value(text[end - 2]) * 16 + value(text[end - 1]));
+    const int high = end >= 3 && text[end - 3] == '%' ? inspect::HexValue(text[end - 2]) : -1;
+    const int low = high >= 0 ? inspect::HexValue(text[end - 1]) : -1;
+    if (low >= 0) {
+      c = static_cast<unsigned char>(high * 16 + low);
       step = 3;
     }
     const bool after_digit = end > step && text[end - step - 1] >= '0' && text[end - step - 1] <= '9';

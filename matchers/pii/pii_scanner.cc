@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "matchers/pii/ascii_case.h"
 #include "matchers/pii/pii_finder.h"
+#include "matchers/pii/redact.h"
 #include "matchers/pii/url_secrets.h"
 #include "matchers/pii/validators.h"
 
@@ -85,16 +87,6 @@ struct PiiMatchContext {
 };
 
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 std::string_view TrimSpaces(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -342,21 +334,9 @@ size_t PiiScanner::DetectSpans(std::string_view text, PiiSpan* spans, size_t cap
   }
   *complete = count <= capacity;
   count = std::min(count, capacity);
-  std::sort(spans, spans + count, [](const PiiSpan& a, const PiiSpan& b) {
-    return a.start != b.start ? a.start < b.start : a.end > b.end;
-  });
   // Values of different types can overlap (a phone number inside a card-like run, a JWT whose
-  // last part runs into a key's first line). Overlapping spans are joined, so that every byte of
-  // both is redacted, under the type and fingerprint of the first.
-  size_t kept = 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (kept > 0 && spans[i].start < spans[kept - 1].end) {
-      spans[kept - 1].end = std::max(spans[kept - 1].end, spans[i].end);
-      continue;
-    }
-    spans[kept++] = spans[i];
-  }
-  return kept;
+  // last part runs into a key's first line).
+  return JoinOverlappingSpans(spans, count);
 }
 
 }  // namespace sluice::matchers

@@ -1,5 +1,6 @@
 #include "matchers/pii/redact.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sluice::matchers {
@@ -41,6 +42,21 @@ size_t Redact(std::string_view text, const PiiSpan* spans, size_t span_count, ch
   }
   std::memcpy(out + written, text.data() + copied_to, text.size() - copied_to);
   return written + text.size() - copied_to;
+}
+
+size_t JoinOverlappingSpans(PiiSpan* spans, size_t span_count) {
+  std::sort(spans, spans + span_count, [](const PiiSpan& a, const PiiSpan& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
+  size_t joined = 0;
+  for (size_t i = 0; i < span_count; ++i) {
+    if (joined > 0 && spans[i].start < spans[joined - 1].end) {
+      spans[joined - 1].end = std::max(spans[joined - 1].end, spans[i].end);
+      continue;
+    }
+    spans[joined++] = spans[i];
+  }
+  return joined;
 }
 
 }  // namespace sluice::matchers

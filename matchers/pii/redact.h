@@ -16,4 +16,9 @@ size_t Redact(std::string_view text, const PiiSpan* spans, size_t span_count, ch
               size_t capacity);
 size_t RedactedLength(std::string_view text, const PiiSpan* spans, size_t span_count);
 
+// Sorts spans by start (the longer first) and joins those that overlap, so that Redact() covers
+// every byte of each. A joined span keeps the type and fingerprint of the first. Returns the
+// number left at the front of `spans`.
+size_t JoinOverlappingSpans(PiiSpan* spans, size_t span_count);
+
 }  // namespace sluice::matchers

@@ -1,5 +1,7 @@
 #include "matchers/pii/url_secrets.h"
 
+#include "matchers/pii/ascii_case.h"
+
 namespace sluice::matchers {
 namespace {
 
@@ -21,16 +23,6 @@ constexpr SecretParameter kSecretParameters[] = {
     {"jsessionid", PiiType::kBearerToken},  {"phpsessid", PiiType::kBearerToken},
     {"sessionid", PiiType::kBearerToken},   {"session_id", PiiType::kBearerToken},
 };
-
-bool EqualsLowerCase(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 bool IsSchemeByte(char c, bool first) {
   const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -79,7 +71,7 @@ int HexDigit(char c) {
 }
 
 // Returns whether a parameter named `name` as sent carries a secret. The name is percent-decoded
-// first, and a bracketed form names its last key: "user[password]" and "password[]" are
+// first, and a bracketed name counts by its last key: "user[password]" and "password[]" count as
 // "password".
 bool IsSecretParameter(std::string_view name, PiiType* type) {
   constexpr size_t kMaxNameBytes = 64;
@@ -164,7 +156,7 @@ bool SecretParameterType(std::string_view name, PiiType* type) {
     return false;
   }
   for (const SecretParameter& parameter : kSecretParameters) {
-    if (EqualsLowerCase(name, parameter.name)) {
+    if (EqualsIgnoreCase(name, parameter.name)) {
       *type = parameter.type;
       return true;
     }

@@ -533,7 +533,7 @@ TransactionCase UserInfoPasswordCase() {
 }
 
 // A social security number as a path segment is an object id in the endpoint template, so the
-// template holds no number. A hostile Content-Type is scanned like any recorded field.
+// template contains no number. A hostile Content-Type is scanned like any recorded field.
 TransactionCase PathSsnCase() {
   return {.name = "ssn in path",
           .conversation = {0, {Request("GET", "/api/v1/people/" + kValidSsn + "/profile", {})},

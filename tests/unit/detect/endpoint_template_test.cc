@@ -88,7 +88,7 @@ TEST(TemplatePath, EmailMarkedPersonal) {
   EXPECT_FALSE(result.object_is_number);
 }
 
-// The test stands in for the PII scanner: it flags the segments listed in its context.
+// Replaces the PII scanner in these tests: flags the segments listed in its context.
 bool Listed(void* context, std::string_view segment) {
   for (std::string_view listed : *static_cast<std::vector<std::string_view>*>(context)) {
     if (segment == listed) return true;

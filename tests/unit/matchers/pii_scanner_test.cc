@@ -485,7 +485,7 @@ TEST_F(PiiScannerTest, UrlSecretsFoundByPlace) {
   }
 }
 
-// MayContainPii() may say true of clean text, but never false of text with a value in it.
+// MayContainPii() may return true for clean text, but never false for text with a value in it.
 TEST_F(PiiScannerTest, MayContainPiiNeverMissesAValue) {
   const char* pieces[] = {"a", "b.cd", "@", ".", "-", "x", "api", "orders", "{id}", "/", "json",
                           "a@b.cd", "4111111111111111", "123-45-6789", "+14155552671",
@@ -495,18 +495,18 @@ TEST_F(PiiScannerTest, MayContainPiiNeverMissesAValue) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     return static_cast<size_t>((seed >> 33) % n);
   };
-  int said_clean = 0;
+  int clean_count = 0;
   for (int round = 0; round < 5000; ++round) {
     std::string text;
     const size_t count = 1 + next(4);
     for (size_t i = 0; i < count; ++i) text += pieces[next(std::size(pieces))];
     if (MayContainPii(text)) continue;
-    ++said_clean;
+    ++clean_count;
     PiiSpan spans[8];
     bool complete = false;
     EXPECT_EQ(scanner_->DetectSpans(text, spans, 8, &complete), 0u) << text;
   }
-  EXPECT_GT(said_clean, 100);
+  EXPECT_GT(clean_count, 100);
 }
 
 // Every name docs/rules.md lists, in any case, and some that are not secrets.

@@ -10,12 +10,12 @@
 namespace sluice::session {
 namespace {
 
-std::string Kept(const BoundedText<16>& field) { return std::string(field.data, field.length); }
+std::string Stored(const BoundedText<16>& field) { return std::string(field.data, field.length); }
 
 TEST(BoundedText, FitsWhole) {
   BoundedText<16> field;
   EXPECT_TRUE(field.Assign("to=a@b.com", 10));
-  EXPECT_EQ(Kept(field), "to=a@b.com");
+  EXPECT_EQ(Stored(field), "to=a@b.com");
   EXPECT_FALSE(field.cut);
 }
 
@@ -23,14 +23,14 @@ TEST(BoundedText, CutKeepsPrefix) {
   BoundedText<16> field;
   const std::string text = "0123456789abcdefXYZ";
   EXPECT_FALSE(field.Assign(text.data(), static_cast<uint32_t>(text.size())));
-  EXPECT_EQ(Kept(field), "0123456789abcdef");
+  EXPECT_EQ(Stored(field), "0123456789abcdef");
   EXPECT_TRUE(field.cut);
   field.Clear();
   EXPECT_FALSE(field.cut);
 }
 
 struct CutCase {
-  const char* kept;      // the text of a cut field
+  const char* stored;    // the text of a cut field
   const char* recorded;  // what WithoutCutValue leaves of it
 };
 
@@ -48,7 +48,7 @@ const CutCase kCutCases[] = {
 };
 
 TEST(BoundedText, CutValueDropped) {
-  for (const CutCase& c : kCutCases) EXPECT_EQ(WithoutCutValue(c.kept), c.recorded) << c.kept;
+  for (const CutCase& c : kCutCases) EXPECT_EQ(WithoutCutValue(c.stored), c.recorded) << c.stored;
 }
 
 }  // namespace
