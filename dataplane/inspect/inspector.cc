@@ -61,6 +61,8 @@ void Inspector::Begin(TransactionInspection* state) {
   state->encoding[0] = state->encoding[1] = -1;
   state->inflater[0] = state->inflater[1] = -1;
   state->body_anomalies = 0;
+  state->form[0] = state->form[1] = false;
+  state->form_decode[0] = state->form_decode[1] = FormDecodeState{};
   state->scanner = rules_.get();
   if (state->scanner != nullptr) ++current_users_;
   state->in_use = true;
@@ -83,9 +85,19 @@ void Inspector::RequestLine(TransactionInspection* state, std::string_view metho
 
 void Inspector::Header(TransactionInspection* state, Direction direction, std::string_view name,
                        std::string_view value) {
+  const int side = static_cast<int>(direction);
   if (state->scanner) state->scanner->ScanHeader(&state->match, direction, name, value.data(), value.size());
-  if (pii_) pii_->ScanHeader(&state->pii[static_cast<int>(direction)], direction, name, value);
-  if (IEquals(name, "content-encoding")) state->encoding[static_cast<int>(direction)] = EncodingOf(value);
+  if (pii_) {
+    // A value with escapes ("%40" in a cookie or a Referer) is scanned for patterns decoded.
+    std::string_view decoded = value;
+    if (value.size() <= decode_buffer_.size() && value.find('%') != std::string_view::npos) {
+      decoded = std::string_view(decode_buffer_.data(),
+                                 PercentDecode(value, decode_buffer_.data(), decode_buffer_.size(), nullptr));
+    }
+    pii_->ScanHeader(&state->pii[side], direction, name, value, decoded);
+  }
+  if (name.size() == 16 && IEquals(name, "content-encoding")) state->encoding[side] = EncodingOf(value);
+  if (name.size() == 12 && IEquals(name, "content-type")) state->form[side] = IsFormMediaType(value);
 }
 
 void Inspector::Status(TransactionInspection* state, uint16_t status_code) {
@@ -98,7 +110,14 @@ void Inspector::ScanDecoded(TransactionInspection* state, Direction direction, c
     state->scanner->ScanBody(&state->match, direction, data, length);
     if (state->match.body_unscanned(direction)) state->body_anomalies |= kRulesBodyUnscanned;
   }
-  if (pii_) pii_->ScanBody(&state->pii[static_cast<int>(direction)], direction, data, length);
+  if (pii_ == nullptr) return;
+  const int side = static_cast<int>(direction);
+  if (!state->form[side]) {
+    pii_->ScanBody(&state->pii[side], direction, data, length);
+    return;
+  }
+  DecodeFormPiece(&state->form_decode[side], data, length, decode_buffer_.data(), decode_buffer_.size(),
+                  [&](const char* decoded, size_t size) { pii_->ScanBody(&state->pii[side], direction, decoded, size); });
 }
 
 // Compressed bodies are decoded into the matchers as they stream; without a free decoder the
@@ -136,9 +155,14 @@ void Inspector::EndInflate(TransactionInspection* state, int side) {
 }
 
 void Inspector::BodyEnd(TransactionInspection* state, Direction direction) {
-  EndInflate(state, static_cast<int>(direction));
+  const int side = static_cast<int>(direction);
+  EndInflate(state, side);
   if (state->scanner) state->scanner->EndBody(&state->match, direction);
-  if (pii_) pii_->EndBody(&state->pii[static_cast<int>(direction)], direction);
+  if (pii_) {
+    FlushFormPiece(&state->form_decode[side],
+                   [&](const char* rest, size_t size) { pii_->ScanBody(&state->pii[side], direction, rest, size); });
+    pii_->EndBody(&state->pii[side], direction);
+  }
 }
 
 bool Inspector::Evaluate(TransactionInspection* state) {

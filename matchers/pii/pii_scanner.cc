@@ -129,11 +129,13 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
   FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
 
-void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
-                            std::string_view name, std::string_view value) {
+void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
+                            std::string_view value, std::string_view decoded) {
   PiiField field = direction == Direction::kRequest ? kPiiRequestHeaders : kPiiResponseHeaders;
   if (!detectors_->field_enabled(field)) return;
+  const bool as_sent = decoded.data() == value.data() && decoded.size() == value.size();
   value = TrimSpaces(value);
+  decoded = as_sent ? value : TrimSpaces(decoded);
 
   if (EqualsIgnoreCase(name, "authorization") && value.size() > 7 &&
       EqualsIgnoreCase(value.substr(0, 7), "bearer ") &&
@@ -153,7 +155,8 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
       }
     }
   }
-  ScanValue(&state->summary, value);
+  // Decoded bytes lie elsewhere, so FingerprintOf does not take a JWT in them for the token.
+  ScanValue(&state->summary, decoded);
   bearer_token_ = std::string_view();
 }
 

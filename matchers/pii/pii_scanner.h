@@ -110,7 +110,13 @@ class PiiScanner {
   // Header values: bearer tokens and known API-key headers by name, and the pattern types in
   // the value. Only when headers of that direction are enabled.
   void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
-                  std::string_view value);
+                  std::string_view value) {
+    ScanHeader(state, direction, name, value, value);
+  }
+  // The same, with the pattern types looked for in `decoded`: the value with its escapes
+  // decoded by the caller. Tokens and keys named by the header are fingerprinted as sent.
+  void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
+                  std::string_view value, std::string_view decoded);
   // The query string (request side), percent-decoded by the caller.
   void ScanQuery(PiiDirectionState* state, std::string_view query);
   // The secrets of the raw request target that only their place marks (url_secrets.h): counted

@@ -486,6 +486,23 @@ TransactionCase FormEncodedCardCase() {
           .url_query = redacted_query};
 }
 
+// A login form sends "%40" for '@', and a cookie contains an address escaped the same way: both
+// are found decoded, with the fingerprint of the plain address. The form body is cut inside
+// the escape.
+TransactionCase FormBodyCase() {
+  const std::string body = "user=dana%40example.com&remember=1";
+  const std::string request =
+      Request("POST", "/api/v1/session",
+              {"Content-Type: application/x-www-form-urlencoded", "Cookie: last=erin%40example.net"}, body);
+  const size_t cut = request.find("%40") + 2;
+  return {.name = "form body and cookie escapes",
+          .conversation = {0, {request.substr(0, cut), request.substr(cut)}, {Response("201 Created", "{}")}},
+          .verdict = "pass",
+          .request_pii = {{"email", {"erin@example.net", "dana@example.com"}}},
+          .url_original = "/api/v1/session",
+          .url_path = "/api/v1/session"};
+}
+
 // Secrets that only their parameter names mark: counted, fingerprinted as sent, and redacted.
 TransactionCase QuerySecretsCase() {
   const std::string redacted_query = "user=ann&password=" + Marker("password", "hunter2") +
@@ -608,7 +625,7 @@ std::vector<TransactionCase> Cases() {
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
       ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(), AbsoluteFormQueryCase(),
-      KeyAcrossPathStartCase(), FormEncodedCardCase(), QuerySecretsCase(), UserInfoPasswordCase(),
+      KeyAcrossPathStartCase(), FormEncodedCardCase(), FormBodyCase(), QuerySecretsCase(), UserInfoPasswordCase(),
       PathSsnCase(), KeyBlockInQueryCase(), CutUserAgentCase(), PathParameterCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/inspect/form_decode.h"
 #include "matchers/compile/compiled_rules.h"
+#include "matchers/pii/pii_detectors.h"
 #include "matchers/rules/loader.h"
 #include "tests/unit/matchers/compress_for_test.h"
 
@@ -95,6 +97,143 @@ TEST(Inspector, CountersOutliveReplacedRuleSet) {
   inspector.PublishCounters();
   EXPECT_EQ(inspector.counters().rules.scans, 2 * scans_before);
   EXPECT_EQ(inspector.counters().rules.scan_errors, 0u);
+}
+
+// The form decoder against a one-shot decode, for every way of cutting each body into two or
+// three pieces, and with an output buffer smaller than the body.
+std::string DecodeFormWhole(const std::string& body) {
+  std::string out;
+  for (size_t i = 0; i < body.size();) {
+    const int high = body[i] == '%' && i + 2 < body.size() ? HexValue(body[i + 1]) : -1;
+    const int low = high >= 0 ? HexValue(body[i + 2]) : -1;
+    if (low >= 0) {
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 3;
+    } else {
+      out.push_back(body[i] == '+' ? ' ' : body[i]);
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string DecodeFormPieces(const std::string& body, const std::vector<size_t>& cuts, size_t capacity) {
+  FormDecodeState state;
+  std::string out;
+  std::vector<char> buffer(capacity);
+  const auto emit = [&](const char* data, size_t size) {
+    EXPECT_LE(size, capacity);
+    out.append(data, size);
+  };
+  size_t from = 0;
+  for (size_t cut : cuts) {
+    DecodeFormPiece(&state, body.data() + from, cut - from, buffer.data(), capacity, emit);
+    from = cut;
+  }
+  DecodeFormPiece(&state, body.data() + from, body.size() - from, buffer.data(), capacity, emit);
+  FlushFormPiece(&state, emit);
+  return out;
+}
+
+TEST(FormDecode, PiecesDecodeLikeTheWholeBody) {
+  const std::string bodies[] = {
+      "email=ann%40example.com&name=Ann+Lee",
+      "a=%4",
+      "a=%",
+      "%%41%4g%g4%zz%%%",
+      "x=%2B4915112345678&y=%e2%82%ac+",
+      "%41%42%43",
+      "",
+  };
+  for (const std::string& body : bodies) {
+    const std::string expected = DecodeFormWhole(body);
+    for (size_t capacity : {size_t{3}, size_t{64}}) {
+      EXPECT_EQ(DecodeFormPieces(body, {}, capacity), expected) << body;
+      for (size_t a = 0; a <= body.size(); ++a) {
+        EXPECT_EQ(DecodeFormPieces(body, {a}, capacity), expected) << body << " cut at " << a;
+        for (size_t b = a; b <= body.size(); ++b) {
+          EXPECT_EQ(DecodeFormPieces(body, {a, b}, capacity), expected) << body << " cut at " << a << ", " << b;
+        }
+      }
+    }
+  }
+}
+
+TEST(FormDecode, MediaType) {
+  EXPECT_TRUE(IsFormMediaType("application/x-www-form-urlencoded"));
+  EXPECT_TRUE(IsFormMediaType(" Application/X-WWW-Form-URLEncoded; charset=UTF-8"));
+  EXPECT_TRUE(IsFormMediaType("application/x-www-form-urlencoded ;charset=utf-8"));
+  EXPECT_FALSE(IsFormMediaType("application/x-www-form-urlencodedx"));
+  EXPECT_FALSE(IsFormMediaType("application/json"));
+  EXPECT_FALSE(IsFormMediaType("multipart/form-data; boundary=x"));
+  EXPECT_FALSE(IsFormMediaType(""));
+}
+
+// PII detection with every field and type on, as the data plane's default.
+std::unique_ptr<matchers::PiiScanner> MakePii() {
+  std::string error;
+  matchers::PiiConfig config;
+  config.hmac_key = "inspector-test-key";
+  config.fields = matchers::kPiiRequestBody | matchers::kPiiResponseBody | matchers::kPiiRequestHeaders |
+                  matchers::kPiiResponseHeaders | matchers::kPiiQuery;
+  auto detectors = matchers::PiiDetectorSet::Create(config, &error);
+  EXPECT_NE(detectors, nullptr) << error;
+  return matchers::PiiScanner::Create(detectors);
+}
+
+struct FormCall {
+  const char* content_type;
+  std::string body;
+};
+
+// A POST with `call`'s body in pieces cut at `cut`. Returns the request side's PII summary.
+matchers::PiiSummary RunFormCall(Inspector* inspector, const FormCall& call, size_t cut) {
+  auto state = std::make_unique<TransactionInspection>();
+  inspector->Begin(state.get());
+  inspector->RequestLine(state.get(), "POST", "/login", "/login", "");
+  inspector->Header(state.get(), Direction::kRequest, "Content-Type", call.content_type);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(call.body.data());
+  inspector->Body(state.get(), Direction::kRequest, bytes, static_cast<uint32_t>(cut));
+  inspector->Body(state.get(), Direction::kRequest, bytes + cut, static_cast<uint32_t>(call.body.size() - cut));
+  inspector->BodyEnd(state.get(), Direction::kRequest);
+  const matchers::PiiSummary summary = state->pii[0].summary;
+  inspector->Release(state.get());
+  return summary;
+}
+
+// "ann%40example.com" in a form body is the address "ann@example.com": counted once, with the
+// fingerprint of the plain address, wherever the body is cut. Other media types are scanned as
+// sent, where "%40" is no '@'.
+TEST(Inspector, FormBodiesAreScannedDecoded) {
+  Inspector inspector(nullptr, MakePii(), InspectorConfig{});
+  const FormCall plain{"text/plain", "user ann@example.com"};
+  const matchers::PiiSummary expected = RunFormCall(&inspector, plain, 7);
+  ASSERT_EQ(expected.of(matchers::PiiType::kEmail).count, 1u);
+  const FormCall form{"application/x-www-form-urlencoded; charset=UTF-8",
+                      "user=ann%40example.com&card=4111+1111+1111+1111&tel=%2B14155552671"};
+  for (size_t cut = 0; cut <= form.body.size(); ++cut) {
+    const matchers::PiiSummary summary = RunFormCall(&inspector, form, cut);
+    const matchers::PiiTypeSummary& email = summary.of(matchers::PiiType::kEmail);
+    EXPECT_EQ(email.count, 1u) << "cut at " << cut;
+    EXPECT_EQ(email.fingerprints[0], expected.of(matchers::PiiType::kEmail).fingerprints[0]) << "cut at " << cut;
+    EXPECT_EQ(summary.of(matchers::PiiType::kPaymentCard).count, 1u) << "cut at " << cut;
+    EXPECT_EQ(summary.of(matchers::PiiType::kPhoneE164).count, 1u) << "cut at " << cut;
+  }
+  const FormCall json{"application/json", "{\"user\": \"ann%40example.com\"}"};
+  EXPECT_EQ(RunFormCall(&inspector, json, 5).of(matchers::PiiType::kEmail).count, 0u);
+}
+
+// Header values with escapes are scanned decoded: an address in a Referer's query or a cookie.
+TEST(Inspector, EscapedHeaderValuesAreScannedDecoded) {
+  Inspector inspector(nullptr, MakePii(), InspectorConfig{});
+  auto state = std::make_unique<TransactionInspection>();
+  inspector.Begin(state.get());
+  inspector.Header(state.get(), Direction::kRequest, "Referer", "https://shop.test/?email=ann%40example.com");
+  inspector.Header(state.get(), Direction::kRequest, "Cookie", "last_user=bob%40example.org; theme=dark");
+  inspector.Header(state.get(), Direction::kRequest, "X-Progress", "100%");
+  EXPECT_EQ(state->pii[0].summary.of(matchers::PiiType::kEmail).count, 2u);
+  EXPECT_EQ(state->pii[0].summary.of(matchers::PiiType::kEmail).fingerprint_count, 2u);
+  inspector.Release(state.get());
 }
 
 }  // namespace
