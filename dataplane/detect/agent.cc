@@ -10,7 +10,7 @@
 #include "dataplane/detect/client_identity.h"
 #include "dataplane/detect/endpoint_template.h"
 #include "dataplane/http/url_normalize.h"
-#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 
 namespace sluice::detect {
@@ -44,7 +44,7 @@ bool SegmentHasPii(void* context, std::string_view segment) {
   if (!matchers::MayContainPii(segment)) return false;
   if (segment.size() > kMaxScannedSegmentBytes) return true;
   char decoded[kMaxScannedSegmentBytes];
-  const size_t length = inspect::PercentDecode(segment, decoded, sizeof(decoded), nullptr);
+  const size_t length = matchers::PercentDecode(segment, decoded, sizeof(decoded), nullptr);
   return test->scanner->ContainsPii(std::string_view(decoded, length));
 }
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/percent_decode.h"
 
 namespace sluice::inspect {
 
@@ -46,7 +46,7 @@ void DecodeFormPiece(FormDecodeState* state, const char* data, size_t length, ch
   while (i < total) {
     char c = byte_at(i);
     if (c == '%') {
-      const int high = i + 1 < total ? HexValue(byte_at(i + 1)) : 0;
+      const int high = i + 1 < total ? matchers::HexValue(byte_at(i + 1)) : 0;
       if (i + 2 >= total && high >= 0) {
         // An escape that the next piece may complete.
         char rest[2] = {byte_at(i), i + 1 < total ? byte_at(i + 1) : '\0'};
@@ -56,7 +56,7 @@ void DecodeFormPiece(FormDecodeState* state, const char* data, size_t length, ch
         if (out > 0) emit(static_cast<const char*>(buffer), out);
         return;
       }
-      const int low = high >= 0 ? HexValue(byte_at(i + 2)) : -1;
+      const int low = high >= 0 ? matchers::HexValue(byte_at(i + 2)) : -1;
       if (low >= 0) {
         c = static_cast<char>(high * 16 + low);
         i += 3;

@@ -1,8 +1,7 @@
 #include "dataplane/inspect/inspector.h"
 
-#include <cctype>
-
-#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/ascii_case.h"
+#include "matchers/pii/percent_decode.h"
 
 namespace sluice::inspect {
 
@@ -11,20 +10,13 @@ using matchers::FieldKind;
 
 namespace {
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The coding to undo for a Content-Encoding value, or -1. Stacked codings are not undone.
 int8_t EncodingOf(std::string_view value) {
-  if (IEquals(value, "gzip") || IEquals(value, "x-gzip")) return static_cast<int8_t>(matchers::BodyEncoding::kGzip);
-  if (IEquals(value, "deflate")) return static_cast<int8_t>(matchers::BodyEncoding::kDeflate);
+  using matchers::EqualsIgnoreCase;
+  if (EqualsIgnoreCase(value, "gzip") || EqualsIgnoreCase(value, "x-gzip")) {
+    return static_cast<int8_t>(matchers::BodyEncoding::kGzip);
+  }
+  if (EqualsIgnoreCase(value, "deflate")) return static_cast<int8_t>(matchers::BodyEncoding::kDeflate);
   return -1;
 }
 
@@ -77,7 +69,7 @@ void Inspector::RequestLine(TransactionInspection* state, std::string_view metho
     scanner->ScanField(&state->match, FieldKind::kUrlQuery, query.data(), query.size());
   }
   if (pii_ && !query.empty()) {
-    const size_t decoded = PercentDecode(query, decode_buffer_.data(), decode_buffer_.size(), nullptr);
+    const size_t decoded = matchers::PercentDecode(query, decode_buffer_.data(), decode_buffer_.size(), nullptr);
     pii_->ScanQuery(&state->pii[0], std::string_view(decode_buffer_.data(), decoded));
   }
   if (pii_ && !target.empty()) pii_->ScanUrlSecrets(&state->pii[0], target);
@@ -87,17 +79,9 @@ void Inspector::Header(TransactionInspection* state, Direction direction, std::s
                        std::string_view value) {
   const int side = static_cast<int>(direction);
   if (state->scanner) state->scanner->ScanHeader(&state->match, direction, name, value.data(), value.size());
-  if (pii_) {
-    // A value with escapes ("%40" in a cookie or a Referer) is scanned for patterns decoded.
-    std::string_view decoded = value;
-    if (value.size() <= decode_buffer_.size() && value.find('%') != std::string_view::npos) {
-      decoded = std::string_view(decode_buffer_.data(),
-                                 PercentDecode(value, decode_buffer_.data(), decode_buffer_.size(), nullptr));
-    }
-    pii_->ScanHeader(&state->pii[side], direction, name, value, decoded);
-  }
-  if (name.size() == 16 && IEquals(name, "content-encoding")) state->encoding[side] = EncodingOf(value);
-  if (name.size() == 12 && IEquals(name, "content-type")) state->form[side] = IsFormMediaType(value);
+  if (pii_) pii_->ScanHeader(&state->pii[side], direction, name, value);
+  if (matchers::EqualsIgnoreCase(name, "content-encoding")) state->encoding[side] = EncodingOf(value);
+  if (matchers::EqualsIgnoreCase(name, "content-type")) state->form[side] = IsFormMediaType(value);
 }
 
 void Inspector::Status(TransactionInspection* state, uint16_t status_code) {

@@ -138,7 +138,7 @@ class Inspector {
   InspectorConfig config_;
   std::vector<std::unique_ptr<matchers::BodyInflater>> inflaters_;
   std::vector<int32_t> free_inflaters_;  // reserved once
-  // Query strings, header values with escapes and form bodies are decoded here for PII detection.
+  // Query strings and form bodies are decoded here for PII detection.
   static constexpr size_t kDecodeBufferBytes = 8192;
   std::vector<char> decode_buffer_;
 };

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "dataplane/http/url_normalize.h"
-#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 #include "matchers/pii/redact.h"
 
@@ -148,7 +148,7 @@ bool RecordBuilder::Redacting() const {
 bool RecordBuilder::FindSpans(std::string_view text, UrlText kind, size_t* count) {
   // Values hide behind percent-encoding ("a%40b.com"): detect in the decoded text, then map each
   // span back onto the bytes it came from, so the original loses the whole encoded value.
-  const size_t decoded = inspect::PercentDecode(text, decode_buffer_.data(), decode_buffer_.size(), origin_.data());
+  const size_t decoded = matchers::PercentDecode(text, decode_buffer_.data(), decode_buffer_.size(), origin_.data());
   bool complete = false;
   *count = inspector_->pii()->DetectSpans(std::string_view(decode_buffer_.data(), decoded),
                                           spans_.data(), spans_.size(), &complete);

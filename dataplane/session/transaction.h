@@ -10,7 +10,7 @@
 #include "dataplane/http/http_anomaly.h"
 #include "dataplane/http/url_normalize.h"
 #include "dataplane/inspect/inspector.h"
-#include "dataplane/inspect/percent_decode.h"
+#include "matchers/pii/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 
 namespace sluice::session {
@@ -49,8 +49,8 @@ inline std::string_view WithoutCutValue(std::string_view text) {
   while (end > 0) {
     size_t step = 1;
     auto c = static_cast<unsigned char>(text[end - 1]);
-    const int high = end >= 3 && text[end - 3] == '%' ? inspect::HexValue(text[end - 2]) : -1;
-    const int low = high >= 0 ? inspect::HexValue(text[end - 1]) : -1;
+    const int high = end >= 3 && text[end - 3] == '%' ? matchers::HexValue(text[end - 2]) : -1;
+    const int low = high >= 0 ? matchers::HexValue(text[end - 1]) : -1;
     if (low >= 0) {
       c = static_cast<unsigned char>(high * 16 + low);
       step = 3;

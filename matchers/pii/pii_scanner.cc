@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "matchers/pii/ascii_case.h"
+#include "matchers/pii/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 #include "matchers/pii/redact.h"
 #include "matchers/pii/url_secrets.h"
@@ -129,13 +130,11 @@ void PiiScanner::ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* 
   FindPiiCandidates(text, types, /*at_end=*/true, &PiiMatchContext::OnFound, &context);
 }
 
-void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
-                            std::string_view value, std::string_view decoded) {
+void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction,
+                            std::string_view name, std::string_view value) {
   PiiField field = direction == Direction::kRequest ? kPiiRequestHeaders : kPiiResponseHeaders;
   if (!detectors_->field_enabled(field)) return;
-  const bool as_sent = decoded.data() == value.data() && decoded.size() == value.size();
   value = TrimSpaces(value);
-  decoded = as_sent ? value : TrimSpaces(decoded);
 
   if (EqualsIgnoreCase(name, "authorization") && value.size() > 7 &&
       EqualsIgnoreCase(value.substr(0, 7), "bearer ") &&
@@ -155,8 +154,7 @@ void PiiScanner::ScanHeader(PiiDirectionState* state, Direction direction, std::
       }
     }
   }
-  // Decoded bytes lie elsewhere, so FingerprintOf does not take a JWT in them for the token.
-  ScanValue(&state->summary, decoded);
+  ScanValue(&state->summary, value, /*decode_escapes=*/true);
   bearer_token_ = std::string_view();
 }
 
@@ -170,7 +168,7 @@ Fingerprint PiiScanner::FingerprintOf(std::string_view value) const {
 
 void PiiScanner::ScanQuery(PiiDirectionState* state, std::string_view query) {
   if (!detectors_->field_enabled(kPiiQuery)) return;
-  ScanValue(&state->summary, query);
+  ScanValue(&state->summary, query, /*decode_escapes=*/false);
 }
 
 void PiiScanner::ScanUrlSecrets(PiiDirectionState* state, std::string_view target) {
@@ -217,9 +215,9 @@ bool PiiScanner::ContainsPii(std::string_view text) {
   return count > 0;
 }
 
-void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
+void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value, bool decode_escapes) {
   // Hashed once for the lookup and the add, and only when the memo can keep the value.
-  const bool keeps = decltype(value_scans_)::Keeps(value);
+  bool keeps = decltype(value_scans_)::Keeps(value);
   const uint64_t hash = keeps ? decltype(value_scans_)::Hash(value) : 0;
   if (const ValueScan* known = keeps ? value_scans_.Find(value, hash) : nullptr) {
     counters_.candidates += known->candidates;
@@ -230,11 +228,21 @@ void PiiScanner::ScanValue(PiiSummary* summary, std::string_view value) {
     }
     return;
   }
+  std::string_view scanned = value;
+  if (value.find('%') != std::string_view::npos) {
+    keeps = false;
+    // Decoded bytes lie elsewhere, so FingerprintOf does not take a JWT in them for the bearer
+    // token. A value too long to decode whole is scanned as sent.
+    if (decode_escapes && value.size() <= decode_buffer_.size()) {
+      scanned = std::string_view(decode_buffer_.data(),
+                                 PercentDecode(value, decode_buffer_.data(), decode_buffer_.size(), nullptr));
+    }
+  }
   const PiiCounters before = counters_;
   // Room for one more value than a ValueScan keeps, to tell a complete list from a cut one.
   std::array<PiiSpan, kValueScanValues + 1> found;
   size_t count = 0;
-  ScanBlock(summary, value, found.data(), found.size(), &count);
+  ScanBlock(summary, scanned, found.data(), found.size(), &count);
   if (!keeps || count > kValueScanValues) return;
   ValueScan scan;
   scan.candidates = static_cast<uint16_t>(counters_.candidates - before.candidates);

@@ -107,16 +107,11 @@ class PiiScanner {
   PiiScanner(const PiiScanner&) = delete;
   PiiScanner& operator=(const PiiScanner&) = delete;
 
-  // Header values: bearer tokens and known API-key headers by name, and the pattern types in
-  // the value. Only when headers of that direction are enabled.
+  // Header values: bearer tokens and known API-key headers by name, fingerprinted as sent, and
+  // the pattern types in the value with its percent-escapes decoded ("%40" in a cookie or a
+  // Referer). Only when headers of that direction are enabled.
   void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
-                  std::string_view value) {
-    ScanHeader(state, direction, name, value, value);
-  }
-  // The same, with the pattern types looked for in `decoded`: the value with its escapes
-  // decoded by the caller. Tokens and keys named by the header are fingerprinted as sent.
-  void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
-                  std::string_view value, std::string_view decoded);
+                  std::string_view value);
   // The query string (request side), percent-decoded by the caller.
   void ScanQuery(PiiDirectionState* state, std::string_view query);
   // The secrets of the raw request target that only their place marks (url_secrets.h): counted
@@ -154,7 +149,8 @@ class PiiScanner {
   void ScanBodyText(PiiDirectionState* state, std::string_view text, bool at_end);
   void RecordValue(PiiSummary* summary, PiiType type, const Fingerprint& fingerprint);
   // Scans a header value or query into `summary`, or replays an earlier scan of the same text.
-  void ScanValue(PiiSummary* summary, std::string_view value);
+  // With `decode_escapes`, a value with percent-escapes is scanned decoded.
+  void ScanValue(PiiSummary* summary, std::string_view value, bool decode_escapes);
   // Returns the fingerprint of `value`: the bearer token's when `value` is those same bytes (a
   // JWT found in the Authorization header it came from), else a new one.
   Fingerprint FingerprintOf(std::string_view value) const;
@@ -164,7 +160,10 @@ class PiiScanner {
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
   PiiCounters redaction_counters_;  // what redaction scans find again; never reported
-  // Filled by ScanValue, read by DetectSpans too. Larger tables (512 slots of values up to 192
+  // Header values with percent-escapes are decoded here.
+  std::array<char, kMaxPiiValueBytes> decode_buffer_{};
+  // Filled by ScanValue, read by DetectSpans too. It keeps no value with a '%', so a value found
+  // in it scans the same decoded or not. Larger tables (512 slots of values up to 192
   // bytes) and a second one for fingerprints made the offline run slower, not faster.
   ValueMemo<ValueScan, 256, 120> value_scans_;
   // The bearer token of the header being scanned, and its fingerprint. Empty between headers.

@@ -1,6 +1,7 @@
 #include "matchers/pii/url_secrets.h"
 
 #include "matchers/pii/ascii_case.h"
+#include "matchers/pii/percent_decode.h"
 
 namespace sluice::matchers {
 namespace {
@@ -63,13 +64,6 @@ void FindUserInfo(std::string_view target, SecretList* list) {
   list->Add(PiiType::kPassword, authority, at);
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Returns whether a parameter named `name` as sent carries a secret. The name is percent-decoded
 // first, and a bracketed name counts by its last key: "user[password]" and "password[]" count as
 // "password".
@@ -78,18 +72,7 @@ bool IsSecretParameter(std::string_view name, PiiType* type) {
   char decoded[kMaxNameBytes];
   if (name.find('%') != std::string_view::npos) {
     if (name.size() > kMaxNameBytes) return false;
-    size_t length = 0;
-    for (size_t i = 0; i < name.size(); ++i) {
-      const int high = name[i] == '%' && i + 2 < name.size() ? HexDigit(name[i + 1]) : -1;
-      const int low = high >= 0 ? HexDigit(name[i + 2]) : -1;
-      if (low >= 0) {
-        decoded[length++] = static_cast<char>(high * 16 + low);
-        i += 2;
-      } else {
-        decoded[length++] = name[i];
-      }
-    }
-    name = std::string_view(decoded, length);
+    name = std::string_view(decoded, PercentDecode(name, decoded, sizeof(decoded), nullptr));
   }
   if (name.size() >= 2 && name.substr(name.size() - 2) == "[]") name.remove_suffix(2);
   if (!name.empty() && name.back() == ']') {

@@ -104,8 +104,8 @@ TEST(Inspector, CountersOutliveReplacedRuleSet) {
 std::string DecodeFormWhole(const std::string& body) {
   std::string out;
   for (size_t i = 0; i < body.size();) {
-    const int high = body[i] == '%' && i + 2 < body.size() ? HexValue(body[i + 1]) : -1;
-    const int low = high >= 0 ? HexValue(body[i + 2]) : -1;
+    const int high = body[i] == '%' && i + 2 < body.size() ? matchers::HexValue(body[i + 1]) : -1;
+    const int low = high >= 0 ? matchers::HexValue(body[i + 2]) : -1;
     if (low >= 0) {
       out.push_back(static_cast<char>(high * 16 + low));
       i += 3;

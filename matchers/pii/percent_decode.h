@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace sluice::inspect {
+namespace sluice::matchers {
 
 inline int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -37,4 +37,4 @@ inline size_t PercentDecode(std::string_view text, char* out, size_t capacity, u
   return length;
 }
 
-}  // namespace sluice::inspect
+}  // namespace sluice::matchers
