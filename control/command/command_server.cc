@@ -63,17 +63,21 @@ std::string CommandServer::Start(const CommandServerOptions& options) {
   if (options.operator_enabled) {
     if (std::string error = BindOperatorSocket(options); !error.empty()) return error;
   }
-  if (std::string error = BindDataplaneSocket(options); !error.empty()) return error;
+  if (options.dataplane_enabled) {
+    if (std::string error = BindDataplaneSocket(options); !error.empty()) return error;
+  }
   thread_ = std::thread([this] { Serve(); });
+  const std::string dataplanes =
+      options.dataplane_enabled
+          ? "data planes on " + options.dataplane_endpoint + (options.dataplane_curve ? " (CURVE)" : "")
+          : std::string("no data plane socket: rule and policy changes reach no data plane");
   if (!options.operator_enabled) {
-    LogLine("command channel: data planes on %s%s; no sluicectl socket",
-            options.dataplane_endpoint.c_str(), options.dataplane_curve ? " (CURVE)" : "");
+    LogLine("command channel: %s; no sluicectl socket", dataplanes.c_str());
     return {};
   }
-  LogLine("command channel: sluicectl on %s (CURVE, %zu allowed client key(s) in %s), data "
-          "planes on %s%s",
+  LogLine("command channel: sluicectl on %s (CURVE, %zu allowed client key(s) in %s), %s",
           options.operator_endpoint.c_str(), allow_list_.size(), options.allowed_keys_dir.c_str(),
-          options.dataplane_endpoint.c_str(), options.dataplane_curve ? " (CURVE)" : "");
+          dataplanes.c_str());
   if (allow_list_.size() == 0) {
     LogLine("warning: no allowed client keys in %s: every sluicectl will be rejected",
             options.allowed_keys_dir.c_str());
@@ -148,17 +152,20 @@ void CommandServer::Stop() {
 void CommandServer::Serve() {
   uint64_t next_forget_ns = 0;
   while (!stop_.load()) {
-    // The data plane socket comes first: without keys there is no operator socket to poll.
-    zmq_pollitem_t items[] = {{dataplane_socket_, 0, ZMQ_POLLIN, 0},
-                              {operator_socket_, 0, ZMQ_POLLIN, 0}};
-    const int count = operator_socket_ != nullptr ? 2 : 1;
+    // Either socket may be off: poll those that exist.
+    zmq_pollitem_t items[2];
+    int count = 0;
+    const int dataplane_item = dataplane_socket_ != nullptr ? count++ : -1;
+    if (dataplane_item >= 0) items[dataplane_item] = {dataplane_socket_, 0, ZMQ_POLLIN, 0};
+    const int operator_item = operator_socket_ != nullptr ? count++ : -1;
+    if (operator_item >= 0) items[operator_item] = {operator_socket_, 0, ZMQ_POLLIN, 0};
     if (zmq_poll(items, count, kPollTimeoutMs) < 0 && zmq_errno() != EINTR) {
       LogLine("error: command channel poll failed: %s; the command channel stops",
               zmq_strerror(zmq_errno()));
       return;
     }
-    if ((items[0].revents & ZMQ_POLLIN) != 0) DrainDataplaneSocket();
-    if (count == 2 && (items[1].revents & ZMQ_POLLIN) != 0) DrainOperatorSocket();
+    if (dataplane_item >= 0 && (items[dataplane_item].revents & ZMQ_POLLIN) != 0) DrainDataplaneSocket();
+    if (operator_item >= 0 && (items[operator_item].revents & ZMQ_POLLIN) != 0) DrainOperatorSocket();
     const uint64_t now = MonotonicNanos();
     ExpireUpdates(now);
     if (now >= next_forget_ns) {

@@ -36,7 +36,8 @@ class SharedCounters {
 };
 
 struct CommandServerOptions {
-  bool operator_enabled = true;     // false: no sluicectl socket (no keys)
+  bool operator_enabled = true;     // false: no sluicectl socket (no keys, or off)
+  bool dataplane_enabled = true;    // false: no data plane socket (off)
   std::string operator_endpoint;    // control.command_listen
   std::string dataplane_endpoint;   // control.dataplane_command_listen
   std::string server_secret_path;   // DIR/server.secret

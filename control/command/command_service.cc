@@ -39,6 +39,7 @@ std::string CommandService::Start(const CommandConfig& config, const ForensicSto
   options.update_timeout_s = config.update_timeout_s;
   options.store = store;
   options.operator_enabled = config.command_listen != "off";
+  options.dataplane_enabled = config.dataplane_command_listen != "off";
   const bool default_keys = config.command_keys == kDefaultKeyDirectory &&
                             config.command_allowed_keys.empty();
   if (options.operator_enabled && default_keys && !FileExists(options.server_secret_path)) {
@@ -48,7 +49,7 @@ std::string CommandService::Start(const CommandConfig& config, const ForensicSto
     options.operator_enabled = false;
   }
 
-  if (config.dataplane_command_listen != "off") {
+  if (options.operator_enabled || options.dataplane_enabled) {
     commands_ = std::make_unique<CommandServer>(counters_);
     if (std::string error = commands_->Start(options); !error.empty()) {
       commands_.reset();

@@ -218,14 +218,15 @@ class ForensicVerbsTest : public ::testing::Test {
       delete process_;
       process_ = new BackgroundProcess();
       const std::string log = directory_->File("control.log");
-      // The report thresholds come from the config file; the flags set the rest.
+      // The report thresholds come from the config file; the flags set the rest. The forensic
+      // verbs read the store only, so the data plane socket is off, which leaves sluicectl's.
       const std::string config = directory_->File("control.yaml");
       ASSERT_TRUE(WriteFile(config, "control:\n  report:\n    evidence_limit: 7\n"));
       const std::string started = process_->Start(
           {Env("SLUICE_CONTROL"), "--config", config, "--listen", record_endpoint_, "--jsonl",
            directory_->File("records.jsonl"), "--store", directory_->File("store"),
-           "--command-listen", command_endpoint_, "--dataplane-command-listen",
-           Endpoint(FreeLoopbackPort()), "--command-keys", keys_, "--metrics-listen", "off"},
+           "--command-listen", command_endpoint_, "--dataplane-command-listen", "off",
+           "--command-keys", keys_, "--metrics-listen", "off"},
           log, log);
       ASSERT_TRUE(started.empty()) << started;
       const auto deadline = std::chrono::steady_clock::now() + 15s;
