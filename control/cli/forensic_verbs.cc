@@ -1,3 +1,5 @@
+#include <charconv>
+#include <optional>
 #include "control/cli/forensic_verbs.h"
 
 #include <rapidjson/document.h>
@@ -44,6 +46,7 @@ int PrintError(const ChannelSettings& channel, const std::string& error, int exi
 struct Filter {
   uint64_t since_ns = 0;
   uint64_t until_ns = 0;
+  std::optional<uint64_t> run_id;
   const ForensicOptions* options = nullptr;
   uint32_t limit = 0;
   std::string continuation;
@@ -62,6 +65,16 @@ bool MakeFilter(const ForensicOptions& options, Filter* filter, std::string* err
   if (filter->until_ns != 0 && filter->since_ns >= filter->until_ns) {
     *error = "--since must be before --until";
     return false;
+  }
+  if (!options.run.empty()) {
+    uint64_t run_id = 0;
+    const char* end = options.run.data() + options.run.size();
+    const auto [at, failure] = std::from_chars(options.run.data(), end, run_id, 16);
+    if (failure != std::errc() || at != end || options.run.size() > 16) {
+      *error = "--run " + options.run + " is not a run id; give the 16 hex digits of sluice.run_id";
+      return false;
+    }
+    filter->run_id = run_id;
   }
   filter->continuation = options.continuation;
   return true;
@@ -95,6 +108,8 @@ std::vector<uint8_t> BuildForensicRequest(Verb verb, const Filter& filter) {
   builder.add_continuation(continuation);
   builder.add_format(format);
   builder.add_header(filter.header);
+  builder.add_has_run_id(filter.run_id.has_value());
+  builder.add_run_id(filter.run_id.value_or(0));
   const auto filter_offset = builder.Finish();
   const uint64_t request_id =
       (static_cast<uint64_t>(getpid()) << 32) | static_cast<uint32_t>(time(nullptr));
@@ -432,12 +447,12 @@ int RunShowFindings(const ChannelSettings& channel, const ForensicOptions& optio
     std::printf("no findings in the store%s\n", options.since.empty() ? "" : " in that time range");
     return kExitOk;
   }
-  Table table({"FINDING", "DETECTOR", "CLIENT_KIND", "CLIENT", "LAST_CALL_AT", "DATAPLANE"});
+  Table table({"FINDING", "DETECTOR", "CLIENT_KIND", "CLIENT", "LAST_CALL_AT", "DATAPLANE", "RUN"});
   table.AlignRight(0);
   for (const auto& row : rows.GetArray()) {
     table.AddRow({std::to_string(Number(row, "finding_id")), Dash(String(row, "detector")),
                   Dash(String(row, "client_kind")), Dash(String(row, "client_id")),
-                  String(row, "last_call_at"), String(row, "dataplane")});
+                  String(row, "last_call_at"), String(row, "dataplane"), String(row, "run_id")});
   }
   std::fputs(table.Render().c_str(), stdout);
   std::printf("%u finding(s)\n", rows.Size());
@@ -496,6 +511,9 @@ std::pair<CLI::Option*, CLI::Option*> AddRecordFilters(CLI::App& verb, ForensicO
   verb.add_option("--status", options.status, "HTTP status code")->check(CLI::Range(100u, 599u));
   CLI::Option* rule = verb.add_option("--rule", options.rule_id, "Rule id that matched");
   CLI::Option* finding = verb.add_option("--finding", options.finding_id, "Finding id");
+  verb.add_option("--run", options.run,
+                  "Only records of this data plane run: its run id, 16 hex digits (finding ids "
+                  "restart with every run)");
   verb.add_option("--pii-type", options.pii_type,
                   "Personal-data type found in the request or response (email, iban, ...)");
   return {rule, finding};
@@ -541,6 +559,9 @@ void AddForensicVerbs(CLI::App& app, CLI::App& show, ForensicOptions& options,
       "scope", "What a finding, client, endpoint or time range exposed: endpoints, calls, PII "
                "types and items, clients, deep/shallow and narrow/broad, with the evidence");
   auto* finding = scope->add_option("--finding", options.finding_id, "Finding id");
+  scope->add_option("--run", options.run,
+                    "The data plane run of the finding: its run id, 16 hex digits (finding ids "
+                    "restart with every run)");
   scope->add_option("--client", options.client, "Client address or client id");
   scope->add_option("--endpoint", options.endpoint, "Endpoint template");
   AddFilterOptions(*scope, options, false);

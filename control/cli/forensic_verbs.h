@@ -27,6 +27,7 @@ struct ForensicOptions {
   uint32_t status = 0;
   uint32_t rule_id = 0;
   uint64_t finding_id = 0;
+  std::string run;  // --run: a run id as the records print it, 16 hex digits
   std::string pii_type;
   uint32_t limit = 100;
   std::string continuation;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "control/forensics/scope_render.h"
@@ -31,11 +32,15 @@ uint64_t WallNanos() {
                                    .count());
 }
 
-ForensicAnswer Failure(const std::string& error) {
+// Distinct findings a scope report looks up by run and id beyond the selected one; the rest are
+// listed by id only.
+constexpr size_t kMaxCarriedFindings = 1024;
+
+ForensicAnswer Failure(const std::string& error, int exit_code = 1) {
   ForensicAnswer answer;
   answer.ok = false;
   answer.error = error;
-  answer.exit_code = 1;
+  answer.exit_code = exit_code;
   return answer;
 }
 
@@ -66,6 +71,7 @@ store::RecordQuery QueryFromFilter(const command::RecordFilter* filter) {
   query.status = filter->status();
   if (filter->has_rule_id()) query.rule_id = filter->rule_id();
   if (filter->has_finding_id()) query.finding_id = filter->finding_id();
+  if (filter->has_run_id()) query.run_id = filter->run_id();
   query.pii_type = Text(filter->pii_type());
   if (filter->limit() != 0) query.limit = std::min(filter->limit(), kMaxPageRows);
   query.continuation = Text(filter->continuation());
@@ -265,11 +271,49 @@ std::string LoadFindings(store::StoreReader& reader, store::RecordQuery query,
                          std::vector<forensics::FindingRow>& findings) {
   query.type = store::RecordType::kFinding;
   return ForEachRecord(reader, query, kMaxReportTransactions,
-                       [&](const store::RecordRow&, const wire::Record& record) {
+                       [&](const store::RecordRow& row, const wire::Record& record) {
                          if (const wire::Finding* finding = record.body_as_Finding()) {
-                           findings.push_back(forensics::FindingRowFromWire(*finding));
+                           forensics::FindingRow finding_row = forensics::FindingRowFromWire(*finding);
+                           finding_row.dataplane_id = row.dataplane_id;
+                           finding_row.run_id = row.run_id;
+                           findings.push_back(std::move(finding_row));
                          }
                        });
+}
+
+// Returns an error when the findings named by `id` come from more than one data plane run:
+// finding ids restart with every run, so --run must select one.
+std::string AmbiguousFinding(uint64_t id, const std::vector<forensics::FindingRow>& findings) {
+  std::set<std::pair<std::string, uint64_t>> runs;
+  for (const forensics::FindingRow& finding : findings) {
+    if (finding.finding_id == id) runs.emplace(finding.dataplane_id, finding.run_id);
+  }
+  if (runs.size() < 2) return {};
+  std::string error = "finding " + std::to_string(id) + " names findings of " + std::to_string(runs.size()) +
+                      " data plane runs (finding ids restart with every run):";
+  for (const auto& [dataplane, run] : runs) error += " data plane " + dataplane + " run " + RunIdHex(run) + ";";
+  error.back() = '.';
+  return error + " Add --run with one of these run ids.";
+}
+
+// Adds the findings that the transactions carry and `findings` lacks, looked up by run and id.
+std::string LoadCarriedFindings(store::StoreReader& reader,
+                                const std::vector<forensics::TransactionRow>& transactions,
+                                std::vector<forensics::FindingRow>& findings) {
+  std::set<std::pair<uint64_t, uint64_t>> missing;
+  for (const forensics::TransactionRow& row : transactions) {
+    for (uint64_t id : row.finding_ids) missing.emplace(row.ref.run_id, id);
+  }
+  for (const forensics::FindingRow& finding : findings) missing.erase({finding.run_id, finding.finding_id});
+  size_t looked_up = 0;
+  for (const auto& [run, id] : missing) {
+    if (++looked_up > kMaxCarriedFindings) break;  // the rest are listed by id only
+    store::RecordQuery query;
+    query.run_id = run;
+    query.finding_id = id;
+    if (std::string error = LoadFindings(reader, query, findings); !error.empty()) return error;
+  }
+  return {};
 }
 
 std::string VerifyKeyPath(const ForensicStoreInfo& info) {
@@ -322,6 +366,7 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
   forensics::ScopeSelector& selector = scope.selector;
   if (filter != nullptr) {
     if (filter->has_finding_id()) selector.finding_id = filter->finding_id();
+    if (filter->has_run_id()) selector.run_id = filter->run_id();
     if (!query.client.empty()) selector.client = query.client;
     if (!query.endpoint.empty()) selector.endpoint = query.endpoint;
     if (filter->since_ns() != 0) selector.since_ns = filter->since_ns();
@@ -334,20 +379,29 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
   query.continuation.clear();
 
   std::vector<forensics::FindingRow> findings;
-  store::RecordQuery finding_query;
-  if (selector.finding_id) finding_query.finding_id = *selector.finding_id;
-  if (std::string error = LoadFindings(reader, finding_query, findings); !error.empty()) {
-    return Failure(error);
+  if (selector.finding_id) {
+    store::RecordQuery finding_query;
+    finding_query.finding_id = *selector.finding_id;
+    finding_query.run_id = selector.run_id;
+    if (std::string error = LoadFindings(reader, finding_query, findings); !error.empty()) {
+      return Failure(error);
+    }
+    if (std::string error = AmbiguousFinding(*selector.finding_id, findings); !error.empty()) {
+      return Failure(error, 2);
+    }
+    if (!findings.empty()) selector.run_id = findings.front().run_id;
   }
 
   // The analysis takes a finding's calls by its id and by its client's calls in its time span,
   // and calls made before the finding existed do not carry the id. So the store selects the
-  // finding's client here rather than the id, and the id only when no finding record names it.
+  // finding's client and run here rather than the id, and the id only when no finding record
+  // names it.
   store::RecordQuery transaction_query = query;
   transaction_query.type = store::RecordType::kTransaction;
+  transaction_query.run_id = selector.run_id;
   if (selector.finding_id) {
     for (const forensics::FindingRow& finding : findings) {
-      if (finding.finding_id != *selector.finding_id || finding.client_id.empty()) continue;
+      if (finding.client_id.empty()) continue;
       if (!selector.client) transaction_query.client = finding.client_id;
       transaction_query.finding_id.reset();
     }
@@ -362,6 +416,9 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
             }
           });
       !error.empty()) {
+    return Failure(error);
+  }
+  if (std::string error = LoadCarriedFindings(reader, transactions, findings); !error.empty()) {
     return Failure(error);
   }
 
@@ -447,6 +504,7 @@ ForensicAnswer AnswerFindings(store::StoreReader& reader, const command::Request
     Key(json, "client_id", finding_row.client_id);
     KeyTime(json, "last_call_at", row.ts_ns);
     Key(json, "dataplane", row.dataplane_id);
+    Key(json, "run_id", RunIdHex(row.run_id));
     json.EndObject();
   }
   json.EndArray();

@@ -234,19 +234,24 @@ void SummarizeClients(const std::vector<const TransactionRow*>& rows, ScopeRepor
 void CollectFindings(const std::vector<const TransactionRow*>& rows,
                      const std::vector<FindingRow>& findings, const ScopeSelector& selector,
                      ScopeReport& report) {
-  std::set<uint64_t> ids;
-  if (selector.finding_id) ids.insert(*selector.finding_id);
-  for (const TransactionRow* row : rows) ids.insert(row->finding_ids.begin(), row->finding_ids.end());
-  std::map<uint64_t, const FindingRow*> by_id;
-  for (const FindingRow& finding : findings) by_id.emplace(finding.finding_id, &finding);
-  for (uint64_t id : ids) {
+  // A finding is named by its run and id: ids restart with every run.
+  using RunAndId = std::pair<uint64_t, uint64_t>;
+  std::set<RunAndId> ids;
+  if (selector.finding_id) ids.emplace(selector.run_id.value_or(0), *selector.finding_id);
+  for (const TransactionRow* row : rows) {
+    for (uint64_t id : row->finding_ids) ids.emplace(row->ref.run_id, id);
+  }
+  std::map<RunAndId, const FindingRow*> by_id;
+  for (const FindingRow& finding : findings) by_id.emplace(RunAndId{finding.run_id, finding.finding_id}, &finding);
+  for (const RunAndId& id : ids) {
     const auto found = by_id.find(id);
     if (found != by_id.end()) {
       report.findings.push_back(*found->second);
     } else {
       // Listed with its id only, so the reader sees that the store lacks the finding itself.
       FindingRow unknown;
-      unknown.finding_id = id;
+      unknown.finding_id = id.second;
+      unknown.run_id = id.first;
       report.findings.push_back(std::move(unknown));
     }
   }
@@ -324,15 +329,18 @@ bool MatchesSelector(const TransactionRow& row, const ScopeSelector& selector,
       row.client_address != *selector.client) {
     return false;
   }
+  if (selector.run_id && row.ref.run_id != *selector.run_id) return false;
   if (!selector.finding_id) return true;
 
+  // The id names the finding only within the finding's own run.
   const uint64_t id = *selector.finding_id;
-  if (std::find(row.finding_ids.begin(), row.finding_ids.end(), id) != row.finding_ids.end()) {
+  const bool same_run = finding == nullptr || row.ref.run_id == finding->run_id;
+  if (same_run && std::find(row.finding_ids.begin(), row.finding_ids.end(), id) != row.finding_ids.end()) {
     return true;
   }
   // Without a known window, only the calls that carry the id are the finding's.
   if (finding == nullptr || finding->client_id.empty() || finding->last_ts_ns == 0) return false;
-  return row.client_kind == finding->client_kind && row.client_id == finding->client_id &&
+  return same_run && row.client_kind == finding->client_kind && row.client_id == finding->client_id &&
          row.ts_ns >= finding->first_ts_ns && row.ts_ns <= finding->last_ts_ns;
 }
 
@@ -380,7 +388,9 @@ ScopeReport AnalyzeScope(const ScopeRequest& request,
   const FindingRow* finding = nullptr;
   if (selector.finding_id) {
     for (const FindingRow& row : findings) {
-      if (row.finding_id == *selector.finding_id) finding = &row;
+      if (row.finding_id == *selector.finding_id && (!selector.run_id || row.run_id == *selector.run_id)) {
+        finding = &row;
+      }
     }
   }
 

@@ -135,6 +135,7 @@ std::string SelectorText(const ScopeSelector& selector) {
     text += part;
   };
   if (selector.finding_id) add("finding " + std::to_string(*selector.finding_id));
+  if (selector.run_id) add("run " + RunIdHex(*selector.run_id));
   if (selector.client) add("client " + *selector.client);
   if (selector.endpoint) add("endpoint " + *selector.endpoint);
   if (selector.since_ns) add("since " + FormatTime(*selector.since_ns));

@@ -61,7 +61,9 @@ struct TransactionRow {
 
 // One detector finding about one client.
 struct FindingRow {
-  uint64_t finding_id = 0;
+  uint64_t finding_id = 0;     // unique within one data plane run only
+  std::string dataplane_id;    // the data plane and run that raised it
+  uint64_t run_id = 0;
   std::string detector;
   std::string client_kind;
   std::string client_id;
@@ -79,6 +81,9 @@ struct ScopeSelector {
   // from its first to its last call (the calls that raised a finding were made before it existed,
   // so they cannot carry its id).
   std::optional<uint64_t> finding_id;
+  // Only calls of this data plane run. Finding ids restart with every run, so a finding is named
+  // by its run and id.
+  std::optional<uint64_t> run_id;
   std::optional<std::string> client;    // matches client_id or client_address exactly
   std::optional<std::string> endpoint;  // matches the endpoint template exactly
   std::optional<uint64_t> since_ns;     // ts_ns >= since_ns

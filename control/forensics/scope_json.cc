@@ -63,6 +63,8 @@ void Selector(Writer& w, const ScopeSelector& s) {
   w.StartObject();
   Key(w, "finding_id");
   s.finding_id ? w.Uint64(*s.finding_id) : w.Null();
+  Key(w, "run_id");
+  s.run_id ? Text(w, RunIdHex(*s.run_id)) : static_cast<void>(w.Null());
   Key(w, "client");
   s.client ? Text(w, *s.client) : static_cast<void>(w.Null());
   Key(w, "endpoint");
@@ -220,6 +222,8 @@ void Findings(Writer& w, const std::vector<FindingRow>& findings) {
   for (const FindingRow& f : findings) {
     w.StartObject();
     Member(w, "id", f.finding_id);
+    Member(w, "dataplane", f.dataplane_id);
+    Member(w, "run_id", RunIdHex(f.run_id));
     MemberBool(w, "known", !f.detector.empty());
     Member(w, "detector", f.detector);
     Member(w, "client_kind", f.client_kind);

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "control/sinks/ecs_json.h"
+
 namespace sluice::control::forensics {
 namespace {
 
@@ -89,6 +91,11 @@ FindingRow FindingRowFromWire(const wire::Finding& finding) {
   row.detector = Text(finding.detector());
   row.client_kind = Text(finding.client_kind());
   row.client_id = Text(finding.client_id());
+  row.endpoint = Text(finding.endpoint());
+  row.first_ts_ns = finding.first_ts_ns();
+  row.last_ts_ns = finding.last_ts_ns();
+  row.calls = finding.calls();
+  row.verdict = VerdictName(finding.verdict());
   return row;
 }
 

@@ -113,6 +113,10 @@ std::string BuildWhere(const RecordQuery& query, Bindings& bindings, std::string
     where += " AND r.id IN (SELECT record_id FROM record_findings WHERE finding_id = ?)";
     bindings.Int(static_cast<int64_t>(*query.finding_id));
   }
+  if (query.run_id.has_value()) {
+    where += " AND r.batch_id IN (SELECT id FROM batches WHERE run_id = ?)";
+    bindings.Int(static_cast<int64_t>(*query.run_id));
+  }
   if (!query.pii_type.empty()) {
     where += " AND r.id IN (SELECT record_id FROM record_pii WHERE type = ?)";
     bindings.Text(query.pii_type);

@@ -23,6 +23,7 @@ struct RecordQuery {
   uint16_t status = 0;   // HTTP status; 0: any
   std::optional<uint32_t> rule_id;
   std::optional<uint64_t> finding_id;
+  std::optional<uint64_t> run_id;  // only records of this data plane run
   std::string pii_type;  // e.g. email: records with that type in either direction
   std::optional<RecordType> type;
   size_t limit = 1000;       // rows per page, at most kMaxQueryLimit

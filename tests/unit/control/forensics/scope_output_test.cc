@@ -35,6 +35,7 @@ std::vector<TransactionRow> SampleRows() {
 std::vector<FindingRow> SampleFindings() {
   FindingRow finding;
   finding.finding_id = 5;
+  finding.run_id = 7;  // the run of Call()'s records
   finding.detector = "enumeration</td><script>";
   finding.client_kind = "ip";
   finding.client_id = "10.0.0.1";

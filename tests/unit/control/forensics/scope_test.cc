@@ -289,6 +289,7 @@ TEST(ScopeSelector, ClientEndpointAndTime) {
 TEST(ScopeSelector, FindingCoversTaggedCallsAndItsWindow) {
   FindingRow finding;
   finding.finding_id = 9;
+  finding.run_id = 7;  // the run of Call()'s records
   finding.detector = "enumeration";
   finding.client_kind = "api_key";
   finding.client_id = "k-alice";
@@ -303,6 +304,11 @@ TEST(ScopeSelector, FindingCoversTaggedCallsAndItsWindow) {
   EXPECT_EQ(Selected({.finding_id = 9}, {finding}), 3u);
   // Other criteria still narrow it.
   EXPECT_EQ(Selected({.finding_id = 9, .endpoint = "/orders/{id}"}, {finding}), 1u);
+  // Finding ids restart with every run: finding 9 of another run claims none of these calls,
+  // neither the one that carries id 9 nor alice's calls in its window.
+  finding.run_id = 8;
+  EXPECT_EQ(Selected({.finding_id = 9, .run_id = 8}, {finding}), 0u);
+  EXPECT_EQ(Selected({.run_id = 7}), 5u);
 }
 
 TEST(ScopeSelector, UnknownFindingIsReported) {
@@ -321,8 +327,12 @@ TEST(ScopeSelector, UnknownFindingIsReported) {
 TEST(ScopeFindings, ListedWithStubsForUnknownIds) {
   FindingRow known;
   known.finding_id = 9;
+  known.run_id = 7;  // the run of Call()'s records
   known.detector = "enumeration";
-  const ScopeReport report = Analyze({Call(1).Finding(9).Finding(12), Call(2)}, {}, {known});
+  FindingRow other_run = known;
+  other_run.run_id = 8;
+  other_run.detector = "scraping";
+  const ScopeReport report = Analyze({Call(1).Finding(9).Finding(12), Call(2)}, {}, {other_run, known});
   ASSERT_EQ(report.findings.size(), 2u);
   EXPECT_EQ(report.findings[0].finding_id, 9u);
   EXPECT_EQ(report.findings[0].detector, "enumeration");
