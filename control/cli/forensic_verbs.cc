@@ -480,13 +480,35 @@ int RunShowEndpoints(const ChannelSettings& channel) {
                 "window once their endpoint learning runs\n");
     return kExitOk;
   }
-  // NOTE: Inventory records carry only their time window so far; the endpoint list is added to
-  // the wire schema together with the endpoint learning.
-  Table table({"DATAPLANE", "WINDOW_START", "WINDOW_END"});
   for (const auto& row : rows.GetArray()) {
-    table.AddRow({String(row, "dataplane"), String(row, "window_start"), String(row, "window_end")});
+    std::printf("data plane %s, run %s, window %s to %s\n", String(row, "dataplane").c_str(),
+                String(row, "run_id").c_str(), String(row, "window_start").c_str(),
+                String(row, "window_end").c_str());
+    if (!row.HasMember("endpoints") || !row["endpoints"].IsArray() || row["endpoints"].Empty()) {
+      std::printf("  no endpoints in this window\n");
+      continue;
+    }
+    Table table({"HOST", "METHOD", "ENDPOINT", "CALLS", "2XX", "4XX", "5XX", "P90_BYTES", "CLIENTS", "BASELINE"});
+    for (size_t column = 3; column <= 8; ++column) table.AlignRight(column);
+    for (const auto& endpoint : row["endpoints"].GetArray()) {
+      const auto status = [&endpoint](const char* name) {
+        const auto classes = endpoint.FindMember("status_classes");
+        const bool known = classes != endpoint.MemberEnd() && classes->value.IsObject();
+        return std::to_string(known ? Number(classes->value, name) : 0);
+      };
+      table.AddRow({String(endpoint, "host"), String(endpoint, "method"), String(endpoint, "endpoint"),
+                    std::to_string(Number(endpoint, "calls")), status("2xx"), status("4xx"), status("5xx"),
+                    std::to_string(Number(endpoint, "response_bytes_p90")),
+                    std::to_string(Number(endpoint, "distinct_clients")),
+                    endpoint.HasMember("baseline_learned") && endpoint["baseline_learned"].IsBool() &&
+                            endpoint["baseline_learned"].GetBool()
+                        ? "learned"
+                        : "learning"});
+    }
+    std::fputs(table.Render().c_str(), stdout);
+    const uint64_t omitted = Number(row, "endpoints_omitted");
+    if (omitted > 0) std::printf("  %llu less busy endpoints not listed\n", static_cast<unsigned long long>(omitted));
   }
-  std::fputs(table.Render().c_str(), stdout);
   return kExitOk;
 }
 
@@ -578,7 +600,7 @@ void AddForensicVerbs(CLI::App& app, CLI::App& show, ForensicOptions& options,
                      "broken segment (exit 0 intact, 1 broken)")
       ->callback([channel, &status] { status = RunVerify(channel()); });
 
-  show.add_subcommand("endpoints", "The newest endpoint inventory of each data plane")
+  show.add_subcommand("endpoints", "The endpoints of each data plane's newest inventory window, busiest first")
       ->callback([channel, &status] { status = RunShowEndpoints(channel()); });
   auto* findings = show.add_subcommand("findings", "Detector findings in the store, oldest first");
   AddFilterOptions(*findings, options, true);

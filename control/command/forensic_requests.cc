@@ -4,10 +4,12 @@
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "control/forensics/scope_render.h"
 #include "control/forensics/scope_wire.h"
@@ -31,6 +33,9 @@ uint64_t WallNanos() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
+
+// Endpoints listed per data plane by show endpoints, the busiest first.
+constexpr size_t kMaxListedEndpoints = 10'000;
 
 // Distinct findings a scope report looks up by run and id beyond the selected one; the rest are
 // listed by id only.
@@ -515,37 +520,132 @@ ForensicAnswer AnswerFindings(store::StoreReader& reader, const command::Request
   return answer;
 }
 
-// The newest Inventory record of each data plane. The store keeps inventories in time order,
-// so the last one read per data plane wins; at most kMaxReportTransactions are read.
-ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
-  struct Latest {
-    uint64_t window_start_ns = 0;
-    uint64_t window_end_ns = 0;
-  };
-  std::map<std::string, Latest> latest;
-  store::RecordQuery query;
-  query.type = store::RecordType::kInventory;
-  if (std::string error = ForEachRecord(
-          reader, query, kMaxReportTransactions,
-          [&](const store::RecordRow& row, const wire::Record& record) {
-            if (const wire::Inventory* inventory = record.body_as_Inventory()) {
-              latest[row.dataplane_id] = {inventory->window_start_ns(), inventory->window_end_ns()};
-            }
-          });
-      !error.empty()) {
-    return Failure(error);
+// One endpoint of an inventory window, merged over the workers that reported it.
+struct EndpointRow {
+  uint64_t calls = 0;
+  uint64_t status_classes[6] = {};  // no response, 1xx, 2xx, 3xx, 4xx, 5xx
+  uint64_t response_bytes = 0;
+  uint64_t p50 = 0;  // upper bounds of log2 buckets; merged rows keep the largest
+  uint64_t p90 = 0;
+  uint64_t p99 = 0;
+  uint64_t distinct_clients = 0;  // estimates, summed over workers
+  uint64_t first_ts_ns = 0;
+  uint64_t last_ts_ns = 0;
+  bool learned = false;
+};
+
+using EndpointKey = std::tuple<std::string, std::string, std::string>;  // host, method, template
+
+void AddEndpoint(const wire::InventoryEntry& entry, std::map<EndpointKey, EndpointRow>& endpoints) {
+  const auto [found, created] =
+      endpoints.try_emplace(EndpointKey{Text(entry.host()), Text(entry.method()), Text(entry.endpoint())});
+  EndpointRow& row = found->second;
+  row.calls += entry.calls();
+  if (entry.status_classes() != nullptr) {
+    for (size_t i = 0; i < entry.status_classes()->size() && i < 6; ++i) {
+      row.status_classes[i] += entry.status_classes()->Get(i);
+    }
   }
-  rapidjson::StringBuffer buffer;
-  JsonWriter json(buffer);
+  row.response_bytes += entry.response_bytes();
+  row.p50 = std::max(row.p50, entry.response_bytes_p50());
+  row.p90 = std::max(row.p90, entry.response_bytes_p90());
+  row.p99 = std::max(row.p99, entry.response_bytes_p99());
+  row.distinct_clients += entry.distinct_clients();
+  row.first_ts_ns = created ? entry.first_ts_ns() : std::min(row.first_ts_ns, entry.first_ts_ns());
+  row.last_ts_ns = std::max(row.last_ts_ns, entry.last_ts_ns());
+  row.learned = row.learned || entry.baseline_learned();
+}
+
+// Writes the busiest kMaxListedEndpoints endpoints, by calls, and how many were left out.
+void WriteEndpoints(JsonWriter& json, const std::map<EndpointKey, EndpointRow>& endpoints) {
+  std::vector<std::pair<const EndpointKey*, const EndpointRow*>> order;
+  order.reserve(endpoints.size());
+  for (const auto& [key, row] : endpoints) order.emplace_back(&key, &row);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second->calls > b.second->calls; });
+  const size_t listed = std::min(order.size(), kMaxListedEndpoints);
+  json.Key("endpoints");
   json.StartArray();
-  for (const auto& [dataplane, entry] : latest) {
+  for (size_t i = 0; i < listed; ++i) {
+    const auto& [host, method, endpoint] = *order[i].first;
+    const EndpointRow& row = *order[i].second;
     json.StartObject();
-    Key(json, "dataplane", dataplane);
-    KeyTime(json, "window_start", entry.window_start_ns);
-    KeyTime(json, "window_end", entry.window_end_ns);
+    Key(json, "host", host);
+    Key(json, "method", method);
+    Key(json, "endpoint", endpoint);
+    KeyNumber(json, "calls", row.calls);
+    json.Key("status_classes");
+    json.StartObject();
+    const char* names[6] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (size_t k = 0; k < 6; ++k) KeyNumber(json, names[k], row.status_classes[k]);
+    json.EndObject();
+    KeyNumber(json, "response_bytes", row.response_bytes);
+    KeyNumber(json, "response_bytes_p50", row.p50);
+    KeyNumber(json, "response_bytes_p90", row.p90);
+    KeyNumber(json, "response_bytes_p99", row.p99);
+    KeyNumber(json, "distinct_clients", row.distinct_clients);
+    KeyTime(json, "first_call", row.first_ts_ns);
+    KeyTime(json, "last_call", row.last_ts_ns);
+    json.Key("baseline_learned");
+    json.Bool(row.learned);
     json.EndObject();
   }
   json.EndArray();
+  KeyNumber(json, "endpoints_omitted", order.size() - listed);
+}
+
+// The newest inventory window of each data plane, with its endpoints; at most
+// kMaxReportTransactions inventory records are read.
+ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
+  // The newest window of a data plane is that of its last inventory record. Each worker sends
+  // the endpoints it owns in records of their own, so the entries of that window are gathered
+  // from every record with the same data plane, run and window end, in a second pass.
+  struct Window {
+    uint64_t run_id = 0;
+    uint64_t start_ns = 0;
+    uint64_t end_ns = 0;
+    std::map<EndpointKey, EndpointRow> endpoints;
+  };
+  std::map<std::string, Window> latest;
+  store::RecordQuery query;
+  query.type = store::RecordType::kInventory;
+  const auto last_window = [&](const store::RecordRow& row, const wire::Record& record) {
+    if (const wire::Inventory* inventory = record.body_as_Inventory()) {
+      latest[row.dataplane_id] = {row.run_id, inventory->window_start_ns(), inventory->window_end_ns(), {}};
+    }
+  };
+  if (std::string error = ForEachRecord(reader, query, kMaxReportTransactions, last_window); !error.empty()) {
+    return Failure(error);
+  }
+  const auto gather = [&](const store::RecordRow& row, const wire::Record& record) {
+    const wire::Inventory* inventory = record.body_as_Inventory();
+    const auto found = latest.find(row.dataplane_id);
+    if (inventory == nullptr || inventory->entries() == nullptr || found == latest.end()) return;
+    Window& window = found->second;
+    if (row.run_id != window.run_id || inventory->window_end_ns() != window.end_ns) return;
+    for (const wire::InventoryEntry* entry : *inventory->entries()) AddEndpoint(*entry, window.endpoints);
+  };
+  if (std::string error = ForEachRecord(reader, query, kMaxReportTransactions, gather); !error.empty()) {
+    return Failure(error);
+  }
+
+  rapidjson::StringBuffer buffer;
+  JsonWriter json(buffer);
+  json.StartArray();
+  for (const auto& [dataplane, window] : latest) {
+    json.StartObject();
+    Key(json, "dataplane", dataplane);
+    Key(json, "run_id", RunIdHex(window.run_id));
+    KeyTime(json, "window_start", window.start_ns);
+    KeyTime(json, "window_end", window.end_ns);
+    WriteEndpoints(json, window.endpoints);
+    json.EndObject();
+  }
+  json.EndArray();
+  if (buffer.GetSize() > kMaxBodyBytes) {
+    return Failure("the endpoint inventories are larger than " + std::to_string(kMaxBodyBytes >> 20) +
+                   " MiB; read the inventory records with records export instead");
+  }
   ForensicAnswer answer;
   answer.body.assign(buffer.GetString(), buffer.GetSize());
   answer.rows = static_cast<uint32_t>(latest.size());

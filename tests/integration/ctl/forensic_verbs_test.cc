@@ -86,8 +86,22 @@ std::vector<uint8_t> FakeBatchFrame(const FakeRun& run) {
       fbb, kFindingId, "enumeration", "ip", run.client.c_str(), wire::IpVersion::V4, &finding_client,
       "api.example.com", "GET", kFakeTemplate, 1710234030000000000ull, 1710234032000000000ull, 2);
   records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Finding, finding.Union()));
-  const auto inventory = wire::CreateInventory(fbb, 1710234000000000000ull, 1710234060000000000ull);
-  records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Inventory, inventory.Union()));
+  // One inventory window in two records, as two workers send it: /users/{id} is in both.
+  const auto entry = [&fbb](const char* method, const char* endpoint, uint64_t calls,
+                            std::vector<uint64_t> status) {
+    return wire::CreateInventoryEntry(fbb, fbb.CreateString("api.example.com"), fbb.CreateString(method),
+                                      fbb.CreateString(endpoint), calls, fbb.CreateVector(status), 1000 * calls,
+                                      512, 2048, 4096, 1, 1710234001000000000ull, 1710234050000000000ull, false);
+  };
+  const std::vector<flatbuffers::Offset<wire::InventoryEntry>> first = {
+      entry("GET", kFakeTemplate, 3, {0, 0, 3, 0, 0, 0})};
+  const std::vector<flatbuffers::Offset<wire::InventoryEntry>> second = {
+      entry("GET", kFakeTemplate, 2, {0, 0, 1, 0, 1, 0}), entry("POST", "/orders", 4, {0, 0, 4, 0, 0, 0})};
+  for (const auto& entries : {first, second}) {
+    const auto inventory = wire::CreateInventory(fbb, 1710234000000000000ull, 1710234060000000000ull,
+                                                 fbb.CreateVector(entries));
+    records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Inventory, inventory.Union()));
+  }
 
   std::array<uint8_t, 16> client_ip{198, 51, 100, run.client_octet};
   std::array<uint8_t, 16> server_ip{198, 51, 100, 1};
@@ -556,6 +570,21 @@ TEST_F(ForensicVerbsTest, ShowFindingsAndEndpoints) {
   EXPECT_EQ(std::string(endpoints["inventories"][0]["dataplane"].GetString()), kFakeDataplaneId);
   EXPECT_EQ(std::string(endpoints["inventories"][0]["window_start"].GetString()),
             "2024-03-12T09:00:00.000000000Z");
+  // The window's two records merged, the busiest endpoint first.
+  const rapidjson::Value& listed = endpoints["inventories"][0]["endpoints"];
+  ASSERT_EQ(listed.Size(), 2u);
+  EXPECT_EQ(std::string(listed[0]["endpoint"].GetString()), kFakeTemplate);
+  EXPECT_EQ(listed[0]["calls"].GetUint64(), 5u);
+  EXPECT_EQ(listed[0]["status_classes"]["2xx"].GetUint64(), 4u);
+  EXPECT_EQ(listed[0]["status_classes"]["4xx"].GetUint64(), 1u);
+  EXPECT_EQ(listed[0]["distinct_clients"].GetUint64(), 2u);
+  EXPECT_EQ(std::string(listed[1]["endpoint"].GetString()), "/orders");
+  EXPECT_EQ(listed[1]["calls"].GetUint64(), 4u);
+  EXPECT_EQ(endpoints["inventories"][0]["endpoints_omitted"].GetUint64(), 0u);
+  const ProcessResult endpoint_table = Ctl({"show", "endpoints"});
+  EXPECT_EQ(endpoint_table.exit_code, 0) << endpoint_table.Describe();
+  EXPECT_TRUE(Contains(endpoint_table.stdout_text, "/orders")) << endpoint_table.stdout_text;
+  EXPECT_TRUE(Contains(endpoint_table.stdout_text, "learning")) << endpoint_table.stdout_text;
 }
 
 // Finding ids restart with every run. A second run of the fake data plane raises finding 77
@@ -568,7 +597,7 @@ TEST_F(ForensicVerbsTest, FindingIdOfTwoRunsNeedsRun) {
   second.client = "198.51.100.78";
   const std::string sent = SendFakeBatch(record_endpoint_, second);
   ASSERT_TRUE(sent.empty()) << sent << "\n" << ControlLog();
-  later_records_ += 4;  // a finding, an inventory and two transactions
+  later_records_ += 5;  // a finding, two inventory records and two transactions
 
   const std::string id = std::to_string(kFindingId);
   const rapidjson::Document findings = CtlJson({"show", "findings"});
