@@ -15,7 +15,7 @@ std::string ReadCount(const std::string& path, const std::string& key, const YAM
   const std::string text = node.IsScalar() ? node.Scalar() : std::string();
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
       text.size() > 15) {
-    return Problem(path, key, "must be a whole number, got '" + text + "'");
+    return Problem(path, key, "must be a whole number from 0 to 999999999999999, got '" + text + "'");
   }
   value = std::stoull(text);
   return {};

@@ -2,11 +2,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "control/sinks/ecs_json.h"
 
 namespace sluice::control::forensics {
 namespace {
@@ -45,6 +48,14 @@ std::string ReadTypes(const std::string& source, const YAML::Node& node,
     if (!item.IsScalar() || item.Scalar().empty()) {
       return Prefix(source, "subject_types") +
              " must contain only non-empty type names; fix the list in the file";
+    }
+    const auto known = std::find_if(std::begin(kPiiTypes), std::end(kPiiTypes),
+                                    [&item](const char* type) { return item.Scalar() == type; });
+    if (known == std::end(kPiiTypes)) {
+      std::string names;
+      for (const char* type : kPiiTypes) names += (names.empty() ? "" : ", ") + std::string(type);
+      return Prefix(source, "subject_types") + " has an unknown PII type '" + item.Scalar() +
+             "'; use the names " + names;
     }
     loaded.push_back(item.Scalar());
   }

@@ -418,9 +418,15 @@ bool LoadConfigFile(const std::string& path, DataplaneConfig* config, std::strin
         *error = "config file '" + path + "': " + key_error;
         return false;
       }
-    } catch (const YAML::Exception&) {
+    } catch (const YAML::Exception& e) {
+      // The mark is that of the value that failed to convert, inside the section.
       *error = "config file '" + path + "': 'dataplane." + entry.first.as<std::string>() +
-               "' has the wrong type";
+               "' has a value of the wrong type";
+      if (!e.mark.is_null()) {
+        *error += " at line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
+      }
+      *error += " (switches take true or false, sizes and counts whole numbers); see "
+                "appliance/sluice.example.yaml";
       return false;
     }
   }

@@ -183,6 +183,22 @@ TEST_F(ErrorPaths, InvalidControlEndpointNamed) {
   EXPECT_NE(result.stderr_text.find(endpoint), std::string::npos) << result.stderr_text;
 }
 
+// A value of the wrong type inside a section is named by its section, line and column, with
+// what the keys take.
+TEST_F(ErrorPaths, ConfigValueOfWrongTypeLocated) {
+  const std::string config = scratch_.File("bad.yaml");
+  ASSERT_TRUE(WriteFile(config, "dataplane:\n  pii:\n    redact: maybe\n"));
+  const ProcessResult result =
+      RunProcess({paths_.dataplane, "--config", config, "--pcap", paths_.corpus_dir + "/" + kSourceCapture,
+                  "--progress", "off"},
+                 std::chrono::seconds(60));
+  EXPECT_EQ(result.exit_code, kExitInvalid) << result.Describe();
+  EXPECT_NE(result.stderr_text.find("'dataplane.pii' has a value of the wrong type at line 3, column 13"),
+            std::string::npos)
+      << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("true or false"), std::string::npos) << result.stderr_text;
+}
+
 TEST_F(ErrorPaths, UnreachableControlNamed) {
   // Nothing listens on a port that was free a moment ago.
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());

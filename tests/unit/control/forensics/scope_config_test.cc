@@ -25,7 +25,7 @@ TEST(ReportConfig, SetsEveryKey) {
       "    narrow_max_templates: 2\n"
       "    narrow_max_objects: 100\n"
       "    narrow_max_subjects: 0\n"
-      "    subject_types: [email, national_id]\n"
+      "    subject_types: [email, iban]\n"
       "    evidence_limit: 7\n",
       t);
   ASSERT_EQ(error, "");
@@ -35,7 +35,7 @@ TEST(ReportConfig, SetsEveryKey) {
   EXPECT_EQ(t.narrow_max_templates, 2u);
   EXPECT_EQ(t.narrow_max_objects, 100u);
   EXPECT_EQ(t.narrow_max_subjects, 0u);
-  EXPECT_EQ(t.subject_types, (std::vector<std::string>{"email", "national_id"}));
+  EXPECT_EQ(t.subject_types, (std::vector<std::string>{"email", "iban"}));
   EXPECT_EQ(t.evidence_limit, 7u);
 }
 
@@ -66,6 +66,7 @@ TEST(ReportConfig, ErrorsNameTheKeyAndLeaveValues) {
       {"deep_min_responses: 0", "must be at least 1"},
       {"subject_types: email", "must be a list"},
       {"subject_types: ['']", "non-empty type names"},
+      {"subject_types: [email, shoe_size]", "unknown PII type 'shoe_size'; use the names email, credit_card"},
       {"a: [", "invalid YAML at line"},
   };
   for (const Case& c : cases) {
