@@ -2,6 +2,7 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -122,8 +123,13 @@ void CommandClient::HandleMessage(const uint8_t* data, size_t size) {
     const bool applied =
         target_->ApplyPolicy(policy->text() != nullptr ? policy->text()->str() : "", &error);
     if (!applied) ++counters_.policy_updates_failed;
+    // The policy parser reports one error per line.
     std::vector<std::string> errors;
-    if (!applied) errors.push_back(error);
+    for (size_t start = 0; !applied && start <= error.size();) {
+      const size_t end = std::min(error.find('\n', start), error.size());
+      if (end > start) errors.push_back(error.substr(start, end - start));
+      start = end + 1;
+    }
     SendResult(UpdateOutcome{policy->update_id(), applied, errors});
     return;
   }

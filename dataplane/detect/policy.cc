@@ -119,8 +119,12 @@ KeyParser Allow(AllowList* list) {
 
 KeyParser ActionKey(Action* action) {
   return [action](const YAML::Node& node, const std::string& key, std::string* error) {
-    if (!node.IsScalar() || !ParseAction(node.as<std::string>(), action)) {
+    if (!node.IsScalar()) {
       *error = "'" + key + "' must be log, tag or block";
+      return false;
+    }
+    if (!ParseAction(node.Scalar(), action)) {
+      *error = "'" + key + "' must be log, tag or block, got '" + node.Scalar() + "'";
       return false;
     }
     return true;
@@ -133,16 +137,22 @@ bool ParseMap(const YAML::Node& node, const std::string& prefix, const std::map<
     *error = "'" + prefix + "' must be a mapping";
     return false;
   }
+  // Every key is checked, so that one update reports all its errors, one per line.
+  bool ok = true;
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     const auto match = keys.find(key);
+    std::string key_error;
     if (match == keys.end()) {
-      *error = "unknown key '" + prefix + "." + key + "'";
-      return false;
+      key_error = "unknown key '" + prefix + "." + key + "'";
+    } else if (match->second(entry.second, prefix + "." + key, &key_error)) {
+      continue;
     }
-    if (!match->second(entry.second, prefix + "." + key, error)) return false;
+    if (!ok) *error += "\n";
+    *error += key_error;
+    ok = false;
   }
-  return true;
+  return ok;
 }
 
 void AddCommon(DetectorCommon* common, std::map<std::string, KeyParser>* keys) {

@@ -71,6 +71,17 @@ TEST(DetectorPolicy, ErrorsNameTheKey) {
   }
 }
 
+// Every bad key of one policy is reported, one per line, nested sections included.
+TEST(DetectorPolicy, EveryErrorReported) {
+  DetectorPolicy policy;
+  std::string error;
+  EXPECT_FALSE(ParsePolicyText("enumeration: {action: explode, window_s: -5}\nscrape: {}\n", &policy, &error));
+  EXPECT_EQ(error,
+            "'detectors.enumeration.action' must be log, tag or block, got 'explode'\n"
+            "'detectors.enumeration.window_s' is -5, outside 1 to 604800\n"
+            "unknown key 'detectors.scrape'");
+}
+
 TEST(DetectorPolicy, SameShapeRejectsCapacityChange) {
   DetectorPolicy current;
   DetectorPolicy next;
