@@ -9,11 +9,17 @@ capture=${1:-samples/api-sample.pcap}
 out=${SLUICE_OUT:-/tmp/sluice-quickstart}
 port=${SLUICE_PORT:-7750}
 
+# Checked before anything is installed, built or deleted, so the error is the last line printed.
+if [[ ! -f "$capture" || ! -r "$capture" ]]; then
+  echo "quickstart: cannot read the capture '$capture'; give the path of a pcap or pcapng file" >&2
+  exit 2
+fi
+
 appliance/install-deps.sh
 if [[ ! -f build/build.ninja ]]; then
   meson setup build --buildtype=release -Db_ndebug=false >/dev/null
 fi
-echo "quickstart: building (a few minutes the first time)"
+echo "quickstart: building (about 7 minutes on two idle cores the first time)"
 ninja -C build >/dev/null
 
 mkdir -p "$out"
@@ -40,4 +46,6 @@ echo "  transactions: $(grep -c '"record_type":"transaction"' "$out/records.json
 echo "  flows:        $(grep -c '"record_type":"flow"' "$out/records.jsonl" || true)"
 echo "  first transaction:"
 grep -m 1 '"record_type":"transaction"' "$out/records.jsonl" | sed 's/^/    /' || true
+echo
+echo "sluice-control has stopped. To query the store with sluicectl, see \"sluicectl\" in README.md."
 exit "$status"

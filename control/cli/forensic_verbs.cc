@@ -545,7 +545,7 @@ std::pair<CLI::Option*, CLI::Option*> AddRecordFilters(CLI::App& verb, ForensicO
 
 void AddForensicVerbs(CLI::App& app, CLI::App& show, ForensicOptions& options,
                       std::function<ChannelSettings()> channel, int& status) {
-  auto* records = app.add_subcommand("records", "Query, follow or export the stored records");
+  auto* records = app.add_subcommand("records", "Query the stored records, show one client's timeline, or export them");
   records->require_subcommand(1);
 
   auto* query = records->add_subcommand(

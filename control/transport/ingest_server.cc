@@ -155,9 +155,10 @@ void IngestServer::HandleHello(const wire::Hello& hello) {
   }
   uint64_t suppressed = 0;
   if (hello_log_.Allow(MonotonicNanos(), suppressed)) {
-    LogLine("data plane %s (run %016llx, %u workers) connected (%llu more not logged)",
+    LogLine("data plane %s (run %016llx, %u worker%s) connected (%llu more not logged)",
             PrintableForLog(dataplane_id).c_str(), static_cast<unsigned long long>(hello.run_id()),
-            static_cast<unsigned>(hello.workers()), static_cast<unsigned long long>(suppressed));
+            static_cast<unsigned>(hello.workers()), hello.workers() == 1 ? "" : "s",
+            static_cast<unsigned long long>(suppressed));
   }
   ReplyHelloAck();
 }

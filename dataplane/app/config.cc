@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -531,6 +532,10 @@ bool ParseCommandLine(int argc, char** argv, DataplaneConfig* config, std::strin
   if (!rules.empty()) config->rules = rules;
   if (!pii_key_file.empty()) config->pii.key_file = pii_key_file;
   if (!pcap.empty()) {
+    if (config->mode != Mode::kOffline) {
+      std::fprintf(stderr, "sluice-dataplane: --pcap runs offline; the config file's dataplane.mode "
+                           "and ports are not used\n");
+    }
     config->pcap = pcap;
     config->mode = Mode::kOffline;
   }
