@@ -1,5 +1,6 @@
 #include "control/daemon/store_setup.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -61,6 +62,12 @@ int InitStoreKey(const std::string& path) {
 }
 
 int VerifyStoreCommand(const StoreConfig& config) {
+  struct stat info {};
+  if (stat(config.path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    LogLine("error: no store directory at %s; give the store with --store or control.store.path",
+            config.path.c_str());
+    return 2;
+  }
   // The public key is preferred: it is what an auditor off the appliance holds.
   const std::string key_path = config.SigningKeyPath();
   const std::string public_path = key_path + ".pub";

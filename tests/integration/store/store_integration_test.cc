@@ -236,6 +236,11 @@ TEST_F(StoreIntegration, AcknowledgedBatchesAreStoredOnceAndVerify) {
             1)
       << output;
   EXPECT_NE(output.find("BROKEN segment-0000000000000001.sls"), std::string::npos) << output;
+
+  // A wrong store path is named as such, before the key is looked for.
+  EXPECT_EQ(RunOnce({"--verify-store", "--store", root_ + "/no-such-store"}, root_ + "/verify3.log", output), 2)
+      << output;
+  EXPECT_NE(output.find("no store directory at " + root_ + "/no-such-store"), std::string::npos) << output;
 }
 
 TEST_F(StoreIntegration, InitStoreKeyCreatesOnce) {
