@@ -1,6 +1,6 @@
 #include "dataplane/inspect/inspector.h"
 
-#include "matchers/pii/ascii_case.h"
+#include "matchers/ascii_case.h"
 #include "matchers/pii/percent_decode.h"
 
 namespace sluice::inspect {

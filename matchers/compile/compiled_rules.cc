@@ -3,6 +3,7 @@
 #include <map>
 #include <utility>
 
+#include "matchers/ascii_case.h"
 #include "matchers/rules/pattern.h"
 
 namespace sluice::matchers {
@@ -17,16 +18,6 @@ struct DatabaseInput {
 
 // Key of a database: field kind plus header name for header fields.
 using DatabaseKey = std::pair<FieldKind, std::string>;
-
-bool EqualsIgnoreCase(std::string_view lower, std::string_view text) {
-  if (lower.size() != text.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 // Compiles `input`; on failure compiles each pattern alone so every bad one is reported.
 hs_database_t* CompileDatabase(const DatabaseInput& input, bool stream, const RuleSet& rule_set,
@@ -148,7 +139,7 @@ CompiledRuleSet::~CompiledRuleSet() {
 const hs_database_t* CompiledRuleSet::header_db(Direction direction,
                                                 std::string_view name) const {
   for (const HeaderDatabase& header : header_dbs_[static_cast<size_t>(direction)]) {
-    if (EqualsIgnoreCase(header.name, name)) return header.db;
+    if (EqualsIgnoreCase(name, header.name)) return header.db;
   }
   return nullptr;
 }

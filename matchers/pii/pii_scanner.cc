@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "matchers/pii/ascii_case.h"
+#include "matchers/ascii_case.h"
 #include "matchers/pii/percent_decode.h"
 #include "matchers/pii/pii_finder.h"
 #include "matchers/pii/redact.h"
