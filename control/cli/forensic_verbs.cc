@@ -70,7 +70,7 @@ bool MakeFilter(const ForensicOptions& options, Filter* filter, std::string* err
     uint64_t run_id = 0;
     const char* end = options.run.data() + options.run.size();
     const auto [at, failure] = std::from_chars(options.run.data(), end, run_id, 16);
-    if (failure != std::errc() || at != end || options.run.size() > 16) {
+    if (failure != std::errc() || at != end || options.run.size() != 16) {
       *error = "--run " + options.run + " is not a run id; give the 16 hex digits of sluice.run_id";
       return false;
     }
@@ -357,9 +357,9 @@ int RunReportScope(const ChannelSettings& channel, ForensicOptions options) {
     return PrintError(channel, "--format must be text, json or html", kExitUsage);
   }
   const bool has_finding = options.finding_option != nullptr && options.finding_option->count() > 0;
-  if (!has_finding && options.client.empty() && options.endpoint.empty() && options.since.empty() &&
-      options.until.empty()) {
-    return PrintError(channel, "give --finding, --client, --endpoint, --since or --until",
+  if (!has_finding && options.run.empty() && options.client.empty() && options.endpoint.empty() &&
+      options.since.empty() && options.until.empty()) {
+    return PrintError(channel, "give --finding, --run, --client, --endpoint, --since or --until",
                       kExitUsage);
   }
   Filter filter;
@@ -460,10 +460,10 @@ int RunShowFindings(const ChannelSettings& channel, const ForensicOptions& optio
   return kExitOk;
 }
 
-int RunShowEndpoints(const ChannelSettings& channel) {
-  ForensicOptions none;
+int RunShowEndpoints(const ChannelSettings& channel, const ForensicOptions& options) {
   Filter filter;
-  filter.options = &none;
+  std::string error;
+  if (!MakeFilter(options, &filter, &error)) return PrintError(channel, error, kExitUsage);
   ClientResult result;
   if (const int code = Ask(channel, Verb::ShowEndpoints, filter, &result); code != kExitOk) {
     return code;
@@ -582,8 +582,8 @@ void AddForensicVerbs(CLI::App& app, CLI::App& show, ForensicOptions& options,
                "types and items, clients, deep/shallow and narrow/broad, with the evidence");
   auto* finding = scope->add_option("--finding", options.finding_id, "Finding id");
   scope->add_option("--run", options.run,
-                    "The data plane run of the finding: its run id, 16 hex digits (finding ids "
-                    "restart with every run)");
+                    "Only calls of this data plane run: its run id, 16 hex digits (finding ids "
+                    "restart with every run, so this names the run of --finding)");
   scope->add_option("--client", options.client, "Client address or client id");
   scope->add_option("--endpoint", options.endpoint, "Endpoint template");
   AddFilterOptions(*scope, options, false);
@@ -600,8 +600,10 @@ void AddForensicVerbs(CLI::App& app, CLI::App& show, ForensicOptions& options,
                      "broken segment (exit 0 intact, 1 broken)")
       ->callback([channel, &status] { status = RunVerify(channel()); });
 
-  show.add_subcommand("endpoints", "The endpoints of each data plane's newest inventory window, busiest first")
-      ->callback([channel, &status] { status = RunShowEndpoints(channel()); });
+  auto* endpoints = show.add_subcommand(
+      "endpoints", "The endpoints of each data plane's newest inventory window, busiest first");
+  AddFilterOptions(*endpoints, options, false);
+  endpoints->callback([&options, channel, &status] { status = RunShowEndpoints(channel(), options); });
   auto* findings = show.add_subcommand("findings", "Detector findings in the store, oldest first");
   AddFilterOptions(*findings, options, true);
   findings->callback([&options, channel, &status] { status = RunShowFindings(channel(), options); });

@@ -154,8 +154,24 @@ ForensicAnswer RowsAnswer(const store::QueryPage& page) {
   return answer;
 }
 
+std::string LoadFindings(store::StoreReader& reader, store::RecordQuery query,
+                         std::vector<forensics::FindingRow>& findings);
+std::string AmbiguousFinding(uint64_t id, const std::vector<forensics::FindingRow>& findings);
+
+// Returns an error when `query` selects a finding id without a run and findings of several runs
+// have that id; the error lists their runs.
+std::string FindingNeedsRun(store::StoreReader& reader, const store::RecordQuery& query) {
+  if (!query.finding_id || query.run_id || !query.continuation.empty()) return {};
+  std::vector<forensics::FindingRow> findings;
+  store::RecordQuery finding_query;
+  finding_query.finding_id = query.finding_id;
+  if (std::string error = LoadFindings(reader, finding_query, findings); !error.empty()) return error;
+  return AmbiguousFinding(*query.finding_id, findings);
+}
+
 ForensicAnswer AnswerQuery(store::StoreReader& reader, const command::Request& request) {
   store::RecordQuery query = QueryFromFilter(request.filter());
+  if (std::string error = FindingNeedsRun(reader, query); !error.empty()) return Failure(error, 2);
   store::QueryPage page;
   if (std::string error = reader.Query(query, page); !error.empty()) return Failure(error);
   return RowsAnswer(page);
@@ -193,6 +209,7 @@ ForensicAnswer AnswerExport(store::StoreReader& reader, const command::Request& 
     return Failure("unknown export format '" + format + "'; use jsonl or csv");
   }
   store::RecordQuery query = QueryFromFilter(request.filter());
+  if (std::string error = FindingNeedsRun(reader, query); !error.empty()) return Failure(error, 2);
   store::QueryPage page;
   if (std::string error = reader.Query(query, page); !error.empty()) return Failure(error);
 
@@ -377,9 +394,9 @@ ForensicAnswer AnswerScope(const ForensicStoreInfo& info, store::StoreReader& re
     if (filter->since_ns() != 0) selector.since_ns = filter->since_ns();
     if (filter->until_ns() != 0) selector.until_ns = filter->until_ns();
   }
-  if (!selector.finding_id && !selector.client && !selector.endpoint && !selector.since_ns &&
-      !selector.until_ns) {
-    return Failure("report scope needs --finding, --client, --endpoint, --since or --until");
+  if (!selector.finding_id && !selector.run_id && !selector.client && !selector.endpoint &&
+      !selector.since_ns && !selector.until_ns) {
+    return Failure("report scope needs --finding, --run, --client, --endpoint, --since or --until");
   }
   query.continuation.clear();
 
@@ -595,26 +612,38 @@ void WriteEndpoints(JsonWriter& json, const std::map<EndpointKey, EndpointRow>& 
 }
 
 // The newest inventory window of each data plane, with its endpoints; at most
-// kMaxReportTransactions inventory records are read.
-ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
-  // The newest window of a data plane is that of its last inventory record. Each worker sends
-  // the endpoints it owns in records of their own, so the entries of that window are gathered
-  // from every record with the same data plane, run and window end, in a second pass.
-  struct Window {
-    uint64_t run_id = 0;
+// kMaxReportTransactions inventory records are read (--since and --until narrow them).
+ForensicAnswer AnswerEndpoints(store::StoreReader& reader, const command::Request& request) {
+  // "Newest" is by arrival: the run of a data plane's last stored inventory record. Each worker
+  // ends its windows at its own packet times and sends the endpoints it owns, so the window is
+  // each worker's last one in that run, gathered in a second pass and merged.
+  struct WorkerWindow {
+    uint64_t record_id = 0;  // the worker's last inventory record so far
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
+  };
+  struct Window {
+    uint64_t record_id = 0;  // the data plane's last inventory record so far
+    uint64_t run_id = 0;
+    std::map<std::pair<uint64_t, uint16_t>, WorkerWindow> workers;  // by run and worker
     std::map<EndpointKey, EndpointRow> endpoints;
   };
   std::map<std::string, Window> latest;
-  store::RecordQuery query;
+  store::RecordQuery query = QueryFromFilter(request.filter());
+  query.continuation.clear();
   query.type = store::RecordType::kInventory;
-  const auto last_window = [&](const store::RecordRow& row, const wire::Record& record) {
-    if (const wire::Inventory* inventory = record.body_as_Inventory()) {
-      latest[row.dataplane_id] = {row.run_id, inventory->window_start_ns(), inventory->window_end_ns(), {}};
+  const auto find_last = [&](const store::RecordRow& row, const wire::Record& record) {
+    const wire::Inventory* inventory = record.body_as_Inventory();
+    if (inventory == nullptr) return;
+    Window& window = latest[row.dataplane_id];
+    if (row.id >= window.record_id) {
+      window.record_id = row.id;
+      window.run_id = row.run_id;
     }
+    WorkerWindow& worker = window.workers[{row.run_id, row.worker_id}];
+    if (row.id >= worker.record_id) worker = {row.id, inventory->window_start_ns(), inventory->window_end_ns()};
   };
-  if (std::string error = ForEachRecord(reader, query, kMaxReportTransactions, last_window); !error.empty()) {
+  if (std::string error = ForEachRecord(reader, query, kMaxReportTransactions, find_last); !error.empty()) {
     return Failure(error);
   }
   const auto gather = [&](const store::RecordRow& row, const wire::Record& record) {
@@ -622,7 +651,11 @@ ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
     const auto found = latest.find(row.dataplane_id);
     if (inventory == nullptr || inventory->entries() == nullptr || found == latest.end()) return;
     Window& window = found->second;
-    if (row.run_id != window.run_id || inventory->window_end_ns() != window.end_ns) return;
+    const auto worker = window.workers.find({row.run_id, row.worker_id});
+    if (row.run_id != window.run_id || worker == window.workers.end() ||
+        inventory->window_end_ns() != worker->second.end_ns) {
+      return;
+    }
     for (const wire::InventoryEntry* entry : *inventory->entries()) AddEndpoint(*entry, window.endpoints);
   };
   if (std::string error = ForEachRecord(reader, query, kMaxReportTransactions, gather); !error.empty()) {
@@ -633,11 +666,19 @@ ForensicAnswer AnswerEndpoints(store::StoreReader& reader) {
   JsonWriter json(buffer);
   json.StartArray();
   for (const auto& [dataplane, window] : latest) {
+    // The window shown spans the workers' windows in the run.
+    uint64_t start_ns = UINT64_MAX;
+    uint64_t end_ns = 0;
+    for (const auto& [key, worker] : window.workers) {
+      if (key.first != window.run_id) continue;
+      start_ns = std::min(start_ns, worker.start_ns);
+      end_ns = std::max(end_ns, worker.end_ns);
+    }
     json.StartObject();
     Key(json, "dataplane", dataplane);
     Key(json, "run_id", RunIdHex(window.run_id));
-    KeyTime(json, "window_start", window.start_ns);
-    KeyTime(json, "window_end", window.end_ns);
+    KeyTime(json, "window_start", start_ns == UINT64_MAX ? 0 : start_ns);
+    KeyTime(json, "window_end", end_ns);
     WriteEndpoints(json, window.endpoints);
     json.EndObject();
   }
@@ -669,7 +710,7 @@ ForensicAnswer AnswerForensicRequest(const ForensicStoreInfo& info,
     case command::Verb::RecordsExport: answer = AnswerExport(reader, request); break;
     case command::Verb::ReportScope: answer = AnswerScope(info, reader, request); break;
     case command::Verb::Verify: answer = AnswerVerify(info); break;
-    case command::Verb::ShowEndpoints: answer = AnswerEndpoints(reader); break;
+    case command::Verb::ShowEndpoints: answer = AnswerEndpoints(reader, request); break;
     case command::Verb::ShowFindings: answer = AnswerFindings(reader, request); break;
     default: return Failure("not a forensic verb");
   }

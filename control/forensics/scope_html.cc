@@ -7,6 +7,7 @@
 #include "control/forensics/scope_charts.h"
 #include "control/forensics/scope_format.h"
 #include "control/forensics/scope_render.h"
+#include "control/sinks/run_id.h"
 
 namespace sluice::control::forensics {
 namespace {
@@ -200,15 +201,15 @@ void Tables(const ScopeReport& r, std::string& html) {
 
   rows.clear();
   for (const FindingRow& f : r.findings) {
-    rows.push_back({std::to_string(f.finding_id),
+    rows.push_back({std::to_string(f.finding_id), RunIdHex(f.run_id),
                     f.detector.empty() ? "(no finding record)" : HtmlEscape(f.detector),
                     HtmlEscape(f.client_kind + " " + f.client_id), HtmlEscape(f.endpoint),
                     GroupDigits(f.calls), FormatTime(f.first_ts_ns), FormatTime(f.last_ts_ns),
                     HtmlEscape(f.verdict)});
   }
   html += "<section id=\"findings\"><h2>Findings</h2>";
-  Table({"id", "detector", "client", "endpoint", "calls", "first", "last", "verdict"}, rows, html,
-        "n   n");
+  Table({"id", "run", "detector", "client", "endpoint", "calls", "first", "last", "verdict"}, rows,
+        html, "n    n");
   html += "</section>";
 }
 

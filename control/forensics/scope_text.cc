@@ -5,6 +5,7 @@
 
 #include "control/forensics/scope_format.h"
 #include "control/forensics/scope_render.h"
+#include "control/sinks/run_id.h"
 
 namespace sluice::control::forensics {
 namespace {
@@ -171,13 +172,14 @@ void WriteFindings(const ScopeReport& report, std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
   for (const FindingRow& f : report.findings) {
     const std::string detector = f.detector.empty() ? "(no finding record)" : Cell(f.detector);
-    rows.push_back({std::to_string(f.finding_id), detector,
+    // Finding ids restart with every run, so the run is part of the name.
+    rows.push_back({std::to_string(f.finding_id), RunIdHex(f.run_id), detector,
                     Cell(f.client_kind + " " + f.client_id), Cell(f.endpoint),
                     GroupDigits(f.calls), FormatTime(f.first_ts_ns), FormatTime(f.last_ts_ns),
                     Cell(f.verdict)});
   }
-  WriteTable({"ID", "DETECTOR", "CLIENT", "ENDPOINT", "CALLS", "FIRST", "LAST", "VERDICT"}, rows,
-             out);
+  WriteTable({"ID", "RUN", "DETECTOR", "CLIENT", "ENDPOINT", "CALLS", "FIRST", "LAST", "VERDICT"},
+             rows, out);
 }
 
 void WriteThresholds(const ScopeThresholds& t, std::ostream& out) {

@@ -81,7 +81,9 @@ void Inspector::Header(TransactionInspection* state, Direction direction, std::s
   if (state->scanner) state->scanner->ScanHeader(&state->match, direction, name, value.data(), value.size());
   if (pii_) pii_->ScanHeader(&state->pii[side], direction, name, value);
   if (matchers::EqualsIgnoreCase(name, "content-encoding")) state->encoding[side] = EncodingOf(value);
-  if (matchers::EqualsIgnoreCase(name, "content-type")) state->form[side] = IsFormMediaType(value);
+  // Any Content-Type that names the form encoding counts: a server may read the first of two,
+  // and a client must not hide a form body behind a second header.
+  if (matchers::EqualsIgnoreCase(name, "content-type") && IsFormMediaType(value)) state->form[side] = true;
 }
 
 void Inspector::Status(TransactionInspection* state, uint16_t status_code) {

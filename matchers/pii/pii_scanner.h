@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "matchers/pii/fingerprint.h"
 #include "matchers/pii/pii_detectors.h"
@@ -31,6 +32,9 @@ inline constexpr size_t kPiiTailBytes = 256;
 inline constexpr size_t kPiiChunkBytes = 4096;
 // Longest value validated; longer candidates are counted in values_too_long.
 inline constexpr size_t kMaxPiiValueBytes = 4096;
+// Longest header value decoded whole for scanning: the HTTP parser's default limit on a whole
+// header block. A longer value with escapes is scanned as sent.
+inline constexpr size_t kMaxDecodedValueBytes = 64 * 1024;
 
 struct PiiTypeSummary {
   uint32_t count = 0;  // values found, duplicates included
@@ -139,7 +143,7 @@ class PiiScanner {
  private:
   friend struct PiiMatchContext;
   explicit PiiScanner(std::shared_ptr<const PiiDetectorSet> detectors)
-      : detectors_(std::move(detectors)) {}
+      : detectors_(std::move(detectors)), decode_buffer_(kMaxDecodedValueBytes) {}
   void ScanBlock(PiiSummary* summary, std::string_view text, PiiSpan* spans, size_t capacity,
                  size_t* span_count);
   // Scans the carried bytes followed by `chunk` (at most kPiiChunkBytes) and carries the bytes
@@ -160,8 +164,8 @@ class PiiScanner {
   std::array<char, kPiiTailBytes + kPiiChunkBytes> join_buffer_{};
   PiiCounters counters_;
   PiiCounters redaction_counters_;  // what redaction scans find again; never reported
-  // Header values with percent-escapes are decoded here.
-  std::array<char, kMaxPiiValueBytes> decode_buffer_{};
+  // Header values with percent-escapes are decoded here (kMaxDecodedValueBytes).
+  std::vector<char> decode_buffer_;
   // Filled by ScanValue, read by DetectSpans too. It keeps no value with a '%', so a value found
   // in it scans the same decoded or not. Larger tables (512 slots of values up to 192
   // bytes) and a second one for fingerprints made the offline run slower, not faster.

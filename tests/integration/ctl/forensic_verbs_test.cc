@@ -75,7 +75,41 @@ struct FakeRun {
   std::string client = kFakeClient;
 };
 
-// A Message frame with one Batch of the fake data plane.
+// A Message frame of one Batch of the fake data plane: batch `sequence` of `worker`.
+std::vector<uint8_t> BatchMessage(flatbuffers::FlatBufferBuilder& fbb, const FakeRun& run, uint16_t worker,
+                                  uint64_t sequence, const std::vector<flatbuffers::Offset<wire::Record>>& records) {
+  const auto batch = wire::CreateBatch(fbb, fbb.CreateString(kFakeDataplaneId), run.run_id, worker, sequence,
+                                       fbb.CreateVector(records));
+  fbb.Finish(wire::CreateMessage(fbb, wire::MessageBody::Batch, batch.Union()),
+             wire::MessageIdentifier());
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+// An inventory window of the fake data plane, as its two workers send it: each ends the window
+// at its own packet time and lists the endpoints it owns, and /users/{id} is in both lists.
+std::vector<uint8_t> InventoryFrame(const FakeRun& run, uint16_t worker) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto entry = [&fbb](const char* method, const char* endpoint, uint64_t calls,
+                            std::vector<uint64_t> status) {
+    return wire::CreateInventoryEntry(fbb, fbb.CreateString("api.example.com"), fbb.CreateString(method),
+                                      fbb.CreateString(endpoint), calls, fbb.CreateVector(status), 1000 * calls,
+                                      512, 2048, 4096, 1, 1710234001000000000ull, 1710234050000000000ull, false);
+  };
+  std::vector<flatbuffers::Offset<wire::InventoryEntry>> entries;
+  if (worker == 0) {
+    entries = {entry("GET", kFakeTemplate, 3, {0, 0, 3, 0, 0, 0})};
+  } else {
+    entries = {entry("GET", kFakeTemplate, 2, {0, 0, 1, 0, 1, 0}), entry("POST", "/orders", 4, {0, 0, 4, 0, 0, 0})};
+  }
+  const uint64_t window_end = 1710234060000000000ull + worker * 30'000'000ull;
+  const auto inventory = wire::CreateInventory(fbb, 1710234000000000000ull, window_end, fbb.CreateVector(entries));
+  // Worker 0's batch 0 holds the finding and the calls (FakeBatchFrame).
+  const uint64_t sequence = worker == 0 ? 1 : 0;
+  return BatchMessage(fbb, run, worker, sequence,
+                      {wire::CreateRecord(fbb, wire::RecordBody::Inventory, inventory.Union())});
+}
+
+// A Message frame with one Batch of the fake data plane's worker 0: a finding and two calls.
 std::vector<uint8_t> FakeBatchFrame(const FakeRun& run) {
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<flatbuffers::Offset<wire::Record>> records;
@@ -86,22 +120,6 @@ std::vector<uint8_t> FakeBatchFrame(const FakeRun& run) {
       fbb, kFindingId, "enumeration", "ip", run.client.c_str(), wire::IpVersion::V4, &finding_client,
       "api.example.com", "GET", kFakeTemplate, 1710234030000000000ull, 1710234032000000000ull, 2);
   records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Finding, finding.Union()));
-  // One inventory window in two records, as two workers send it: /users/{id} is in both.
-  const auto entry = [&fbb](const char* method, const char* endpoint, uint64_t calls,
-                            std::vector<uint64_t> status) {
-    return wire::CreateInventoryEntry(fbb, fbb.CreateString("api.example.com"), fbb.CreateString(method),
-                                      fbb.CreateString(endpoint), calls, fbb.CreateVector(status), 1000 * calls,
-                                      512, 2048, 4096, 1, 1710234001000000000ull, 1710234050000000000ull, false);
-  };
-  const std::vector<flatbuffers::Offset<wire::InventoryEntry>> first = {
-      entry("GET", kFakeTemplate, 3, {0, 0, 3, 0, 0, 0})};
-  const std::vector<flatbuffers::Offset<wire::InventoryEntry>> second = {
-      entry("GET", kFakeTemplate, 2, {0, 0, 1, 0, 1, 0}), entry("POST", "/orders", 4, {0, 0, 4, 0, 0, 0})};
-  for (const auto& entries : {first, second}) {
-    const auto inventory = wire::CreateInventory(fbb, 1710234000000000000ull, 1710234060000000000ull,
-                                                 fbb.CreateVector(entries));
-    records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Inventory, inventory.Union()));
-  }
 
   std::array<uint8_t, 16> client_ip{198, 51, 100, run.client_octet};
   std::array<uint8_t, 16> server_ip{198, 51, 100, 1};
@@ -125,16 +143,12 @@ std::vector<uint8_t> FakeBatchFrame(const FakeRun& run) {
         findings_vector);
     records.push_back(wire::CreateRecord(fbb, wire::RecordBody::Transaction, transaction.Union()));
   }
-  const auto batch = wire::CreateBatch(fbb, fbb.CreateString(kFakeDataplaneId), run.run_id, 0, 0,
-                                       fbb.CreateVector(records));
-  fbb.Finish(wire::CreateMessage(fbb, wire::MessageBody::Batch, batch.Union()),
-             wire::MessageIdentifier());
-  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+  return BatchMessage(fbb, run, 0, 0, records);
 }
 
 std::vector<uint8_t> HelloFrame(const FakeRun& run) {
   flatbuffers::FlatBufferBuilder fbb;
-  const auto hello = wire::CreateHelloDirect(fbb, kFakeDataplaneId, run.run_id, 1, "0.1.0");
+  const auto hello = wire::CreateHelloDirect(fbb, kFakeDataplaneId, run.run_id, 2, "0.1.0");
   fbb.Finish(wire::CreateMessage(fbb, wire::MessageBody::Hello, hello.Union()),
              wire::MessageIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
@@ -151,7 +165,8 @@ std::string SendFakeBatch(const std::string& endpoint, const FakeRun& run = Fake
   zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
   std::string error;
   if (zmq_connect(dealer, endpoint.c_str()) != 0) error = "cannot connect";
-  for (const std::vector<uint8_t>& frame : {HelloFrame(run), FakeBatchFrame(run)}) {
+  for (const std::vector<uint8_t>& frame :
+       {HelloFrame(run), FakeBatchFrame(run), InventoryFrame(run, 0), InventoryFrame(run, 1)}) {
     if (!error.empty()) break;
     zmq_send(dealer, frame.data(), frame.size(), 0);
     zmq_msg_t reply;
@@ -624,10 +639,19 @@ TEST_F(ForensicVerbsTest, FindingIdOfTwoRunsNeedsRun) {
   EXPECT_EQ(std::string(scope["clients"][0]["id"].GetString()), second.client);
 
   EXPECT_EQ(QueryCount({"--finding", id, "--run", "0000000000000005"}), 3u);
-  EXPECT_EQ(QueryCount({"--finding", id}), 6u);
+  const ProcessResult query = Ctl({"records", "query", "--finding", id});
+  EXPECT_EQ(query.exit_code, 2) << query.Describe();
+  EXPECT_TRUE(Contains(query.stderr_text, "Add --run")) << query.stderr_text;
   const ProcessResult bad = Ctl({"records", "query", "--run", "5x"});
   EXPECT_EQ(bad.exit_code, 2) << bad.Describe();
   EXPECT_TRUE(Contains(bad.stderr_text, "--run 5x is not a run id")) << bad.stderr_text;
+  const ProcessResult short_id = Ctl({"records", "query", "--run", "000000000000006"});
+  EXPECT_EQ(short_id.exit_code, 2) << "15 hex digits: " << short_id.Describe();
+
+  // --run alone selects every call of the run.
+  const rapidjson::Document run = CtlJson({"report", "scope", "--run", "0000000000000006"});
+  ASSERT_TRUE(run.HasMember("summary")) << "scope JSON";
+  EXPECT_EQ(run["summary"]["calls"].GetUint64(), 2u);
 }
 
 TEST_F(ForensicVerbsTest, HelpAndUsageErrors) {

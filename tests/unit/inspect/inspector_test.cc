@@ -223,6 +223,22 @@ TEST(Inspector, FormBodiesAreScannedDecoded) {
   EXPECT_EQ(RunFormCall(&inspector, json, 5).of(matchers::PiiType::kEmail).count, 0u);
 }
 
+// A second Content-Type does not hide a form body: a server may read the first one.
+TEST(Inspector, FormBodyBehindSecondContentType) {
+  Inspector inspector(nullptr, MakePii(), InspectorConfig{});
+  auto state = std::make_unique<TransactionInspection>();
+  inspector.Begin(state.get());
+  inspector.RequestLine(state.get(), "POST", "/login", "/login", "");
+  inspector.Header(state.get(), Direction::kRequest, "Content-Type", "application/x-www-form-urlencoded");
+  inspector.Header(state.get(), Direction::kRequest, "Content-Type", "text/plain");
+  const std::string body = "user=ann%40example.com";
+  inspector.Body(state.get(), Direction::kRequest, reinterpret_cast<const uint8_t*>(body.data()),
+                 static_cast<uint32_t>(body.size()));
+  inspector.BodyEnd(state.get(), Direction::kRequest);
+  EXPECT_EQ(state->pii[0].summary.of(matchers::PiiType::kEmail).count, 1u);
+  inspector.Release(state.get());
+}
+
 // Header values with escapes are scanned decoded: an address in a Referer's query or a cookie.
 TEST(Inspector, EscapedHeaderValuesAreScannedDecoded) {
   Inspector inspector(nullptr, MakePii(), InspectorConfig{});

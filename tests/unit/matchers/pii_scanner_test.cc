@@ -231,6 +231,12 @@ TEST_F(PiiScannerTest, HeaderEscapesDecoded) {
   scanner_->ScanHeader(plain.get(), Direction::kRequest, "From", "bob@example.org");
   EXPECT_EQ(state_->summary.of(PiiType::kEmail).fingerprints[0], plain->summary.of(PiiType::kEmail).fingerprints[0]);
 
+  // A long cookie is decoded whole too.
+  auto long_cookie = std::make_unique<PiiDirectionState>();
+  scanner_->ScanHeader(long_cookie.get(), Direction::kRequest, "Cookie",
+                       "e=bob%40example.org; pad=" + std::string(6000, 'y'));
+  EXPECT_EQ(long_cookie->summary.of(PiiType::kEmail).count, 1u);
+
   // A bearer token is fingerprinted as sent, escapes and all.
   auto bearer = std::make_unique<PiiDirectionState>();
   scanner_->ScanHeader(bearer.get(), Direction::kRequest, "Authorization", "Bearer a%2Fb");
