@@ -30,6 +30,7 @@ void WriteEnvelope(JsonWriter& json, const command::Response& response) {
   Key(json, "client_key", Text(response.client_key()));
   json.Key("control_uptime_s");
   json.Double(response.control_uptime_s());
+  if (response.dataplane_socket_off()) Key(json, "dataplane_command_socket", "off");
 }
 
 std::string JoinPorts(const command::DataplaneStatus& status) {
@@ -55,6 +56,10 @@ size_t DataplaneCount(const command::Response& response) {
 std::string StatusText(const command::Response& response) {
   std::string text = "sluice-control: up " + FormatDuration(response.control_uptime_s()) + ", " +
                      std::to_string(DataplaneCount(response)) + " data plane(s) connected\n";
+  if (response.dataplane_socket_off()) {
+    text += "the data plane command socket is off (control.dataplane_command_listen), so data "
+            "planes that send records are not listed and take no rule or policy changes\n";
+  }
   if (DataplaneCount(response) == 0) return text;
   Table table({"DATAPLANE", "MODE", "PORTS", "WORKERS", "UPTIME", "RULES", "VERSION", "RECORDS/S",
                "PACKETS/S", "DROPS", "REPORTED"});

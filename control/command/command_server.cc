@@ -275,6 +275,7 @@ void CommandServer::ReplyForensic(const std::string& routing_id, const std::stri
   if (!answer.error.empty()) response.add_error(error_text);
   response.add_client_key(key);
   response.add_control_uptime_s(static_cast<double>(MonotonicNanos() - started_ns_) / 1e9);
+  response.add_dataplane_socket_off(!options_.dataplane_enabled);
   response.add_body(body);
   response.add_continuation(continuation);
   response.add_exit_code(answer.exit_code);
@@ -294,6 +295,7 @@ void CommandServer::ReplyError(const std::string& routing_id, const std::string&
   response.add_error(error_text);
   response.add_client_key(key);
   response.add_control_uptime_s(static_cast<double>(MonotonicNanos() - started_ns_) / 1e9);
+  response.add_dataplane_socket_off(!options_.dataplane_enabled);
   fbb.Finish(response.Finish());
   Send(operator_socket_, routing_id, fbb);
 }
@@ -326,6 +328,7 @@ void CommandServer::ReplyStatus(const std::string& routing_id, const std::string
   response.add_dataplanes(list);
   response.add_client_key(key);
   response.add_control_uptime_s(static_cast<double>(now - started_ns_) / 1e9);
+  response.add_dataplane_socket_off(!options_.dataplane_enabled);
   fbb.Finish(response.Finish());
   Send(operator_socket_, routing_id, fbb);
 }
@@ -395,6 +398,7 @@ void CommandServer::ReplyStats(const std::string& routing_id, const std::string&
   response.add_counter_sets(list);
   response.add_client_key(key);
   response.add_control_uptime_s(static_cast<double>(MonotonicNanos() - started_ns_) / 1e9);
+  response.add_dataplane_socket_off(!options_.dataplane_enabled);
   fbb.Finish(response.Finish());
   Send(operator_socket_, routing_id, fbb);
 }
@@ -448,7 +452,11 @@ void CommandServer::StartUpdate(const std::string& routing_id, const std::string
           static_cast<unsigned long long>(request.request_id()));
   if (update.waiting.empty()) {
     ReplyError(routing_id, user_id, request.request_id(),
-               std::string(verb) + ": no data plane is connected; nothing was changed");
+               std::string(verb) + (options_.dataplane_enabled
+                                        ? ": no data plane is connected; nothing was changed"
+                                        : ": the data plane command socket is off "
+                                          "(control.dataplane_command_listen), so no data plane "
+                                          "can receive it; nothing was changed"));
     return;
   }
   for (const std::string& target : update.waiting) Send(dataplane_socket_, target, fbb);
@@ -581,6 +589,7 @@ void CommandServer::FinishUpdate(uint64_t update_id, PendingUpdate& update) {
   response.add_results(list);
   response.add_client_key(key);
   response.add_control_uptime_s(static_cast<double>(MonotonicNanos() - started_ns_) / 1e9);
+  response.add_dataplane_socket_off(!options_.dataplane_enabled);
   fbb.Finish(response.Finish());
   Send(operator_socket_, update.operator_routing_id, fbb);
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 
 
 namespace sluice::detect {
@@ -139,11 +140,14 @@ bool ParseMap(const YAML::Node& node, const std::string& prefix, const std::map<
   }
   // Every key is checked, so that one update reports all its errors, one per line.
   bool ok = true;
+  std::set<std::string> seen;
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     const auto match = keys.find(key);
     std::string key_error;
-    if (match == keys.end()) {
+    if (!seen.insert(key).second) {
+      key_error = "'" + prefix + "." + key + "' is given twice";
+    } else if (match == keys.end()) {
       key_error = "unknown key '" + prefix + "." + key + "'";
     } else if (match->second(entry.second, prefix + "." + key, &key_error)) {
       continue;
@@ -329,15 +333,20 @@ bool ParsePolicyText(const std::string& yaml_text, DetectorPolicy* policy, std::
 }
 
 bool SameShape(const DetectorPolicy& current, const DetectorPolicy& next, std::string* why) {
-  const auto differs = [why](bool changed, const char* key) {
-    if (changed) *why = "'detectors." + std::string(key) + "' changes only with a restart";
-    return changed;
+  // Every key that differs is named, one per line.
+  bool same = true;
+  const auto check = [why, &same](bool changed, const char* key) {
+    if (!changed) return;
+    if (!same) *why += "\n";
+    *why += "'detectors." + std::string(key) + "' changes only with a restart";
+    same = false;
   };
-  return !(differs(current.tracked_per_worker != next.tracked_per_worker, "tracked_per_worker") ||
-           differs(current.flagged_per_worker != next.flagged_per_worker, "flagged_per_worker") ||
-           differs(current.endpoints_per_worker != next.endpoints_per_worker, "endpoints_per_worker") ||
-           differs(current.event_ring_size != next.event_ring_size, "event_ring_size") ||
-           differs(current.enabled != next.enabled, "enabled"));
+  check(current.tracked_per_worker != next.tracked_per_worker, "tracked_per_worker");
+  check(current.flagged_per_worker != next.flagged_per_worker, "flagged_per_worker");
+  check(current.endpoints_per_worker != next.endpoints_per_worker, "endpoints_per_worker");
+  check(current.event_ring_size != next.event_ring_size, "event_ring_size");
+  check(current.enabled != next.enabled, "enabled");
+  return same;
 }
 
 bool Allowed(const AllowList& list, uint8_t version, const uint8_t* ip, const char* identity,

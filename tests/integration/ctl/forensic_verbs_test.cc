@@ -103,7 +103,7 @@ std::vector<uint8_t> InventoryFrame(const FakeRun& run, uint16_t worker) {
   }
   const uint64_t window_end = 1710234060000000000ull + worker * 30'000'000ull;
   const auto inventory = wire::CreateInventory(fbb, 1710234000000000000ull, window_end, fbb.CreateVector(entries));
-  // Worker 0's batch 0 holds the finding and the calls (FakeBatchFrame).
+  // Worker 0's batch 0 contains the finding and the calls (FakeBatchFrame).
   const uint64_t sequence = worker == 0 ? 1 : 0;
   return BatchMessage(fbb, run, worker, sequence,
                       {wire::CreateRecord(fbb, wire::RecordBody::Inventory, inventory.Union())});
@@ -652,6 +652,21 @@ TEST_F(ForensicVerbsTest, FindingIdOfTwoRunsNeedsRun) {
   const rapidjson::Document run = CtlJson({"report", "scope", "--run", "0000000000000006"});
   ASSERT_TRUE(run.HasMember("summary")) << "scope JSON";
   EXPECT_EQ(run["summary"]["calls"].GetUint64(), 2u);
+}
+
+// This sluice-control runs with the data plane command socket off: status and updates say so.
+TEST_F(ForensicVerbsTest, DataplaneSocketOffSaidClearly) {
+  const ProcessResult status = Ctl({"show", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.Describe();
+  EXPECT_TRUE(Contains(status.stdout_text, "the data plane command socket is off")) << status.stdout_text;
+  const rapidjson::Document json = CtlJson({"show", "status"});
+  ASSERT_TRUE(json.HasMember("dataplane_command_socket"));
+  EXPECT_EQ(std::string(json["dataplane_command_socket"].GetString()), "off");
+  const ProcessResult policy =
+      Ctl({"set", "policy", directory_->File("control.yaml")});
+  EXPECT_EQ(policy.exit_code, 1) << policy.Describe();
+  EXPECT_TRUE(Contains(policy.stdout_text + policy.stderr_text, "the data plane command socket is off"))
+      << policy.stdout_text << policy.stderr_text;
 }
 
 TEST_F(ForensicVerbsTest, HelpAndUsageErrors) {

@@ -392,11 +392,14 @@ TEST_F(SluicectlTest, LiveReloadWhileRecordsFlow) {
   EXPECT_EQ(resized.exit_code, 1) << resized.Describe();
   EXPECT_TRUE(Contains(resized.stdout_text + resized.stderr_text, "changes only with a restart"))
       << resized.stdout_text << resized.stderr_text;
-  // One update with two bad keys: both reported, and counted.
+  // One update with two bad keys and a restart-only one: all reported, and counted.
   const ProcessResult two_errors = Ctl({"set", "policy",
-      WriteText("two-errors.yaml", "detectors:\n  enumeration: {action: explode}\n  scraping: {window_s: -5}\n")});
+      WriteText("two-errors.yaml", "detectors:\n  enumeration: {action: explode}\n  scraping: {window_s: -5}\n"
+                                   "  tracked_per_worker: 128\n")});
   EXPECT_EQ(two_errors.exit_code, 1) << two_errors.Describe();
-  EXPECT_TRUE(Contains(two_errors.stdout_text, "2 error(s)")) << two_errors.stdout_text;
+  EXPECT_TRUE(Contains(two_errors.stdout_text, "3 error(s)")) << two_errors.stdout_text;
+  EXPECT_TRUE(Contains(two_errors.stdout_text, "'detectors.tracked_per_worker' changes only with a restart"))
+      << two_errors.stdout_text;
   EXPECT_TRUE(Contains(two_errors.stdout_text, "'detectors.enumeration.action'")) << two_errors.stdout_text;
   EXPECT_TRUE(Contains(two_errors.stdout_text, "'detectors.scraping.window_s'")) << two_errors.stdout_text;
 

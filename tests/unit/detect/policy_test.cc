@@ -80,6 +80,11 @@ TEST(DetectorPolicy, EveryErrorReported) {
             "'detectors.enumeration.action' must be log, tag or block, got 'explode'\n"
             "'detectors.enumeration.window_s' is -5, outside 1 to 604800\n"
             "unknown key 'detectors.scrape'");
+
+  // A key given twice is an error, whichever value would win.
+  error.clear();
+  EXPECT_FALSE(ParsePolicyText("enumeration: {action: tag, action: block}\n", &policy, &error));
+  EXPECT_EQ(error, "'detectors.enumeration.action' is given twice");
 }
 
 TEST(DetectorPolicy, SameShapeRejectsCapacityChange) {
@@ -89,8 +94,11 @@ TEST(DetectorPolicy, SameShapeRejectsCapacityChange) {
   next.enumeration.min_distinct_ids = 3;
   EXPECT_TRUE(SameShape(current, next, &why));
   next.tracked_per_worker = 10;
+  next.enabled = !current.enabled;
   EXPECT_FALSE(SameShape(current, next, &why));
-  EXPECT_NE(why.find("tracked_per_worker"), std::string::npos) << why;
+  EXPECT_EQ(why,
+            "'detectors.tracked_per_worker' changes only with a restart\n"
+            "'detectors.enabled' changes only with a restart");
 }
 
 TEST(AllowList, NetworksAndIdentities) {
