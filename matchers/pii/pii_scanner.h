@@ -32,8 +32,8 @@ inline constexpr size_t kPiiTailBytes = 256;
 inline constexpr size_t kPiiChunkBytes = 4096;
 // Longest value validated; longer candidates are counted in values_too_long.
 inline constexpr size_t kMaxPiiValueBytes = 4096;
-// Maximum length of a header value decoded whole for scanning: the HTTP parser's default limit on a whole
-// header block. A longer value with escapes is scanned as sent.
+// Maximum length of a header value decoded whole for scanning: the HTTP parser's default limit
+// on a whole header block. A longer value with escapes is scanned as sent.
 inline constexpr size_t kMaxDecodedValueBytes = 64 * 1024;
 
 struct PiiTypeSummary {
