@@ -19,6 +19,31 @@ std::string SqliteDb::Open(const std::string& path, bool read_only) {
   return {};
 }
 
+std::string SqliteDb::OpenImmutable(const std::string& path) {
+  // The path goes into a URI: escape what would end it or start an escape there.
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%') {
+      uri += "%25";
+    } else if (c == '?') {
+      uri += "%3f";
+    } else if (c == '#') {
+      uri += "%23";
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string error = "cannot open index " + path + ": " + LastError();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    return error;
+  }
+  return {};
+}
+
 std::string SqliteDb::Exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {

@@ -20,6 +20,9 @@ class SqliteDb {
 
   // Opens `path` read-write (creating it) or read-only. Returns an empty string on success.
   std::string Open(const std::string& path, bool read_only);
+  // Opens a database that no process writes, read-only and without the -shm and -wal files that
+  // WAL mode otherwise creates next to it (SQLite's immutable URI parameter).
+  std::string OpenImmutable(const std::string& path);
   // Runs one or more statements without results. Returns an empty string on success.
   std::string Exec(const char* sql);
   std::string LastError() const;

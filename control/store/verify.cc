@@ -1,6 +1,7 @@
 #include "control/store/verify.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,8 +31,12 @@ void Add(VerifyReport& report, uint64_t segment, const std::string& file, const 
 
 // Returns the largest segment number the index lists, or 0. The index is optional here.
 uint64_t IndexedLastSegment(const std::string& directory) {
+  const std::string path = directory + "/" + kIndexFileName;
+  // A store that no sluice-control has open has no -wal file. Its index is read as immutable, so
+  // the check leaves the evidence directory as it found it.
+  const bool closed = access((path + "-wal").c_str(), F_OK) != 0;
   SqliteDb db;
-  if (!db.Open(directory + "/" + kIndexFileName, true).empty()) return 0;
+  if (!(closed ? db.OpenImmutable(path) : db.Open(path, true)).empty()) return 0;
   SqliteStatement statement;
   if (!statement.Prepare(db, "SELECT max(number) FROM segments").empty()) return 0;
   if (statement.Step() != SQLITE_ROW || statement.IsNull(0)) return 0;

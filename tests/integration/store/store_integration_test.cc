@@ -277,6 +277,14 @@ TEST_F(StoreIntegration, MissingParentsAreCreated) {
   struct stat info = {};
   ASSERT_EQ(stat(store.c_str(), &info), 0) << store;
   EXPECT_TRUE(S_ISDIR(info.st_mode));
+
+  // The check of a closed store adds no file to it: its index is read without SQLite's -wal and
+  // -shm files.
+  ASSERT_NE(access((store + "/index.sqlite-wal").c_str(), F_OK), 0) << "the closed store has a -wal file";
+  std::string output;
+  EXPECT_EQ(RunOnce({"--verify-store", "--store", store}, root_ + "/verify-closed.log", output), 0) << output;
+  EXPECT_NE(access((store + "/index.sqlite-wal").c_str(), F_OK), 0) << "verification created a -wal file";
+  EXPECT_NE(access((store + "/index.sqlite-shm").c_str(), F_OK), 0) << "verification created a -shm file";
 }
 
 TEST_F(StoreIntegration, KillNineKeepsEveryAcknowledgedBatch) {
