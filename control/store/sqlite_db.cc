@@ -6,14 +6,19 @@ SqliteDb::~SqliteDb() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
-std::string SqliteDb::Open(const std::string& path, bool read_only) {
-  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+std::string SqliteDb::OpenWith(const std::string& name, int flags, const std::string& path) {
+  if (sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     std::string error = "cannot open index " + path + ": " + LastError();
     sqlite3_close_v2(db_);
     db_ = nullptr;
     return error;
   }
+  return {};
+}
+
+std::string SqliteDb::Open(const std::string& path, bool read_only) {
+  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (std::string error = OpenWith(path, flags, path); !error.empty()) return error;
   // A writer holding the lock for a commit makes a reader wait rather than fail at once.
   sqlite3_busy_timeout(db_, 5000);
   return {};
@@ -34,14 +39,7 @@ std::string SqliteDb::OpenImmutable(const std::string& path) {
     }
   }
   uri += "?immutable=1";
-  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string error = "cannot open index " + path + ": " + LastError();
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    return error;
-  }
-  return {};
+  return OpenWith(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path);
 }
 
 std::string SqliteDb::Exec(const char* sql) {

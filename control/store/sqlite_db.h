@@ -29,6 +29,9 @@ class SqliteDb {
   sqlite3* handle() const { return db_; }
 
  private:
+  // Opens `name` (a path or a file: URI) with `flags`. Errors name `path`.
+  std::string OpenWith(const std::string& name, int flags, const std::string& path);
+
   sqlite3* db_ = nullptr;
 };
 

@@ -243,17 +243,7 @@ bool Pipeline::ApplyDetectorPolicy(const std::string& yaml_text, std::string* er
   }
   // Unset keys keep the defaults, as in the config file, not the values in force.
   auto next = std::make_unique<detect::DetectorPolicy>();
-  // The keys that parsed are compared too, so one reply lists the restart-only changes with the
-  // other errors, one per line.
-  const bool parsed = detect::ParsePolicyText(yaml_text, next.get(), error);
-  // A document that is not valid YAML, or not a mapping, set no key at all.
-  if (!parsed && (error->rfind("invalid ", 0) == 0 || error->rfind("'detectors' must be", 0) == 0)) return false;
-  std::string why;
-  if (!detect::SameShape(*current, *next, &why)) {
-    *error += (parsed ? "" : "\n") + why;
-    return false;
-  }
-  if (!parsed) return false;
+  if (!detect::ParsePolicyUpdate(*current, yaml_text, next.get(), error)) return false;
   for (const auto& worker : workers_) {
     if (worker->detector() != nullptr) worker->detector()->OfferPolicy(next.get());
   }

@@ -315,21 +315,50 @@ bool ParsePolicyNode(const YAML::Node& node, const std::string& prefix, Detector
   return ParseMap(node, prefix, PolicyKeys(policy), error);
 }
 
-bool ParsePolicyText(const std::string& yaml_text, DetectorPolicy* policy, std::string* error) {
-  YAML::Node root;
+namespace {
+
+// Loads the policy's YAML text and returns its `detectors:` mapping (or the document itself) in
+// *root. Returns false with an error when the text is not valid YAML.
+bool LoadPolicyRoot(const std::string& yaml_text, YAML::Node* root, std::string* error) {
   try {
-    root = YAML::Load(yaml_text);
+    *root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     *error = "invalid YAML in detector policy at line " + std::to_string(e.mark.line + 1) + ": " + e.msg;
     return false;
   }
-  if (root.IsMap() && root["detectors"]) root = root["detectors"];
+  if (root->IsMap() && (*root)["detectors"]) *root = (*root)["detectors"];
+  return true;
+}
+
+bool ParsePolicyRoot(const YAML::Node& root, DetectorPolicy* policy, std::string* error) {
   try {
     return ParsePolicyNode(root, "detectors", policy, error);
   } catch (const YAML::Exception& e) {
     *error = "invalid detector policy: " + e.msg;
     return false;
   }
+}
+
+}  // namespace
+
+bool ParsePolicyText(const std::string& yaml_text, DetectorPolicy* policy, std::string* error) {
+  YAML::Node root;
+  return LoadPolicyRoot(yaml_text, &root, error) && ParsePolicyRoot(root, policy, error);
+}
+
+bool ParsePolicyUpdate(const DetectorPolicy& current, const std::string& yaml_text, DetectorPolicy* next,
+                       std::string* error) {
+  YAML::Node root;
+  if (!LoadPolicyRoot(yaml_text, &root, error)) return false;
+  // A document that is not a mapping sets no key, so there is nothing to compare.
+  if (!root.IsNull() && !root.IsMap()) return ParsePolicyRoot(root, next, error);
+  const bool parsed = ParsePolicyRoot(root, next, error);
+  std::string why;
+  if (!SameShape(current, *next, &why)) {
+    *error += (parsed ? "" : "\n") + why;
+    return false;
+  }
+  return parsed;
 }
 
 bool SameShape(const DetectorPolicy& current, const DetectorPolicy& next, std::string* why) {

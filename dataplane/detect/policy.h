@@ -133,6 +133,12 @@ bool ParsePolicyText(const std::string& yaml_text, DetectorPolicy* policy, std::
 // without resetting its tables (thresholds, windows, actions, allow-lists).
 bool SameShape(const DetectorPolicy& current, const DetectorPolicy& next, std::string* why);
 
+// Parses a policy update like ParsePolicyText and checks it with SameShape against `current`.
+// Returns false with every error, one per line: the keys that failed and the restart-only keys
+// among those that parsed.
+bool ParsePolicyUpdate(const DetectorPolicy& current, const std::string& yaml_text, DetectorPolicy* next,
+                       std::string* error);
+
 // True when `ip` (version 4 or 6, 4 or 16 bytes) or `identity` is on the list.
 bool Allowed(const AllowList& list, uint8_t version, const uint8_t* ip, const char* identity,
              uint32_t identity_length);

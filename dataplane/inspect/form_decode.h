@@ -8,21 +8,21 @@
 #include <cstdint>
 #include <string_view>
 
+#include "matchers/ascii_case.h"
 #include "matchers/pii/percent_decode.h"
 
 namespace sluice::inspect {
 
-// Whether a Content-Type value names the form encoding (parameters such as a charset allowed).
+// Returns whether a Content-Type value names the form encoding (parameters such as a charset
+// allowed).
 inline bool IsFormMediaType(std::string_view value) {
   constexpr std::string_view kForm = "application/x-www-form-urlencoded";
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  if (value.size() < kForm.size()) return false;
-  for (size_t i = 0; i < kForm.size(); ++i) {
-    const char c = value[i] >= 'A' && value[i] <= 'Z' ? static_cast<char>(value[i] + 32) : value[i];
-    if (c != kForm[i]) return false;
+  if (value.size() < kForm.size() || !matchers::EqualsIgnoreCase(value.substr(0, kForm.size()), kForm)) {
+    return false;
   }
-  return value.size() == kForm.size() || value[kForm.size()] == ';' || value[kForm.size()] == ' ' ||
-         value[kForm.size()] == '\t';
+  const std::string_view rest = value.substr(kForm.size());
+  return rest.empty() || rest.front() == ';' || rest.front() == ' ' || rest.front() == '\t';
 }
 
 // The start of an escape that one direction's last body piece ended with.

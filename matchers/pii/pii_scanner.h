@@ -111,9 +111,9 @@ class PiiScanner {
   PiiScanner(const PiiScanner&) = delete;
   PiiScanner& operator=(const PiiScanner&) = delete;
 
-  // Header values: bearer tokens and known API-key headers by name, fingerprinted as sent, and
-  // the pattern types in the value with its percent-escapes decoded ("%40" in a cookie or a
-  // Referer). Only when headers of that direction are enabled.
+  // Scans a header value when headers of that direction are enabled. Bearer tokens and API keys
+  // that the header names are fingerprinted as sent. The pattern types are looked for in the
+  // value with its percent-escapes decoded ("%40" in a cookie or a Referer).
   void ScanHeader(PiiDirectionState* state, Direction direction, std::string_view name,
                   std::string_view value);
   // The query string (request side), percent-decoded by the caller.

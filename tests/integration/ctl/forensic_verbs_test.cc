@@ -603,7 +603,7 @@ TEST_F(ForensicVerbsTest, ShowFindingsAndEndpoints) {
 }
 
 // Finding ids restart with every run. A second run of the fake data plane raises finding 77
-// again, about another client: the report refuses to mix the two and names the runs, and --run
+// again, about another client: the report rejects the mix of the two and names the runs, and --run
 // selects one. This test adds that run, so it comes after the tests that count findings.
 TEST_F(ForensicVerbsTest, FindingIdOfTwoRunsNeedsRun) {
   FakeRun second;
@@ -654,8 +654,8 @@ TEST_F(ForensicVerbsTest, FindingIdOfTwoRunsNeedsRun) {
   EXPECT_EQ(run["summary"]["calls"].GetUint64(), 2u);
 }
 
-// This sluice-control runs with the data plane command socket off: status and updates say so.
-TEST_F(ForensicVerbsTest, DataplaneSocketOffSaidClearly) {
+// This sluice-control runs with the data plane command socket off: status and updates report it.
+TEST_F(ForensicVerbsTest, DataplaneSocketOffReported) {
   const ProcessResult status = Ctl({"show", "status"});
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
   EXPECT_TRUE(Contains(status.stdout_text, "the data plane command socket is off")) << status.stdout_text;
