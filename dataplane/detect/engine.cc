@@ -228,36 +228,24 @@ void Engine::CheckEnumeration(Track& track, const CallEvent& call, FindingSink* 
   const bool is_number = (call.flags & kObjectIsNumber) != 0;
   const auto number = static_cast<uint32_t>(call.object_number);
 
-  // One pass: is the id new, has it a numeric neighbour (1 to 3 apart), and the live statistics.
+  // First pass, on every call: is the id new, and has it a numeric neighbour (1 to 3 apart).
   bool novel = true;
   bool neighbour = false;
-  uint64_t seen[16] = {};  // 1024-bit set of id hashes, for a linear-counting estimate
-  uint32_t live_count = 0;
-  uint32_t numeric = 0;
-  uint32_t sequential = 0;
-  uint32_t answered = 0;
-  uint32_t succeeded = 0;
   for (uint32_t i = 0; i < track.id_count; ++i) {
     IdSample& sample = track.ids[(track.id_head + i) % kIdRing];
     if (!live(sample)) continue;
-    ++live_count;
     if (sample.id_hash == id_hash) novel = false;
     if (is_number && sample.is_number && sample.number != number &&
         (sample.number > number ? sample.number - number : number - sample.number) <= 3) {
       neighbour = true;
       sample.has_neighbour = 1;  // the older id has a neighbour now, too
     }
-    const uint32_t bit = (sample.id_hash * 0x9e3779b1u) >> 22;
-    seen[bit / 64] |= 1ull << (bit % 64);
-    numeric += sample.is_number;
-    sequential += sample.is_number && sample.has_neighbour;
-    if (sample.status != 0) {
-      ++answered;
-      succeeded += sample.status >= 200 && sample.status < 300;
-    }
   }
   IdSample added{now_ms, id_hash, number, call.status, static_cast<uint8_t>(is_number), static_cast<uint8_t>(neighbour)};
-  if (track.id_count == kIdRing) {
+  // A full ring drops its oldest id for the new one; the statistics below still count it.
+  const bool full = track.id_count == kIdRing;
+  const IdSample dropped = track.ids[track.id_head];
+  if (full) {
     track.ids[track.id_head] = added;
     track.id_head = (track.id_head + 1) % kIdRing;
   } else {
@@ -266,14 +254,27 @@ void Engine::CheckEnumeration(Track& track, const CallEvent& call, FindingSink* 
   }
   if (!novel || !CanFire(track, Detector::kEnumeration, call)) return;
 
-  // Count the new call too.
-  const uint32_t bit = (id_hash * 0x9e3779b1u) >> 22;
-  seen[bit / 64] |= 1ull << (bit % 64);
-  numeric += is_number;
-  sequential += is_number && neighbour;
-  if (call.status != 0) {
-    ++answered;
-    succeeded += call.status >= 200 && call.status < 300;
+  // Second pass, only for a new id that may fire: the statistics of the live ids, the new one and
+  // the one it dropped included.
+  uint64_t seen[16] = {};  // 1024-bit set of id hashes, for a linear-counting estimate
+  uint32_t numeric = 0;
+  uint32_t sequential = 0;
+  uint32_t answered = 0;
+  uint32_t succeeded = 0;
+  const auto count = [&](const IdSample& sample) {
+    const uint32_t bit = (sample.id_hash * 0x9e3779b1u) >> 22;
+    seen[bit / 64] |= 1ull << (bit % 64);
+    numeric += sample.is_number;
+    sequential += sample.is_number && sample.has_neighbour;
+    if (sample.status != 0) {
+      ++answered;
+      succeeded += sample.status >= 200 && sample.status < 300;
+    }
+  };
+  if (full && live(dropped)) count(dropped);
+  for (uint32_t i = 0; i < track.id_count; ++i) {
+    const IdSample& sample = track.ids[(track.id_head + i) % kIdRing];
+    if (live(sample)) count(sample);
   }
   uint32_t zeros = 0;
   for (const uint64_t word : seen) zeros += static_cast<uint32_t>(64 - __builtin_popcountll(word));

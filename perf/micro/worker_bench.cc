@@ -98,7 +98,7 @@ BENCHMARK(BM_WorkerPipeline)->ArgNames({"verify", "inspect"})->Args({1, 0})->Arg
 // The same with the stateful detectors on (default policy, one worker: every call is local).
 // With inspect 1 this is the data plane's default; with inspect 2, an offline run with rules.
 void BM_WorkerPipelineDetectors(benchmark::State& state) {
-  static const detect::DetectorPolicy policy;
+  static const detect::DetectorPolicy policy = [] { detect::DetectorPolicy p; if (const char* t = std::getenv("SLUICE_BENCH_TRACKS")) p.tracked_per_worker = std::atoi(t); return p; }();
   RunPipeline(state, &policy);
 }
 BENCHMARK(BM_WorkerPipelineDetectors)->ArgNames({"verify", "inspect"})->Args({1, 0})->Args({1, 1});
