@@ -66,7 +66,6 @@ std::string CommandServer::Start(const CommandServerOptions& options) {
   if (options.dataplane_enabled) {
     if (std::string error = BindDataplaneSocket(options); !error.empty()) return error;
   }
-  thread_ = std::thread([this] { Serve(); });
   const std::string dataplanes =
       options.dataplane_enabled
           ? "data planes on " + options.dataplane_endpoint + (options.dataplane_curve ? " (CURVE)" : "")
@@ -83,6 +82,10 @@ std::string CommandServer::Start(const CommandServerOptions& options) {
             options.allowed_keys_dir.c_str());
   }
   return {};
+}
+
+void CommandServer::StartServing() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Serve(); });
 }
 
 std::string CommandServer::BindOperatorSocket(const CommandServerOptions& options) {

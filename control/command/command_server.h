@@ -60,9 +60,12 @@ class CommandServer {
   CommandServer(const CommandServer&) = delete;
   CommandServer& operator=(const CommandServer&) = delete;
 
-  // Loads the keys, binds both sockets and starts the thread. Returns an empty string on
-  // success, or an error naming the file or endpoint and the fix.
+  // Loads the keys and binds the sockets `options` enables; requests wait in them until
+  // StartServing. Returns an empty string on success, or an error naming the file or endpoint
+  // and the fix.
   std::string Start(const CommandServerOptions& options);
+  // Starts the thread that handles requests.
+  void StartServing();
   void Stop();
 
   // The Prometheus page: sluice-control's counters and every data plane's. Thread-safe.

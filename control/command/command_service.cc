@@ -85,6 +85,10 @@ std::string CommandService::Start(const CommandConfig& config, const ForensicSto
   return {};
 }
 
+void CommandService::StartServing() {
+  if (commands_) commands_->StartServing();
+}
+
 void CommandService::Stop() {
   if (metrics_) metrics_->Stop();
   if (commands_) commands_->Stop();

@@ -143,22 +143,12 @@ bool RecoverDelivery(IngestServer& server, const std::string& jsonl_path) {
   return true;
 }
 
+// Binds every socket first, so that a start that fails on an address in use or a bad endpoint
+// exits before it creates the JSON-lines file, the forensic store or its signing key.
 int Run(const ControlConfig& config) {
   JsonlSink sink;
-  if (std::string error = sink.Open(config.jsonl); !error.empty()) {
-    LogLine("error: %s", error.c_str());
-    return kExitSetupError;
-  }
-
-  std::unique_ptr<store::Store> forensic_store;
-  if (std::string error = OpenStore(config.store, forensic_store); !error.empty()) {
-    LogLine("error: %s", error.c_str());
-    return kExitSetupError;
-  }
-
   ControlStats stats;
   IngestServer server(sink, stats);
-  server.AttachStore(forensic_store.get());
   if (config.command.dataplane_curve) {
     std::string secret;
     if (std::string error = ReadRecordChannelSecret(config.command, &secret); !error.empty()) {
@@ -171,22 +161,32 @@ int Run(const ControlConfig& config) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
   }
-  if (!RecoverDelivery(server, config.jsonl)) return kExitSetupError;
-  if (!InstallStopHandlers()) {
-    LogLine("error: cannot install SIGINT/SIGTERM handlers");
-    return kExitSetupError;
-  }
-  LogLine("listening on %s%s, writing records to %s", config.listen.c_str(),
-          config.command.dataplane_curve ? " (CURVE)" : "", config.jsonl.c_str());
-
   CommandService commands;
   ForensicStoreInfo store_info;
-  if (forensic_store) store_info = {config.store.path, config.store.SigningKeyPath(), config.report};
+  if (config.store.enabled) store_info = {config.store.path, config.store.SigningKeyPath(), config.report};
   if (std::string error = commands.Start(config.command, store_info); !error.empty()) {
     LogLine("error: %s", error.c_str());
     return kExitSetupError;
   }
+
+  const auto setup_failed = [&commands](const std::string& error) {
+    if (!error.empty()) LogLine("error: %s", error.c_str());
+    commands.Stop();
+    return kExitSetupError;
+  };
+  if (std::string error = sink.Open(config.jsonl); !error.empty()) return setup_failed(error);
+  std::unique_ptr<store::Store> forensic_store;
+  if (std::string error = OpenStore(config.store, forensic_store); !error.empty()) {
+    return setup_failed(error);
+  }
+  server.AttachStore(forensic_store.get());
+  if (!RecoverDelivery(server, config.jsonl)) return setup_failed({});
+  if (!InstallStopHandlers()) return setup_failed("cannot install SIGINT/SIGTERM handlers");
+  LogLine("listening on %s%s, writing records to %s", config.listen.c_str(),
+          config.command.dataplane_curve ? " (CURVE)" : "", config.jsonl.c_str());
+
   server.SetPollHook([&commands, &stats] { commands.MaybePublish(stats); });
+  commands.StartServing();
 
   const bool clean = server.Run(g_stop_requested);
   commands.Stop();

@@ -438,15 +438,46 @@ TEST(SluiceControl, AddressInUseExitsTwo) {
   void* holder = zmq_socket(context, ZMQ_ROUTER);
   ASSERT_EQ(zmq_bind(holder, endpoint.c_str()), 0);
 
+  // A failed start leaves nothing behind: no records file, no store, no signing key.
   const std::string jsonl = TempPath("in_use.jsonl");
-  ControlProcess control({"--listen", endpoint, "--jsonl", jsonl});
+  const std::string store = TempPath("in_use_store");
+  ControlProcess control({"--listen", endpoint, "--jsonl", jsonl, "--store", store});
   EXPECT_EQ(control.WaitForExit(std::chrono::seconds(10)), 2);
   const std::string log = control.Log();
   EXPECT_NE(log.find("cannot listen on " + endpoint), std::string::npos) << log;
   EXPECT_NE(log.find("Address already in use"), std::string::npos) << log;
+  EXPECT_NE(access(jsonl.c_str(), F_OK), 0) << "created " << jsonl;
+  EXPECT_NE(access(store.c_str(), F_OK), 0) << "created " << store;
 
   zmq_close(holder);
   zmq_ctx_term(context);
+  unlink(jsonl.c_str());
+}
+
+// The same when the address in use is the metrics listener's, bound after the record channel.
+TEST(SluiceControl, MetricsAddressInUseCreatesNothing) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string metrics = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  const std::string jsonl = TempPath("metrics_in_use.jsonl");
+  const std::string store = TempPath("metrics_in_use_store");
+  ControlProcess control({"--listen", "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()), "--jsonl",
+                          jsonl, "--store", store, "--metrics-listen", metrics});
+  EXPECT_EQ(control.WaitForExit(std::chrono::seconds(10)), 2);
+  const std::string log = control.Log();
+  EXPECT_NE(log.find(metrics), std::string::npos) << log;
+  EXPECT_NE(access(jsonl.c_str(), F_OK), 0) << "created " << jsonl;
+  EXPECT_NE(access(store.c_str(), F_OK), 0) << "created " << store;
+  close(listener);
   unlink(jsonl.c_str());
 }
 
