@@ -55,6 +55,7 @@ void Inspector::Begin(TransactionInspection* state) {
   state->body_anomalies = 0;
   state->form[0] = state->form[1] = false;
   state->form_decode[0] = state->form_decode[1] = FormDecodeState{};
+  state->json_decode[0] = state->json_decode[1] = JsonDecodeState{};
   state->scanner = rules_.get();
   if (state->scanner != nullptr) ++current_users_;
   state->in_use = true;
@@ -98,12 +99,12 @@ void Inspector::ScanDecoded(TransactionInspection* state, Direction direction, c
   }
   if (pii_ == nullptr) return;
   const int side = static_cast<int>(direction);
-  if (!state->form[side]) {
-    pii_->ScanBody(&state->pii[side], direction, data, length);
-    return;
+  const auto scan = [&](const char* decoded, size_t size) { pii_->ScanBody(&state->pii[side], direction, decoded, size); };
+  if (state->form[side]) {
+    DecodeFormPiece(&state->form_decode[side], data, length, decode_buffer_.data(), decode_buffer_.size(), scan);
+  } else {
+    DecodeJsonPiece(&state->json_decode[side], data, length, decode_buffer_.data(), decode_buffer_.size(), scan);
   }
-  DecodeFormPiece(&state->form_decode[side], data, length, decode_buffer_.data(), decode_buffer_.size(),
-                  [&](const char* decoded, size_t size) { pii_->ScanBody(&state->pii[side], direction, decoded, size); });
 }
 
 // Compressed bodies are decoded into the matchers as they stream; without a free decoder the
@@ -145,8 +146,9 @@ void Inspector::BodyEnd(TransactionInspection* state, Direction direction) {
   EndInflate(state, side);
   if (state->scanner) state->scanner->EndBody(&state->match, direction);
   if (pii_) {
-    FlushFormPiece(&state->form_decode[side],
-                   [&](const char* rest, size_t size) { pii_->ScanBody(&state->pii[side], direction, rest, size); });
+    const auto scan = [&](const char* rest, size_t size) { pii_->ScanBody(&state->pii[side], direction, rest, size); };
+    FlushFormPiece(&state->form_decode[side], scan);
+    FlushJsonPiece(&state->json_decode[side], scan);
     pii_->EndBody(&state->pii[side], direction);
   }
 }

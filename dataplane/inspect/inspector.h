@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/inspect/form_decode.h"
+#include "dataplane/inspect/json_unescape.h"
 #include "matchers/decompress/body_inflater.h"
 #include "matchers/pii/pii_scanner.h"
 #include "matchers/scan/scanner.h"
@@ -39,9 +40,11 @@ struct TransactionInspection {
   int32_t inflater[2] = {-1, -1};
   uint32_t body_anomalies = 0;
   // Per direction: whether the body is form-encoded (Content-Type), so PII detection scans it
-  // percent-decoded, and the start of an escape that its last piece ended with.
+  // percent-decoded (other bodies with JSON string escapes decoded), and the start of an escape
+  // that its last piece ended with.
   bool form[2] = {false, false};
   FormDecodeState form_decode[2];
+  JsonDecodeState json_decode[2];
   // The rule set this transaction began with: after a reload it finishes on that one.
   matchers::Scanner* scanner = nullptr;
   bool in_use = false;            // streams may be held: Release before reuse
@@ -138,7 +141,7 @@ class Inspector {
   InspectorConfig config_;
   std::vector<std::unique_ptr<matchers::BodyInflater>> inflaters_;
   std::vector<int32_t> free_inflaters_;  // reserved once
-  // Query strings and form bodies are decoded here for PII detection.
+  // Query strings and bodies are decoded here for PII detection.
   static constexpr size_t kDecodeBufferBytes = 8192;
   std::vector<char> decode_buffer_;
 };

@@ -3,7 +3,8 @@
 // A body fed to PiiScanner in two pieces, cut where the first input byte selects, must give the
 // same counts as one block scan of the same bytes. The spans redaction uses (values and URL
 // secrets) must lie inside the text, sorted and apart, and MayContainPii() must never return
-// false for text in which a value is found.
+// false for text in which a value is found. The body decoders (JSON escapes, form encoding) must
+// give the same bytes for the text in two pieces as in one, and never more bytes than they read.
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include <tuple>
 #include <vector>
 
+#include "dataplane/inspect/form_decode.h"
+#include "dataplane/inspect/json_unescape.h"
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/pii/pii_finder.h"
 #include "matchers/pii/pii_scanner.h"
@@ -86,6 +89,27 @@ void CheckSpans(sluice::matchers::PiiScanner& scanner, std::string_view text) {
   }
 }
 
+// Decodes `text` whole and cut at `split`, into a small buffer so that runs are cut too, and
+// aborts when the two differ or the output is longer than the input.
+template <typename State, typename Decode, typename Flush>
+void CheckDecoder(std::string_view text, size_t split, Decode decode, Flush flush) {
+  const auto run = [&](size_t cut) {
+    State state;
+    std::string out;
+    char buffer[7];
+    const auto emit = [&](const char* bytes, size_t size) {
+      if (size == 0 || size > text.size()) std::abort();
+      out.append(bytes, size);
+    };
+    decode(&state, text.data(), cut, buffer, sizeof(buffer), emit);
+    decode(&state, text.data() + cut, text.size() - cut, buffer, sizeof(buffer), emit);
+    flush(&state, emit);
+    return out;
+  };
+  const std::string whole = run(0);
+  if (whole.size() > text.size() || run(split) != whole) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -129,5 +153,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   CheckSpans(*scanner, text);
+  using sluice::inspect::JsonDecodeState;
+  using sluice::inspect::FormDecodeState;
+  CheckDecoder<JsonDecodeState>(
+      text, split, [](auto... a) { sluice::inspect::DecodeJsonPiece(a...); },
+      [](auto... a) { sluice::inspect::FlushJsonPiece(a...); });
+  CheckDecoder<FormDecodeState>(
+      text, split, [](auto... a) { sluice::inspect::DecodeFormPiece(a...); },
+      [](auto... a) { sluice::inspect::FlushFormPiece(a...); });
   return 0;
 }

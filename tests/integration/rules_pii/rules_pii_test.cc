@@ -503,6 +503,24 @@ TransactionCase FormBodyCase() {
           .url_path = "/api/v1/session"};
 }
 
+// A JSON response that escapes the line break of a private key, the '/' in it and the '@' of an
+// address, cut inside the "\u0040": both are found decoded and fingerprinted as plain text.
+TransactionCase JsonEscapedBodyCase() {
+  const std::string first = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw/gSj";  // 40 key characters
+  const std::string escaped_first = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\\/gSj";
+  const std::string body = "{\"key\":\"-----BEGIN PRIVATE KEY-----\\n" + escaped_first +
+                           "AgEA\\n-----END PRIVATE KEY-----\",\"owner\":\"gina\\u0040example.com\"}";
+  const std::string response = Response("200 OK", body);
+  const size_t cut = response.find("\\u00") + 3;
+  return {.name = "json escapes in a response body",
+          .conversation = {0, {Request("GET", "/api/v1/keys/7", {})}, {response.substr(0, cut), response.substr(cut)}},
+          .verdict = "pass",
+          .response_pii = {{"private_key", {"-----BEGIN PRIVATE KEY-----\n" + first}}, {"email", {"gina@example.com"}}},
+          .url_original = "/api/v1/keys/7",
+          .url_path = "/api/v1/keys/7",
+          .endpoint = "/api/v1/keys/{id}"};
+}
+
 // Secrets that only their parameter names mark: counted, fingerprinted as sent, and redacted.
 TransactionCase QuerySecretsCase() {
   const std::string redacted_query = "user=ann&password=" + Marker("password", "hunter2") +
@@ -625,7 +643,7 @@ std::vector<TransactionCase> Cases() {
       SplitBodyCase(),    ChunkedCase(),         GzipCase(),         CorruptGzipCase(),
       ServerErrorCase(),  RawDeflateCase(),      DotSegmentCase(),   PathPiiCase(),
       ResponseHeaderJwtCase(), HostPiiCase(), ManyValuesCase(), AbsoluteFormQueryCase(),
-      KeyAcrossPathStartCase(), FormEncodedCardCase(), FormBodyCase(), QuerySecretsCase(), UserInfoPasswordCase(),
+      KeyAcrossPathStartCase(), FormEncodedCardCase(), FormBodyCase(), JsonEscapedBodyCase(), QuerySecretsCase(), UserInfoPasswordCase(),
       PathSsnCase(), KeyBlockInQueryCase(), CutUserAgentCase(), PathParameterCase(),
   };
   for (TransactionCase& c : KeepAliveCases()) cases.push_back(std::move(c));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dataplane/inspect/form_decode.h"
+#include "dataplane/inspect/json_unescape.h"
 #include "matchers/compile/compiled_rules.h"
 #include "matchers/pii/pii_detectors.h"
 #include "matchers/rules/loader.h"
@@ -169,6 +170,75 @@ TEST(FormDecode, MediaType) {
   EXPECT_FALSE(IsFormMediaType(""));
 }
 
+// The JSON decoder against a one-shot decode written from RFC 8259 section 7, for every way of
+// cutting each body into two or three pieces, and with an output buffer smaller than the body.
+std::string DecodeJsonWhole(const std::string& body) {
+  constexpr std::string_view kLetters = "\"\\/bfnrt";
+  constexpr std::string_view kBytes = "\"\\/\b\f\n\r\t";
+  std::string out;
+  for (size_t i = 0; i < body.size();) {
+    const char letter = body[i] == '\\' && i + 1 < body.size() ? body[i + 1] : '\0';
+    if (letter != '\0' && kLetters.find(letter) != std::string_view::npos) {
+      out.push_back(kBytes[kLetters.find(letter)]);
+      i += 2;
+      continue;
+    }
+    if (letter == 'u' && i + 6 <= body.size()) {
+      const std::string hex = body.substr(i + 2, 4);
+      if (hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos && std::stoi(hex, nullptr, 16) < 0x80) {
+        out.push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
+        i += 6;
+        continue;
+      }
+    }
+    out.push_back(body[i]);
+    ++i;
+  }
+  return out;
+}
+
+std::string DecodeJsonPieces(const std::string& body, const std::vector<size_t>& cuts, size_t capacity) {
+  JsonDecodeState state;
+  std::string out;
+  std::vector<char> buffer(capacity);
+  const auto emit = [&](const char* data, size_t size) { out.append(data, size); };
+  size_t from = 0;
+  for (size_t cut : cuts) {
+    DecodeJsonPiece(&state, body.data() + from, cut - from, buffer.data(), capacity, emit);
+    from = cut;
+  }
+  DecodeJsonPiece(&state, body.data() + from, body.size() - from, buffer.data(), capacity, emit);
+  FlushJsonPiece(&state, emit);
+  return out;
+}
+
+TEST(JsonDecode, PiecesDecodeLikeTheWholeBody) {
+  const std::string bodies[] = {
+      "{\"k\":\"-----BEGIN PRIVATE KEY-----\\nMIIE\\/x\"}",
+      "ann\\u0040example.com \\u002B14155552671",
+      "\\u00e9\\u00E9 \\uD83D\\uDE00 \\u0080",
+      "\\\\n \\\\u0040 \\q \\u12G4 \\u00G1 \\u",
+      "\\\"quoted\\\" \\b\\f\\r\\t",
+      "\\",
+      "\\u004",
+      "no escape at all",
+      "",
+  };
+  for (const std::string& body : bodies) {
+    const std::string expected = DecodeJsonWhole(body);
+    for (size_t capacity : {size_t{3}, size_t{64}}) {
+      EXPECT_EQ(DecodeJsonPieces(body, {}, capacity), expected) << body;
+      for (size_t a = 0; a <= body.size(); ++a) {
+        EXPECT_EQ(DecodeJsonPieces(body, {a}, capacity), expected) << body << " cut at " << a;
+        for (size_t b = a; b <= body.size(); ++b) {
+          EXPECT_EQ(DecodeJsonPieces(body, {a, b}, capacity), expected) << body << " cut at " << a << ", " << b;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(DecodeJsonWhole("a\\u0040b\\nc\\/d"), "a@b\nc/d");  // the reference itself
+}
+
 // PII detection with every field and type on, as the data plane's default.
 std::unique_ptr<matchers::PiiScanner> MakePii() {
   std::string error;
@@ -221,6 +291,32 @@ TEST(Inspector, FormBodiesAreScannedDecoded) {
   }
   const FormCall json{"application/json", "{\"user\": \"ann%40example.com\"}"};
   EXPECT_EQ(RunFormCall(&inspector, json, 5).of(matchers::PiiType::kEmail).count, 0u);
+}
+
+// A private key, an e-mail address and a phone number behind JSON string escapes are found in
+// a body of any media type but the form encoding, wherever the body is cut. The address has the
+// fingerprint of the plain address.
+TEST(Inspector, JsonEscapesAreDecodedInBodies) {
+  Inspector inspector(nullptr, MakePii(), InspectorConfig{});
+  const FormCall plain{"text/plain", "user ann@example.com"};
+  const matchers::PiiSummary expected = RunFormCall(&inspector, plain, 7);
+  ASSERT_EQ(expected.of(matchers::PiiType::kEmail).count, 1u);
+  const std::string body =
+      "{\"key\":\"-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t\\/AAAA"
+      "\\n-----END RSA PRIVATE KEY-----\",\"mail\":\"ann\\u0040example.com\",\"tel\":\"\\u002B14155552671\"}";
+  for (const char* type : {"application/json", "text/plain"}) {
+    for (size_t cut = 0; cut <= body.size(); ++cut) {
+      const matchers::PiiSummary summary = RunFormCall(&inspector, FormCall{type, body}, cut);
+      const matchers::PiiTypeSummary& email = summary.of(matchers::PiiType::kEmail);
+      ASSERT_EQ(email.count, 1u) << type << ", cut at " << cut;
+      EXPECT_EQ(email.fingerprints[0], expected.of(matchers::PiiType::kEmail).fingerprints[0]) << "cut at " << cut;
+      EXPECT_EQ(summary.of(matchers::PiiType::kPemPrivateKey).count, 1u) << type << ", cut at " << cut;
+      EXPECT_EQ(summary.of(matchers::PiiType::kPhoneE164).count, 1u) << type << ", cut at " << cut;
+    }
+  }
+  // A form body is percent-decoded only: a backslash escape there is text.
+  const FormCall form{"application/x-www-form-urlencoded", "user=ann\\u0040example.com"};
+  EXPECT_EQ(RunFormCall(&inspector, form, 3).of(matchers::PiiType::kEmail).count, 0u);
 }
 
 // A second Content-Type does not hide a form body: a server may read the first one.
