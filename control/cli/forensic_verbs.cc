@@ -512,6 +512,14 @@ int RunShowEndpoints(const ChannelSettings& channel, const ForensicOptions& opti
   return kExitOk;
 }
 
+// Accepts decimal digits only, so that "abc" is reported as no number rather than out of range.
+const CLI::Validator kWholeNumber(
+    [](std::string& value) {
+      const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+      return digits ? std::string() : "'" + value + "' is not a whole number";
+    },
+    "NUMBER");
+
 void AddFilterOptions(CLI::App& verb, ForensicOptions& options, bool paging) {
   verb.add_option("--since", options.since,
                   "Only records at or after this time: RFC 3339, a date or a duration before now "
@@ -520,6 +528,7 @@ void AddFilterOptions(CLI::App& verb, ForensicOptions& options, bool paging) {
   if (!paging) return;
   verb.add_option("--limit", options.limit, "Maximum number of records to print (fetched in pages of 1000)")
       ->default_val(100)
+      ->check(kWholeNumber)
       ->check(CLI::Range(1u, 10'000'000u));
   verb.add_option("--continue", options.continuation,
                   "Continuation token printed by the previous call, for the next records");
@@ -530,7 +539,7 @@ void AddFilterOptions(CLI::App& verb, ForensicOptions& options, bool paging) {
 std::pair<CLI::Option*, CLI::Option*> AddRecordFilters(CLI::App& verb, ForensicOptions& options) {
   verb.add_option("--client", options.client, "Client address or client id (pseudonym)");
   verb.add_option("--endpoint", options.endpoint, "Endpoint template, e.g. /users/{id}");
-  verb.add_option("--status", options.status, "HTTP status code")->check(CLI::Range(100u, 599u));
+  verb.add_option("--status", options.status, "HTTP status code")->check(kWholeNumber)->check(CLI::Range(100u, 599u));
   CLI::Option* rule = verb.add_option("--rule", options.rule_id, "Rule id that matched");
   CLI::Option* finding = verb.add_option("--finding", options.finding_id, "Finding id");
   verb.add_option("--run", options.run,

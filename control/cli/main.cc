@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "control/cli/client.h"
 #include "control/cli/exit_codes.h"
@@ -169,6 +171,28 @@ void AddVerbOptions(CLI::App& app, Options& options) {
   }
 }
 
+// Prints a usage error with the command it belongs to, the commands there when one is missing,
+// and where the help is. Returns the usage exit status.
+int ReportUsageError(const CLI::App& app, const CLI::ParseError& error) {
+  const CLI::App* at = &app;
+  std::string path = "sluicectl";
+  while (!at->get_subcommands().empty()) {
+    at = at->get_subcommands().front();
+    path += " " + at->get_name();
+  }
+  // CLI11 reports a missing command as "A subcommand is required".
+  const bool missing_command = std::string_view(error.what()).find("subcommand") != std::string_view::npos;
+  if (missing_command && at->get_subcommands().empty()) {
+    std::string names;
+    for (const CLI::App* command : at->get_subcommands({})) names += (names.empty() ? "" : ", ") + command->get_name();
+    std::fprintf(stderr, "%s: missing command, one of: %s\n", path.c_str(), names.c_str());
+  } else {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), error.what());
+  }
+  std::fprintf(stderr, "Run '%s --help' for its commands and options.\n", path.c_str());
+  return kExitUsage;
+}
+
 }  // namespace
 }  // namespace sluice::cli
 
@@ -251,8 +275,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& help) {
     return app.exit(help);
   } catch (const CLI::ParseError& error) {
-    app.exit(error);
-    return kExitUsage;
+    return ReportUsageError(app, error);
   }
   return status < 0 ? kExitUsage : status;
 }

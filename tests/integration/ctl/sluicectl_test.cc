@@ -190,6 +190,26 @@ TEST_F(SluicectlTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Ctl({"show", "status"}, directory_->File("no-such-keys")).exit_code, 2);
 }
 
+// A usage error names the command it belongs to, and a missing command lists the ones there.
+TEST_F(SluicectlTest, UsageErrorsNameTheCommand) {
+  const ProcessResult bare = RunProcess({sluicectl_}, 30s);
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_TRUE(Contains(bare.stderr_text, "sluicectl: missing command, one of: keys, show, rules")) << bare.stderr_text;
+  EXPECT_TRUE(Contains(bare.stderr_text, "Run 'sluicectl --help'")) << bare.stderr_text;
+
+  const ProcessResult show = RunProcess({sluicectl_, "show"}, 30s);
+  EXPECT_EQ(show.exit_code, 2);
+  EXPECT_TRUE(Contains(show.stderr_text, "sluicectl show: missing command, one of: status, stats")) << show.stderr_text;
+
+  const ProcessResult limit = RunProcess({sluicectl_, "records", "query", "--limit", "abc"}, 30s);
+  EXPECT_EQ(limit.exit_code, 2);
+  EXPECT_TRUE(Contains(limit.stderr_text, "sluicectl records query: --limit: 'abc' is not a whole number"))
+      << limit.stderr_text;
+  const ProcessResult status = RunProcess({sluicectl_, "records", "query", "--status", "700"}, 30s);
+  EXPECT_EQ(status.exit_code, 2);
+  EXPECT_TRUE(Contains(status.stderr_text, "not in range 100 to 599")) << status.stderr_text;
+}
+
 TEST_F(SluicectlTest, HelpOnEveryVerb) {
   const std::vector<std::vector<std::string>> verbs = {
       {},         {"keys"},           {"keys", "init"},  {"show"},           {"show", "status"},
