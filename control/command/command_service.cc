@@ -4,6 +4,7 @@
 
 #include "control/command/curve_keys.h"
 #include "control/daemon/log.h"
+#include "control/transport/endpoint_port.h"
 
 namespace sluice::control {
 
@@ -28,6 +29,16 @@ CommandService::CommandService() = default;
 CommandService::~CommandService() { Stop(); }
 
 std::string CommandService::Start(const CommandConfig& config, const ForensicStoreInfo& store) {
+  // Checked even when a socket stays off for want of keys, so that a wrong setting is named now.
+  if (std::string error = CheckEndpointPort(config.command_listen, "--command-listen or control.command_listen");
+      !error.empty()) {
+    return error;
+  }
+  if (std::string error = CheckEndpointPort(config.dataplane_command_listen,
+                                            "--dataplane-command-listen or control.dataplane_command_listen");
+      !error.empty()) {
+    return error;
+  }
   counters_.Publish(SnapshotCounters(ControlStats{}));
 
   CommandServerOptions options;

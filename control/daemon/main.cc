@@ -1,6 +1,7 @@
 // sluice-control: ingests record batches from data planes, writes ECS JSON lines and keeps the
 // forensic store.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -169,9 +170,12 @@ int Run(const ControlConfig& config) {
     return kExitSetupError;
   }
 
-  const auto setup_failed = [&commands](const std::string& error) {
+  // A start that fails after this point removes the records file when it created it.
+  const bool had_jsonl = access(config.jsonl.c_str(), F_OK) == 0;
+  const auto setup_failed = [&](const std::string& error) {
     if (!error.empty()) LogLine("error: %s", error.c_str());
     commands.Stop();
+    if (!had_jsonl && sink.size() == 0) unlink(config.jsonl.c_str());
     return kExitSetupError;
   };
   if (std::string error = sink.Open(config.jsonl); !error.empty()) return setup_failed(error);

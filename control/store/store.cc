@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "control/store/chain_files.h"
 #include "records_generated.h"
@@ -55,13 +56,41 @@ Store::~Store() {
   if (compressor_ != nullptr) ZSTD_freeCCtx(compressor_);
 }
 
+namespace {
+
+// Returns the outermost folder of `directory` that does not exist yet, or an empty path when it
+// exists.
+std::filesystem::path FirstMissingFolder(const std::string& directory) {
+  std::filesystem::path missing;
+  std::error_code ignored;
+  for (std::filesystem::path at = std::filesystem::absolute(directory, ignored); !at.empty();
+       at = at.parent_path()) {
+    if (std::filesystem::exists(at, ignored)) break;
+    missing = at;
+    if (at == at.parent_path()) break;
+  }
+  return missing;
+}
+
+}  // namespace
+
 std::string Store::Open(const StoreOptions& options, std::unique_ptr<Store>& store) {
+  // A start that fails removes what it created: the folders it made, or else a new key.
+  const std::filesystem::path missing_folder = FirstMissingFolder(options.directory);
+  const bool had_key = access(options.signing_key_path.c_str(), F_OK) == 0;
   store.reset(new Store(options));
   store->compressor_ = ZSTD_createCCtx();
   if (store->compressor_ == nullptr) return "cannot create a zstd context: out of memory";
   std::string error = store->Recover();
   if (error.empty()) error = store->ApplyRetention();
-  if (!error.empty()) store.reset();
+  if (error.empty()) return error;
+  store.reset();
+  if (!had_key && access(options.signing_key_path.c_str(), F_OK) == 0) {
+    unlink(options.signing_key_path.c_str());
+    unlink((options.signing_key_path + ".pub").c_str());
+  }
+  std::error_code ignored;
+  if (!missing_folder.empty()) std::filesystem::remove_all(missing_folder, ignored);
   return error;
 }
 

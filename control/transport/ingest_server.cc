@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control/transport/endpoint_port.h"
+
 namespace sluice::control {
 namespace {
 
@@ -32,6 +34,7 @@ IngestServer::~IngestServer() {
 }
 
 std::string IngestServer::Bind(const std::string& endpoint) {
+  if (std::string error = CheckEndpointPort(endpoint, "--listen or control.listen"); !error.empty()) return error;
   context_ = zmq_ctx_new();
   if (context_ == nullptr) return std::string("zmq_ctx_new failed: ") + zmq_strerror(errno);
   socket_ = zmq_socket(context_, ZMQ_ROUTER);

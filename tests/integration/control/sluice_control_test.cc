@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -479,6 +480,53 @@ TEST(SluiceControl, MetricsAddressInUseCreatesNothing) {
   EXPECT_NE(access(store.c_str(), F_OK), 0) << "created " << store;
   close(listener);
   unlink(jsonl.c_str());
+}
+
+// A store that cannot be opened leaves nothing behind either: here the signing key cannot be
+// written, after the store's folders were made.
+TEST(SluiceControl, FailedStoreOpenCreatesNothing) {
+  const std::string top = TempPath("store_fails");
+  const std::string jsonl = TempPath("store_fails.jsonl");
+  ControlProcess control({"--listen", "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort()), "--jsonl", jsonl,
+                          "--store", top + "/a/store", "--store-key", "/proc/no-such-dir/key.pem"});
+  EXPECT_EQ(control.WaitForExit(std::chrono::seconds(10)), 2);
+  EXPECT_NE(control.Log().find("/proc/no-such-dir/key.pem"), std::string::npos) << control.Log();
+  EXPECT_FALSE(std::filesystem::exists(top)) << "created " << top;
+  EXPECT_FALSE(std::filesystem::exists(jsonl)) << "created " << jsonl;
+}
+
+// The signing key of a store that contains data is not replaced by a new one: that would break the
+// chain of what is stored. The start fails and creates no key.
+TEST(SluiceControl, MissingKeyOfUsedStoreRejected) {
+  const std::string store = TempPath("keyless_store");
+  const std::string key = store + "-signing.pem";
+  const std::string jsonl = TempPath("keyless.jsonl");
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  {
+    ControlProcess first({"--listen", endpoint, "--jsonl", jsonl, "--store", store});
+    ASSERT_TRUE(first.WaitForLog("listening on " + endpoint, std::chrono::seconds(10))) << first.Log();
+    first.Signal(SIGTERM);
+    ASSERT_EQ(first.WaitForExit(std::chrono::seconds(10)), 0) << first.Log();
+  }
+  ASSERT_TRUE(std::filesystem::exists(key));
+  std::filesystem::remove(key);
+  std::filesystem::remove(key + ".pub");
+
+  ControlProcess second({"--listen", endpoint, "--jsonl", jsonl, "--store", store});
+  EXPECT_EQ(second.WaitForExit(std::chrono::seconds(10)), 2);
+  EXPECT_NE(second.Log().find("is missing, but the store contains data"), std::string::npos) << second.Log();
+  EXPECT_FALSE(std::filesystem::exists(key)) << "a new key was made";
+  std::filesystem::remove_all(store);
+  unlink(jsonl.c_str());
+}
+
+// libzmq would bind port 99999 as 34463: the port is checked first.
+TEST(SluiceControl, PortOutOfRangeRejected) {
+  const std::string jsonl = TempPath("port_range.jsonl");
+  ControlProcess control({"--listen", "tcp://127.0.0.1:99999", "--jsonl", jsonl});
+  EXPECT_EQ(control.WaitForExit(std::chrono::seconds(10)), 2);
+  EXPECT_NE(control.Log().find("invalid port in tcp://127.0.0.1:99999"), std::string::npos) << control.Log();
+  EXPECT_FALSE(std::filesystem::exists(jsonl));
 }
 
 }  // namespace
