@@ -20,11 +20,10 @@ class CommandService {
   CommandService();
   ~CommandService();
 
-  // Starts what `config` enables. A setting left at its default that cannot be used (no key
-  // directory, address in use) is logged and skipped, so that a bare sluice-control still
-  // ingests. A setting given explicitly that fails returns the error.
-  // Binds the sockets and serves metrics; sluicectl and data plane requests wait until
-  // StartServing, so that no request is handled before the forensic store is open.
+  // Binds the sockets `config` enables and serves metrics. A setting left at its default that
+  // cannot be used (no key directory, address in use) is logged and skipped, so that a bare
+  // sluice-control still ingests. A setting given explicitly that fails returns the error.
+  // sluicectl and data plane requests wait in their sockets until StartServing.
   std::string Start(const CommandConfig& config, const ForensicStoreInfo& store = {});
   void StartServing();
   void Stop();

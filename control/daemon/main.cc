@@ -144,8 +144,9 @@ bool RecoverDelivery(IngestServer& server, const std::string& jsonl_path) {
   return true;
 }
 
-// Binds every socket first, so that a start that fails on an address in use or a bad endpoint
-// exits before it creates the JSON-lines file, the forensic store or its signing key.
+// Binds every socket before it creates the JSON-lines file or the forensic store, so that a start
+// that fails on an address in use or a bad endpoint leaves nothing behind. Requests are handled
+// once the store is open.
 int Run(const ControlConfig& config) {
   JsonlSink sink;
   ControlStats stats;

@@ -72,9 +72,10 @@ std::string Store::Recover() {
   if (created) chmod(directory.c_str(), 0750);
   if (access(options_.signing_key_path.c_str(), F_OK) != 0) {
     // A store that contains data keeps its key: a new one would not verify what is stored.
-    std::vector<uint64_t> stored;
+    std::vector<uint64_t> segments;
     const bool has_index = access((directory + "/" + kIndexFileName).c_str(), F_OK) == 0;
-    if (!created && (has_index || (ListSegmentNumbers(directory, stored).empty() && !stored.empty()))) {
+    const bool has_segments = ListSegmentNumbers(directory, segments).empty() && !segments.empty();
+    if (!created && (has_index || has_segments)) {
       return "the signing key " + options_.signing_key_path + " of store " + directory +
              " is missing, but the store contains data: restore the key, or give its path with "
              "--store-key (control.store.signing_key). A new key would not verify what is stored";

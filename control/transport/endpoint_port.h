@@ -22,7 +22,7 @@ inline std::string CheckEndpointPort(std::string_view endpoint, std::string_view
     value = value * 10 + static_cast<unsigned long>(c - '0');
   }
   if (valid && value <= 65535) return {};
-  return "invalid port in " + std::string(endpoint) + ": expected 1 to 65535 (or * for any) in " +
+  return "invalid port in " + std::string(endpoint) + ": expected a number up to 65535, or * for any, in " +
          std::string(setting);
 }
 

@@ -242,7 +242,7 @@ void Engine::CheckEnumeration(Track& track, const CallEvent& call, FindingSink* 
     }
   }
   IdSample added{now_ms, id_hash, number, call.status, static_cast<uint8_t>(is_number), static_cast<uint8_t>(neighbour)};
-  // A full ring drops its oldest id for the new one; the statistics below still count it.
+  // A full ring drops its oldest id for the new one, but the statistics below still count it.
   const bool full = track.id_count == kIdRing;
   const IdSample dropped = track.ids[track.id_head];
   if (full) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "dataplane/inspect/pending_escape.h"
 #include "matchers/ascii_case.h"
 #include "matchers/pii/percent_decode.h"
 
@@ -34,7 +35,8 @@ struct FormDecodeState {
 // Decodes `data` after the pending bytes of the previous piece. "%HH" becomes the byte it encodes
 // and '+' a space, as the form encoding defines. Other bytes pass as sent, a '%' without two hex
 // digits too. The output is written to `buffer` and passed to `emit(const char*, size_t)` in
-// runs of at most `capacity` bytes. A "%" or "%H" at the end stays pending for the next piece.
+// runs of at most `capacity` bytes. A "%" or "%H" at the end stays pending for the next piece,
+// and FlushPendingEscape passes it on at the end of the body.
 template <typename Emit>
 void DecodeFormPiece(FormDecodeState* state, const char* data, size_t length, char* buffer,
                      size_t capacity, Emit&& emit) {
@@ -75,13 +77,6 @@ void DecodeFormPiece(FormDecodeState* state, const char* data, size_t length, ch
   }
   state->pending_length = 0;
   if (out > 0) emit(static_cast<const char*>(buffer), out);
-}
-
-// Passes a pending "%" or "%H" on as sent: at the end of the body, no piece completes it.
-template <typename Emit>
-void FlushFormPiece(FormDecodeState* state, Emit&& emit) {
-  if (state->pending_length > 0) emit(static_cast<const char*>(state->pending), size_t{state->pending_length});
-  state->pending_length = 0;
 }
 
 }  // namespace sluice::inspect

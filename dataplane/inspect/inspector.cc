@@ -147,8 +147,8 @@ void Inspector::BodyEnd(TransactionInspection* state, Direction direction) {
   if (state->scanner) state->scanner->EndBody(&state->match, direction);
   if (pii_) {
     const auto scan = [&](const char* rest, size_t size) { pii_->ScanBody(&state->pii[side], direction, rest, size); };
-    FlushFormPiece(&state->form_decode[side], scan);
-    FlushJsonPiece(&state->json_decode[side], scan);
+    FlushPendingEscape(&state->form_decode[side], scan);
+    FlushPendingEscape(&state->json_decode[side], scan);
     pii_->EndBody(&state->pii[side], direction);
   }
 }

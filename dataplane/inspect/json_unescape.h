@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/inspect/pending_escape.h"
 #include "matchers/pii/percent_decode.h"
 
 namespace sluice::inspect {
@@ -39,11 +40,11 @@ inline int JsonEscapedByte(char c) {
 }
 
 // Decodes `data` after the pending bytes of the previous piece and passes the result to
-// `emit(const char*, size_t)`, in runs of at most `capacity` bytes when they are written to
-// `buffer`. One-letter escapes become their byte, and "\uHHHH" its character when that is ASCII.
-// Other escapes pass as sent: "\u00E9" (personal data patterns are ASCII) and a backslash that
-// starts no escape. A piece without a backslash, and the part of one before its first backslash,
-// are passed on where they lie.
+// `emit(const char*, size_t)`. One-letter escapes become their byte, and "\uHHHH" its character
+// when that is ASCII. Other escapes pass as sent: "\u00E9" (personal data patterns are ASCII), and
+// a backslash that starts no escape. The bytes before a piece's first backslash are passed on where
+// they lie, and the rest in runs of at most `capacity` bytes written to `buffer`. An escape cut at
+// the end stays pending, and FlushPendingEscape passes it on at the end of the body.
 template <typename Emit>
 void DecodeJsonPiece(JsonDecodeState* state, const char* data, size_t length, char* buffer, size_t capacity,
                      Emit&& emit) {
@@ -107,13 +108,6 @@ void DecodeJsonPiece(JsonDecodeState* state, const char* data, size_t length, ch
   }
   state->pending_length = 0;
   if (out > 0) emit(static_cast<const char*>(buffer), out);
-}
-
-// Passes a pending escape start on as sent: at the end of the body, no piece completes it.
-template <typename Emit>
-void FlushJsonPiece(JsonDecodeState* state, Emit&& emit) {
-  if (state->pending_length > 0) emit(static_cast<const char*>(state->pending), size_t{state->pending_length});
-  state->pending_length = 0;
 }
 
 }  // namespace sluice::inspect

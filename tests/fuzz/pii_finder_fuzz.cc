@@ -157,9 +157,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using sluice::inspect::FormDecodeState;
   CheckDecoder<JsonDecodeState>(
       text, split, [](auto... a) { sluice::inspect::DecodeJsonPiece(a...); },
-      [](auto... a) { sluice::inspect::FlushJsonPiece(a...); });
+      [](auto... a) { sluice::inspect::FlushPendingEscape(a...); });
   CheckDecoder<FormDecodeState>(
       text, split, [](auto... a) { sluice::inspect::DecodeFormPiece(a...); },
-      [](auto... a) { sluice::inspect::FlushFormPiece(a...); });
+      [](auto... a) { sluice::inspect::FlushPendingEscape(a...); });
   return 0;
 }

@@ -161,7 +161,7 @@ void ExpectPiecesDecodeLikeWhole(const std::vector<std::string>& bodies, Whole w
 std::string DecodeFormPieces(const std::string& body, const std::vector<size_t>& cuts, size_t capacity) {
   return DecodePieces<FormDecodeState>(
       body, cuts, capacity, /*bounded=*/true, [](auto... args) { DecodeFormPiece(args...); },
-      [](auto... args) { FlushFormPiece(args...); });
+      [](auto... args) { FlushPendingEscape(args...); });
 }
 
 TEST(FormDecode, PiecesDecodeLikeTheWholeBody) {
@@ -218,7 +218,7 @@ std::string DecodeJsonWhole(const std::string& body) {
 std::string DecodeJsonPieces(const std::string& body, const std::vector<size_t>& cuts, size_t capacity) {
   return DecodePieces<JsonDecodeState>(
       body, cuts, capacity, /*bounded=*/false, [](auto... args) { DecodeJsonPiece(args...); },
-      [](auto... args) { FlushJsonPiece(args...); });
+      [](auto... args) { FlushPendingEscape(args...); });
 }
 
 TEST(JsonDecode, PiecesDecodeLikeTheWholeBody) {
